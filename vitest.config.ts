@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One test run over every workspace project: each package/tool folder with a vitest.config.ts is a project,
+// plus the cross-package end-to-end tests under test/.
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts', 'tools/*/vitest.config.ts', 'test/vitest.config.ts'],
+  },
+});
