@@ -5,5 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'tools/*/vitest.config.ts', 'test/vitest.config.ts'],
+    // 'default' for people; the summary line `N passed, N failed` for CI logs.
+    reporters: ['default', './tools/ci/summary-reporter.ts'],
   },
 });

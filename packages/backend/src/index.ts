@@ -1,0 +1,9 @@
+// @scan-repro/backend: TensorFlow.js backend selection, fast wasm gradient kernels, batch-norm with a fused
+// gradient, and micro-batch gradient accumulation.
+export { initBackend, BACKEND_NAMES } from './init';
+export type { BackendName, ConcreteBackendName, BackendChoice, InitBackendOptions } from './init';
+export { batchNormTrain, batchNormInfer } from './batch-norm';
+export type { BatchNormTrainResult } from './batch-norm';
+export { accumulateGradients, microBatchRanges } from './accumulate';
+export type { AccumulatedGradients, AccumulateOptions } from './accumulate';
+export { registerWasmConvGradKernels } from './wasm-conv-grads';

@@ -1,0 +1,137 @@
+// Run-time choice of the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package
+// loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
+import * as tf from '@tensorflow/tfjs-core';
+import { require as tsxRequire } from 'tsx/cjs/api';
+import { registerWasmConvGradKernels } from './wasm-conv-grads';
+
+export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
+
+export interface InitBackendOptions {
+  /** 'auto' (default) tries tensorflow-gpu, tensorflow, wasm, cpu in that order; env SCAN_BACKEND applies when this is unset or 'auto' */
+  name?: BackendName;
+  /** threads for the wasm backend (only honoured where the threaded wasm build can run; Node's is single-threaded) */
+  threads?: number;
+  /** do not print the choice */
+  quiet?: boolean;
+}
+
+export interface BackendChoice {
+  /** our name of the backend in use: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' */
+  name: ConcreteBackendName;
+  /** why it was chosen, including why the ones before it were skipped */
+  reason: string;
+}
+
+/** tfjs backend that each of our names registers. */
+const TFJS_BACKEND: Record<ConcreteBackendName, string> = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const PACKAGE: Record<ConcreteBackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+const AUTO_ORDER: ConcreteBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+let current: BackendChoice | undefined;
+let tfjsExtrasLoaded = false;
+
+/**
+ * tfjs-core's Node entry (dist/tf-core.node.js) contains neither the gradient functions nor the chained tensor
+ * methods (x.add(...)); the @tensorflow/tfjs umbrella package normally registers them from tfjs-core's ES-module
+ * files, which Node cannot load directly (extensionless imports). tsx's require loads them; the registries and the
+ * engine they use are process-global, so they serve the tfjs-core instance everyone imports.
+ */
+function loadTfjsExtras(): void {
+  if (tfjsExtrasLoaded) return;
+  tsxRequire('@tensorflow/tfjs-core/dist/register_all_gradients.js', import.meta.url);
+  tsxRequire('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js', import.meta.url);
+  tfjsExtrasLoaded = true;
+}
+
+function describeLoadError(pkg: string, err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const first = String(e?.message ?? err).split('\n')[0];
+  const missing = (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && first.includes(pkg);
+  return `${pkg} ${missing ? 'not installed' : 'failed to load'}: ${first}`;
+}
+
+async function tryBackend(name: ConcreteBackendName, threads: number | undefined): Promise<string | null> {
+  const pkg = PACKAGE[name];
+  try {
+    const mod = (await import(pkg)) as { setThreadsCount?: (n: number) => void };
+    if (name === 'wasm') {
+      if (threads != null && mod.setThreadsCount) mod.setThreadsCount(threads);
+      // after the import: importing the wasm package registers its own (naive / missing) kernels
+      registerWasmConvGradKernels();
+    }
+  } catch (err) {
+    return describeLoadError(pkg, err);
+  }
+  if (name === 'tensorflow-gpu' && !(await hasGpu())) return `${pkg} loaded but found no GPU`;
+  try {
+    if (!(await tf.setBackend(TFJS_BACKEND[name]))) return `${pkg} loaded but its backend failed to initialise`;
+    await tf.ready();
+  } catch (err) {
+    return `${pkg} backend failed to initialise: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+  }
+  return null;
+}
+
+/** tfjs-node-gpu also runs (on the CPU) without a usable GPU; only pick it when TensorFlow sees one. */
+async function hasGpu(): Promise<boolean> {
+  try {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('nvidia-smi', ['-L'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function resolveRequestedName(opts: InitBackendOptions): { name: BackendName; source: string } {
+  const check = (value: string, source: string): BackendName => {
+    if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+      throw new Error(`${source}: unknown backend '${value}', expected one of ${BACKEND_NAMES.join(', ')}`);
+    }
+    return value as BackendName;
+  };
+  if (opts.name != null && opts.name !== 'auto') return { name: check(opts.name, 'initBackend option name'), source: 'requested' };
+  const env = process.env.SCAN_BACKEND;
+  if (env) return { name: check(env, 'environment variable SCAN_BACKEND'), source: 'SCAN_BACKEND' };
+  return { name: 'auto', source: 'auto' };
+}
+
+/**
+ * Selects and initialises the TensorFlow.js backend (see InitBackendOptions), registers the tfjs gradients and
+ * our fast wasm conv2d gradient kernels, and prints the choice and why. Safe to call repeatedly; an explicit
+ * name that fails to load is an error, 'auto' falls through to the next candidate.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendChoice> {
+  const { name: requested, source } = resolveRequestedName(opts);
+  if (opts.threads != null && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new Error(`initBackend: threads ${opts.threads} must be a positive integer`);
+  }
+  // Keep the backend in use unless another one is asked for by name (a test that picked 'cpu' stays on cpu
+  // when the code under test calls initBackend() again).
+  if (current && (requested === 'auto' || requested === current.name) && tf.getBackend() === TFJS_BACKEND[current.name]) {
+    return current;
+  }
+  loadTfjsExtras();
+
+  const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    const failure = await tryBackend(name, opts.threads);
+    if (failure == null) {
+      const why = requested === 'auto' ? 'first available in auto order' : source === 'SCAN_BACKEND' ? 'set by SCAN_BACKEND' : 'requested';
+      const reason = skipped.length ? `${why}; ${skipped.join('; ')}` : why;
+      current = { name, reason };
+      if (!opts.quiet) console.log(`backend: ${name} (${reason})`);
+      return current;
+    }
+    skipped.push(failure);
+  }
+  throw new Error(`initBackend: no usable backend for '${requested}' (${source}): ${skipped.join('; ')}`);
+}

@@ -1,0 +1,63 @@
+import { createProgress } from '@scan-repro/core';
+import { hashString, loadCachedSplit, stratifiedSubsetIndices, type ImageSplit } from '@scan-repro/data';
+import { decodeImagesInOrder } from './decode';
+import type { FileList } from './folders';
+
+// Bump when decodeImageFile's output changes for the same files (kernel, colour handling, resize rule).
+const FOLDER_DECODER_VERSION = 1;
+
+export interface FolderSplitSpec {
+  dataset: string;
+  split: string;
+  /** folder the files came from (reported as ImageSplit.source) */
+  source: string;
+  files: FileList;
+  /** shorter side target, 0 = keep */
+  resize: number;
+  /**
+   * At most this many images, class-stratified (0 = all), chosen before decoding so that a CI run decodes
+   * only what it uses. The choice is seeded by the split name alone, the same subset that data's loadSplit()
+   * takes from the full split with profile.seed 0; loadSplit() then leaves it as it is.
+   */
+  max: number;
+  /** decoded-data cache folder */
+  cacheDir: string;
+  concurrency?: number;
+}
+
+/** Decodes a class-folder split into the decoded-data cache (or reads it from there), with a progress bar. */
+export async function loadFolderSplit(spec: FolderSplitSpec): Promise<ImageSplit> {
+  const { files, labels, classNames } = spec.files;
+  const keep = stratifiedSubsetIndices(labels, spec.max, hashString(spec.split));
+  const keptFiles = Array.from(keep, (i) => files[i]);
+  const keptLabels = Int32Array.from(keep, (i) => labels[i]);
+
+  const split = await loadCachedSplit({
+    cacheDir: spec.cacheDir,
+    dataset: spec.dataset,
+    split: spec.split,
+    sourceFiles: keptFiles,
+    source: spec.source,
+    // Resized images keep their aspect ratio, so sizes differ between images in general.
+    imageShape: null,
+    decoderVersion: FOLDER_DECODER_VERSION,
+    // The class names are part of the key: the same files under another class order get other labels.
+    keyExtra: { resize: spec.resize, classNames, labels: Array.from(keptLabels) },
+    decode: async (writer) => {
+      const progress = createProgress(`decode ${spec.dataset}/${spec.split}`, keptFiles.length);
+      try {
+        await decodeImagesInOrder(keptFiles, {
+          resize: spec.resize,
+          concurrency: spec.concurrency,
+          onImage: (i, image) => {
+            writer.appendImage(image, keptLabels[i]);
+            progress.tick();
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+    },
+  });
+  return keep.length === files.length ? split : { ...split, originalIndices: keep };
+}

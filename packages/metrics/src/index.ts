@@ -1,0 +1,15 @@
+export { linearSumAssignment, type Assignment } from './assignment';
+export {
+  applyMapping,
+  clusterAccuracy,
+  hungarianAccuracy,
+  hungarianMatch,
+  majorityVoteMapping,
+  top5Accuracy,
+  type ClusterMapping,
+} from './accuracy';
+export { confusionMatrix, contingencyMatrix, type Labels } from './labels';
+export { ami, ari, mutualInformation, nmi } from './information';
+export { neighborAccuracy } from './neighbors';
+export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans';
+export { l2Normalize, weightedKnnAccuracy, weightedKnnPredict, type WeightedKnnOptions } from './knn';

@@ -1,0 +1,1 @@
+export { mineNeighbors, mineNeighborsAgainst, type MineNeighborsOptions } from './mine-neighbors';

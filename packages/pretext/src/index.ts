@@ -1,0 +1,1 @@
+export { ntXentLoss, rotnetLoss } from './losses';

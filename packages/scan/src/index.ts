@@ -1,0 +1,1 @@
+export { scanLoss, scanValidationLoss, SCAN_ENTROPY_EPS, type ScanLossTerms } from './scan-loss';

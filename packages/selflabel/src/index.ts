@@ -1,0 +1,1 @@
+export { confidenceBasedCE, type ConfidenceBasedCEResult } from './selflabel-loss';

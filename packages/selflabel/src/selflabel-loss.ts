@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface ConfidenceBasedCEResult {
+  /** Scalar loss, differentiable with respect to strongLogits. Zero (with zero gradients) when `empty`. */
+  loss: tf.Scalar;
+  /** Samples whose weak-view confidence exceeded the threshold (the pseudo-labelled ones). */
+  numConfident: number;
+  /**
+   * True when no sample passed the threshold. The official MaskedCrossEntropyLoss raises
+   * ValueError('Mask in MaskedCrossEntropyLoss is all zeros.') there; we return a zero loss instead so a
+   * training loop can skip the step (e.g. early batches of a weak SCAN model) without crashing.
+   */
+  empty: boolean;
+  /** Per-class weights used (length C): 1 / frequency among the confident pseudo-labels, 1 for absent classes; all 1 without balancing. */
+  classWeights: Float32Array;
+}
+
+/**
+ * Self-labeling loss, the official ConfidenceBasedCE + MaskedCrossEntropyLoss (losses/losses.py):
+ * pseudo-labels are argmax softmax(weakLogits) for the rows whose max probability is > threshold
+ * (strictly); the loss is the cross-entropy of the strongly augmented view's logits against them.
+ * With class balancing each class weight is n / count among the n confident pseudo-labels (classes
+ * absent from the batch keep weight 1), and the mean is weighted, i.e. Σ w_y·CE / Σ w_y, as
+ * F.cross_entropy(weight=..., reduction='mean'). weakLogits get no gradient (the official code computes
+ * them under no_grad).
+ */
+export function confidenceBasedCE(
+  weakLogits: tf.Tensor2D,
+  strongLogits: tf.Tensor2D,
+  threshold: number,
+  applyClassBalancing: boolean,
+): ConfidenceBasedCEResult {
+  if (weakLogits.rank !== 2 || strongLogits.rank !== 2 || weakLogits.shape[0] !== strongLogits.shape[0] || weakLogits.shape[1] !== strongLogits.shape[1]) {
+    throw new Error(`confidenceBasedCE: weakLogits [${weakLogits.shape}] and strongLogits [${strongLogits.shape}] must both be [batch, numClasses]`);
+  }
+  if (!(threshold >= 0 && threshold < 1)) throw new Error(`confidenceBasedCE: threshold = ${threshold}, expected a probability in [0, 1)`);
+  const [b, c] = weakLogits.shape;
+  const weakProb = tf.tidy(() => tf.softmax(weakLogits)).dataSync() as Float32Array;
+  const rows: number[] = [];
+  const targets: number[] = [];
+  for (let i = 0; i < b; i++) {
+    let best = 0; // first maximum on ties
+    for (let k = 1; k < c; k++) if (weakProb[i * c + k] > weakProb[i * c + best]) best = k;
+    if (weakProb[i * c + best] > threshold) {
+      rows.push(i);
+      targets.push(best);
+    }
+  }
+  const n = rows.length;
+  const classWeights = new Float32Array(c).fill(1);
+  if (n === 0) {
+    return { loss: tf.tidy(() => tf.add(tf.mul(tf.sum(strongLogits), 0), 0) as tf.Scalar) /* + 0 turns −0 into 0 */, numConfident: 0, empty: true, classWeights };
+  }
+  if (applyClassBalancing) {
+    const counts = new Int32Array(c);
+    for (const t of targets) counts[t]++;
+    // freq = 1 / (count / n), computed in float32 like the official tensor ops
+    for (let k = 0; k < c; k++) if (counts[k] > 0) classWeights[k] = 1 / Math.fround(counts[k] / n);
+  }
+  const loss = tf.tidy(() => {
+    const selected = tf.gather(strongLogits, tf.tensor1d(rows, 'int32'));
+    const targetIdx = tf.tensor1d(targets, 'int32');
+    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(targetIdx, c), tf.logSoftmax(selected)), 1));
+    const w = tf.gather(tf.tensor1d(classWeights), targetIdx);
+    return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
+  });
+  return { loss, numConfident: n, empty: false, classWeights };
+}

@@ -1,0 +1,131 @@
+// Training-step throughput of the SCAN ResNet-18 (CIFAR variant) on each available TF.js backend, against the same
+// network and step in PyTorch on the CPU, measured in the same run (interleaved) so that the ratio holds even
+// when other work shares the machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type ConcreteBackendName } from '@scan-repro/backend';
+import { createBackbone } from '@scan-repro/models';
+
+export const describe = 'ResNet-18 CIFAR training steps/s per TF.js backend vs PyTorch CPU (options: --widths 16,64 --batch 64 --steps 2 --repeats 2 --threads 1,2 --backends wasm,tensorflow,cpu --python PATH)';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+
+interface Options { widths: number[]; batch: number; steps: number; repeats: number; threads: number[]; backends?: ConcreteBackendName[]; python: string | null }
+
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      widths: { type: 'string', default: '16,64' }, batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '2' },
+      repeats: { type: 'string', default: '2' }, threads: { type: 'string', default: '1,2' }, backends: { type: 'string' },
+      python: { type: 'string' }, 'no-pytorch': { type: 'boolean', default: false },
+    },
+  });
+  const ints = (key: string, s: string) => s.split(',').map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${key}: expected positive integers separated by commas, got '${s}'`);
+    return n;
+  });
+  const backends = values.backends?.split(',').map((b) => {
+    if (!['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend '${b}', expected tensorflow-gpu, tensorflow, wasm or cpu`);
+    return b as ConcreteBackendName;
+  });
+  const python = values['no-pytorch'] ? null : (values.python ?? process.env.SCAN_BENCH_PYTHON ?? join(repoRoot, '.venv-tools/bin/python'));
+  return {
+    widths: ints('widths', values.widths!), batch: ints('batch', values.batch!)[0]!, steps: ints('steps', values.steps!)[0]!,
+    repeats: ints('repeats', values.repeats!)[0]!, threads: ints('threads', values.threads!), backends, python,
+  };
+}
+
+/** Median seconds per training step (forward in training mode, loss = mean(features^2), backward, SGD). */
+async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, steps: number): Promise<number> {
+  await initBackend({ name: backend, quiet: true });
+  const model = createBackbone({ name: 'resnet18_cifar', width }, 0);
+  const params = [...model.parameters().values()];
+  const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const optimizer = tf.train.sgd(0.01);
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x, true))) as tf.Scalar, params);
+    optimizer.applyGradients(grads);
+    value.dataSync(); // wait for the step (async backends)
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  try {
+    step(); // warm-up: kernel setup, allocations
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      step();
+      times.push((performance.now() - t0) / 1000);
+    }
+    return median(times);
+  } finally {
+    optimizer.dispose();
+    x.dispose();
+    model.dispose();
+  }
+}
+
+function timePytorch(python: string, width: number, batch: number, threads: number, steps: number): number {
+  const script = join(here, '..', 'pytorch_resnet_bench.py');
+  const r = spawnSync(python, [script, '--width', String(width), '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${python} ${script} failed (exit ${r.status}): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { images_per_second: number };
+  return batch / result.images_per_second;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function availableBackends(requested?: ConcreteBackendName[]): Promise<ConcreteBackendName[]> {
+  const out: ConcreteBackendName[] = [];
+  for (const name of requested ?? (['tensorflow-gpu', 'tensorflow', 'wasm'] as ConcreteBackendName[])) {
+    try {
+      await initBackend({ name, quiet: true });
+      out.push(name);
+    } catch (err) {
+      console.log(`(${name} not available: ${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (!requested) console.log('(cpu skipped: pure JS, about 0.3 img/s at width 16; add --backends cpu to include it)');
+  return out;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseOptions(args);
+  if (opts.python && !existsSync(opts.python)) {
+    throw new Error(`PyTorch reference: ${opts.python} not found; run tools/bench/setup-venv.sh, pass --python PATH, or --no-pytorch`);
+  }
+  const backends = await availableBackends(opts.backends);
+  console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  // The tfjs backends here run one thread (Node's wasm build is single-threaded; native TF manages its own pool).
+  for (const width of opts.widths) {
+    const tfjs = new Map<ConcreteBackendName, number[]>(backends.map((b) => [b, []]));
+    const torch = new Map<number, number[]>(opts.threads.map((t) => [t, []]));
+    for (let r = 0; r < opts.repeats; r++) {
+      for (const t of opts.threads) if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.steps));
+      for (const b of backends) tfjs.get(b)!.push(await timeTfjs(b, width, opts.batch, opts.steps));
+    }
+    const ips = (secs: number[]) => opts.batch / median(secs);
+    for (const t of opts.threads) {
+      const parts = backends.map((b) => `${b} ${ips(tfjs.get(b)!).toFixed(1)} img/s`);
+      if (opts.python) {
+        const ref = ips(torch.get(t)!);
+        parts.push(`PyTorch ${ref.toFixed(1)} img/s`);
+        for (const b of backends) parts.push(`${b} ratio ${(ips(tfjs.get(b)!) / ref).toFixed(2)}`);
+      }
+      const note = backends.includes('wasm') && t > 1 ? ' (wasm uses 1 thread)' : '';
+      console.log(`width ${width} batch ${opts.batch} threads ${t}: ${parts.join(', ')}${note}`);
+    }
+  }
+  console.log(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Starts a throw-away MLflow tracking server for tests and local use:
+#   eval "$(bash tools/mlflow/start.sh)"     # sets MLFLOW_TRACKING_URI and SCAN_MLFLOW_STATE_DIR
+#   ...                                      # use it
+#   bash tools/mlflow/stop.sh                # stops it (reads SCAN_MLFLOW_STATE_DIR, or pass the dir)
+# The server keeps its sqlite database and artifacts in a fresh temporary folder (or MLFLOW_STATE_DIR) and
+# proxies artifacts (`mlflow-artifacts:/` URIs), so clients only ever talk HTTP to it.
+# Only `export ...` lines go to stdout; progress and errors go to stderr.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+venv="${MLFLOW_VENV:-$repo_root/.venv-mlflow}"
+if [ ! -x "$venv/bin/mlflow" ]; then
+  echo "start.sh: no MLflow in $venv; run: bash tools/mlflow/install.sh" >&2
+  exit 1
+fi
+
+state="${MLFLOW_STATE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/scan-mlflow.XXXXXX")}"
+mkdir -p "$state/artifacts"
+# A free port chosen by the kernel; the tiny race until mlflow binds it is acceptable for a test server.
+port="${MLFLOW_PORT:-$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+uri="http://127.0.0.1:$port"
+
+# setsid: the server (and its gunicorn workers) get their own process group, so stop.sh can end exactly them.
+# One worker: the machine has 2 shared cores and sqlite serialises writes anyway.
+setsid "$venv/bin/mlflow" server \
+  --backend-store-uri "sqlite:///$state/mlflow.db" \
+  --artifacts-destination "$state/artifacts" \
+  --host 127.0.0.1 --port "$port" --workers 1 \
+  >"$state/server.log" 2>&1 < /dev/null &
+pid=$!
+echo "$pid" > "$state/server.pid"
+echo "$uri" > "$state/uri"
+
+# Bounded wait for /health (first start migrates the sqlite schema: several seconds on a busy machine).
+deadline=$((SECONDS + ${MLFLOW_START_TIMEOUT:-120}))
+until curl -fsS "$uri/health" >/dev/null 2>&1; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "start.sh: mlflow server exited during start-up; its log ($state/server.log):" >&2
+    tail -n 40 "$state/server.log" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "start.sh: mlflow server did not answer $uri/health within ${MLFLOW_START_TIMEOUT:-120}s; log: $state/server.log" >&2
+    tail -n 40 "$state/server.log" >&2
+    kill -- "-$pid" 2>/dev/null || true
+    exit 1
+  fi
+  sleep 0.5
+done
+echo "start.sh: mlflow server up at $uri (state in $state)" >&2
+echo "export MLFLOW_TRACKING_URI=$uri"
+echo "export SCAN_MLFLOW_STATE_DIR=$state"
