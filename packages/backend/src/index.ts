@@ -6,4 +6,4 @@ export { batchNormTrain, batchNormInfer } from './batch-norm';
 export type { BatchNormTrainResult } from './batch-norm';
 export { accumulateGradients, microBatchRanges } from './accumulate';
 export type { AccumulatedGradients, AccumulateOptions } from './accumulate';
-export { registerWasmConvGradKernels } from './wasm-conv-grads';
+export { registerWasmKernels } from './wasm-kernels';

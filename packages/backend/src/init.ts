@@ -2,7 +2,7 @@
 // loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { require as tsxRequire } from 'tsx/cjs/api';
-import { registerWasmConvGradKernels } from './wasm-conv-grads';
+import { registerWasmKernels } from './wasm-kernels';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -64,7 +64,7 @@ async function tryBackend(name: ConcreteBackendName, threads: number | undefined
     if (name === 'wasm') {
       if (threads != null && mod.setThreadsCount) mod.setThreadsCount(threads);
       // after the import: importing the wasm package registers its own (naive / missing) kernels
-      registerWasmConvGradKernels();
+      registerWasmKernels();
     }
   } catch (err) {
     return describeLoadError(pkg, err);

@@ -19,9 +19,9 @@ function inputs() {
 
 function composite() {
   const { x, gamma, beta, r } = inputs();
-  const f = (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
-    const { mean, variance } = tf.moments(a, [0, 1, 2]);
-    return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-5), r));
+  const f = (...[a, g, b]: tf.Tensor[]) => {
+    const { mean, variance } = tf.moments(a!, [0, 1, 2]);
+    return tf.sum(tf.mul(tf.batchNorm(a!, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5), r));
   };
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   return [tf.batchNorm(x, mean, variance, beta, gamma, 1e-5), mean, variance, ...tf.grads(f)([x, gamma, beta])];
@@ -30,7 +30,7 @@ function composite() {
 function ours() {
   const { x, gamma, beta, r } = inputs();
   const { y, mean, variance } = batchNormTrain(x, gamma, beta, 1e-5);
-  const grads = tf.grads((a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.sum(tf.mul(batchNormTrain(a, g, b, 1e-5).y, r)))([x, gamma, beta]);
+  const grads = tf.grads((...[a, g, b]: tf.Tensor[]) => tf.sum(tf.mul(batchNormTrain(a!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y, r)))([x, gamma, beta]);
   return [y, mean, variance, ...grads];
 }
 
@@ -82,10 +82,11 @@ describe('batchNormInfer', () => {
       const run = (fn: typeof batchNormInfer) => () => {
         const { x, gamma, beta, r } = inputs();
         const { mean, variance } = stats();
-        const f = (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.sum(tf.mul(fn(a, mean, variance, g, b, 1e-3), r));
+        const f = (...[a, g, b]: tf.Tensor[]) => tf.sum(tf.mul(fn(a!, mean, variance, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3), r));
         return [fn(x, mean, variance, gamma, beta, 1e-3), ...tf.grads(f)([x, gamma, beta])];
       };
-      const reference: typeof batchNormInfer = (x, mean, variance, gamma, beta, eps) => tf.batchNorm(x, mean, variance, beta, gamma, eps);
+      const reference = ((x: tf.Tensor, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) =>
+        tf.batchNorm(x, mean, variance, beta, gamma, eps)) as typeof batchNormInfer;
       const expected = await onBackend('cpu', run(reference));
       const actual = await onBackend(backend, run(batchNormInfer));
       expected.forEach((e, i) => expect(relativeError(actual[i]!, e)).toBeLessThan(1e-4));

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { getKernel } from '@tensorflow/tfjs-core';
-import { wasmConvGradKernels } from '../src/wasm-conv-grads';
+import { wasmKernels } from '../src/wasm-kernels';
 import { initBackend } from '../src/index';
 import { lcg, onBackend, relativeError } from './helpers';
 
@@ -35,14 +35,14 @@ function gradsOf(c: Case) {
   const outShape = tf.conv2d(x, filter, c.stride, c.pad).shape;
   // a random linear functional of the output, so every output element gets a distinct upstream gradient
   const r = tf.tensor(lcg(outShape.reduce((a, b) => a * b, 1), 3), outShape);
-  const [dx, dW] = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(a, b, c.stride, c.pad), r)))([x, filter]);
+  const [dx, dW] = tf.grads((...[a, b]: tf.Tensor[]) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)))([x, filter]);
   return [dx!, dW!];
 }
 
 describe('wasm conv2d gradient kernels', () => {
   test('replace the shipped wasm kernels once initBackend ran', async () => {
     await initBackend({ name: 'wasm', quiet: true });
-    for (const config of wasmConvGradKernels) expect(getKernel(config.kernelName, 'wasm')).toBe(config);
+    for (const config of wasmKernels) expect(getKernel(config.kernelName, 'wasm')).toBe(config);
   });
 
   test.each(cases.map((c) => [JSON.stringify(c), c] as const))('match cpu: %s', async (_, c) => {
@@ -72,7 +72,7 @@ describe('wasm conv2d gradient kernels', () => {
     }
     const [dxW, dWW] = await onBackend('wasm', () => {
       const x = tf.tensor4d(xv, [n, h, w, cin]), f = tf.tensor4d(wv, [kh, kw, cin, cout]), r = tf.tensor4d(rv, [n, oh, ow, cout]);
-      return tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(a, b, s, pad), r)))([x, f]);
+      return tf.grads((...[a, b]: tf.Tensor[]) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), r)))([x, f]);
     });
     expect(relativeError(dxW!, dx)).toBeLessThan(1e-5);
     expect(relativeError(dWW!, dW)).toBeLessThan(1e-5);

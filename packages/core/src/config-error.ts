@@ -45,7 +45,7 @@ export function editDistance(a: string, b: string): number {
 /** The candidate closest to `input`. Dotted keys compare group and key separately: a typo in the key costs its
  *  edit distance, a wrong or misspelt group a flat 0.5-1, so 'scan.ema' suggests 'selflabel.ema' and 'scn.lr' 'scan.lr'. */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
-  const split = (s: string) => { const i = s.lastIndexOf('.'); return [s.slice(0, i + 1 ? i : 0), s.slice(i + 1)]; };
+  const split = (s: string): [string, string] => { const i = s.lastIndexOf('.'); return i < 0 ? ['', s] : [s.slice(0, i), s.slice(i + 1)]; };
   const [inGroup, inKey] = split(input);
   let best: string | undefined;
   let bestScore = Infinity;

@@ -111,3 +111,43 @@ describe('createLoader', () => {
     expect(() => createLoader({ split, batchSize: 2, shuffle: false, seed: 0, dropLast: false, views: [{ transform: centerCrop2, source: 'neighbor' }] })).toThrow(/no neighbour table/);
   });
 });
+
+describe('createLoader with worker threads', () => {
+  // 8x8 images with varied pixels, transforms given as specs so that workers can rebuild them
+  const split: ImageSplit = {
+    dataset: 'synth', split: 'train', size: 30, source: 'memory', labels: new Int32Array(30), imageShape: { height: 8, width: 8 },
+    image: (i) => ({ data: Uint8Array.from({ length: 192 }, (_, p) => (i * 31 + p * 17 + ((p * p) % 13)) % 256), height: 8, width: 8 }),
+  };
+  const options = { cropSize: 8, mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.25, 0.25, 0.25] as [number, number, number], augment: { num_strong_ops: 4, cutout: 3 } };
+  const table = Int32Array.from({ length: 30 * 3 }, (_, k) => (Math.floor(k / 3) + (k % 3) * 7) % 30);
+
+  it('gives exactly the batches of the main-thread path', async () => {
+    const make = (workers: number, prefetch: number) =>
+      createLoader({
+        split, batchSize: 7, shuffle: true, seed: 11, dropLast: false, prefetch, workers, neighbors: { table, width: 3 },
+        views: [
+          { transform: { name: 'simclr', options }, source: 'self' },
+          { transform: { name: 'ours', options }, source: 'neighbor' },
+        ],
+      });
+    const here = make(0, 0);
+    const pooled = make(2, 3);
+    try {
+      const a = await collect(here.epoch(1));
+      const b = await collect(pooled.epoch(1));
+      expect(b.map((x) => x.shape)).toEqual([[7, 8, 8, 3], [7, 8, 8, 3], [7, 8, 8, 3], [7, 8, 8, 3], [2, 8, 8, 3]]);
+      expect(b.map((x) => x.indices)).toEqual(a.map((x) => x.indices));
+      expect(b.map((x) => x.neighborIndices)).toEqual(a.map((x) => x.neighborIndices));
+      expect(b.map((x) => x.views)).toEqual(a.map((x) => x.views));
+      expect(a[0].views[0]).not.toEqual(a[0].views[1]);
+    } finally {
+      await pooled.close();
+    }
+  });
+
+  it('refuses function transforms with workers', () => {
+    expect(() => createLoader({ split, batchSize: 2, shuffle: false, seed: 0, dropLast: false, workers: 1, views: [{ transform: centerCrop2, source: 'self' }] })).toThrow(
+      /workers need every view transform as a \{ name, options \} spec/,
+    );
+  });
+});

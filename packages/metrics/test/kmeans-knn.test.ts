@@ -13,10 +13,6 @@ const goldens = JSON.parse(readFileSync(new URL('./fixtures/metric-goldens.json'
   };
 };
 
-beforeAll(async () => {
-  await initBackend({ name: 'cpu', quiet: true });
-});
-
 describe('kmeans', () => {
   const g = goldens.kmeans;
 
@@ -46,21 +42,27 @@ describe('kmeans', () => {
   });
 });
 
-describe('weightedKnn', () => {
-  const g = goldens.knn;
-  const train = Float32Array.from(g.trainFeatures);
-  const test = Float32Array.from(g.testFeatures);
-  const opts = { k: g.k, temperature: g.temperature, numClasses: g.numClasses, batchSize: 32 };
-
-  it('matches the official MemoryBank.weighted_knn predictions', () => {
-    const pred = weightedKnnPredict(train, g.trainLabels, test, opts);
-    expect(Array.from(pred)).toEqual(g.predictions);
-    expect(weightedKnnAccuracy(train, g.trainLabels, test, g.testLabels, opts)).toBeCloseTo(g.accuracy, 15);
+describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ name: backend, quiet: true });
   });
 
-  it('hand case: exp(sim/τ) weights let two close neighbours outvote three far ones', () => {
-    // query along x; train: 2 × class 1 at cos 1, 3 × class 0 at cos 0 → weights e^10 each vs 1 each
-    const trainF = new Float32Array([1, 0, 2, 0, 0, 1, 0, 2, 0, 3]);
-    expect(Array.from(weightedKnnPredict(trainF, [1, 1, 0, 0, 0], new Float32Array([3, 0]), { k: 5, temperature: 0.1, numClasses: 2 }))).toEqual([1]);
+  describe('weightedKnn', () => {
+    const g = goldens.knn;
+    const train = Float32Array.from(g.trainFeatures);
+    const test = Float32Array.from(g.testFeatures);
+    const opts = { k: g.k, temperature: g.temperature, numClasses: g.numClasses, batchSize: 32 };
+
+    it('matches the official MemoryBank.weighted_knn predictions', () => {
+      const pred = weightedKnnPredict(train, g.trainLabels, test, opts);
+      expect(Array.from(pred)).toEqual(g.predictions);
+      expect(weightedKnnAccuracy(train, g.trainLabels, test, g.testLabels, opts)).toBeCloseTo(g.accuracy, 15);
+    });
+
+    it('hand case: exp(sim/τ) weights let two close neighbours outvote three far ones', () => {
+      // query along x; train: 2 × class 1 at cos 1, 3 × class 0 at cos 0 → weights e^10 each vs 1 each
+      const trainF = new Float32Array([1, 0, 2, 0, 0, 1, 0, 2, 0, 3]);
+      expect(Array.from(weightedKnnPredict(trainF, [1, 1, 0, 0, 0], new Float32Array([3, 0]), { k: 5, temperature: 0.1, numClasses: 2 }))).toEqual([1]);
+    });
   });
 });

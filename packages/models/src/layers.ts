@@ -2,10 +2,10 @@
 // nn.Linear and nn.MaxPool2d numerically. Internal layouts are TF's (NHWC activations, HWIO conv kernels,
 // [in, out] linear weights); state dicts convert to PyTorch's layouts (see stateDict.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { createRng } from '@scan-repro/core';
+import type { Rng } from '@scan-repro/core';
 import { batchNormInfer, batchNormTrain } from '@scan-repro/backend';
 
-export type Rng = ReturnType<typeof createRng>;
+export type { Rng };
 
 /** PyTorch BatchNorm2d defaults. */
 export const BN_EPS = 1e-5;

@@ -45,7 +45,7 @@ describe('createBackbone', () => {
     expect(Array.from(w(a))).toEqual(Array.from(w(b)));
     expect(Array.from(w(a))).not.toEqual(Array.from(w(c)));
     // fan_out = 64 · 3 · 3 → std = sqrt(2 / 576)
-    const v = w(a);
+    const v = w(a) as Float32Array;
     const std = Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
     expect(std).toBeGreaterThan(Math.sqrt(2 / 576) * 0.95);
     expect(std).toBeLessThan(Math.sqrt(2 / 576) * 1.05);

@@ -44,7 +44,7 @@ export function readGolden(name: string): Golden {
   const path = goldenPath(name);
   const { tensors, metadata } = readSafetensors(new Uint8Array(readFileSync(path)), path);
   return {
-    config: JSON.parse(metadata.config) as GoldenConfig,
+    config: (metadata.config ? JSON.parse(metadata.config) : {}) as GoldenConfig,
     torchF32Err: JSON.parse(metadata.torch_f32_err ?? '{}') as Record<string, number>,
     tensors,
     group(prefix) {

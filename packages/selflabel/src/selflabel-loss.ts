@@ -57,11 +57,18 @@ export function confidenceBasedCE(
     // freq = 1 / (count / n), computed in float32 like the official tensor ops
     for (let k = 0; k < c; k++) if (counts[k] > 0) classWeights[k] = 1 / Math.fround(counts[k] / n);
   }
+  // Every row enters with weight w_i = classWeight[target_i] when confident and 0 otherwise, which is the
+  // official masked_select + weighted mean without a gather on the logits (gather's gradient needs
+  // UnsortedSegmentSum, which the wasm backend lacks).
+  const rowWeight = new Float32Array(b);
+  const rowTarget = new Int32Array(b);
+  rows.forEach((row, t) => {
+    rowWeight[row] = classWeights[targets[t]];
+    rowTarget[row] = targets[t];
+  });
   const loss = tf.tidy(() => {
-    const selected = tf.gather(strongLogits, tf.tensor1d(rows, 'int32'));
-    const targetIdx = tf.tensor1d(targets, 'int32');
-    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(targetIdx, c), tf.logSoftmax(selected)), 1));
-    const w = tf.gather(tf.tensor1d(classWeights), targetIdx);
+    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(rowTarget, 'int32'), c), tf.logSoftmax(strongLogits)), 1));
+    const w = tf.tensor1d(rowWeight);
     return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
   });
   return { loss, numConfident: n, empty: false, classWeights };

@@ -1,27 +1,6 @@
-// File helpers for the records this package keeps. atomicWriteFile is written here because
-// @scan-repro/core did not export it yet when this package was written; swap to core's once it does.
-import { open, rename, rm, stat, mkdir, readFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-
-/** Writes to a temporary file beside `path`, fsyncs, then renames: readers see the old or the new file, never half. */
-export async function atomicWriteFile(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+// File helpers for the records this package keeps (atomic writes themselves come from @scan-repro/core).
+import { open, rm, stat, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export async function readTextIfExists(path: string): Promise<string | null> {
   try {

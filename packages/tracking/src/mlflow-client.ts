@@ -82,14 +82,9 @@ function decodeRun(raw: any): MlflowRun {
  */
 export function proxiedArtifactRoot(artifactUri: string): string {
   const anchor = '/api/2.0/mlflow-artifacts/artifacts/';
-  let url: URL;
-  try {
-    url = new URL(artifactUri);
-  } catch {
-    url = new URL('file:///');
-  }
-  if (url.protocol === 'mlflow-artifacts:') return decodeURIComponent(url.pathname).replace(/^\/+/, '').replace(/\/+$/, '');
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && url.pathname.includes(anchor)) {
+  const url = URL.canParse(artifactUri) ? new URL(artifactUri) : null; // a bare path is not a URL
+  if (url?.protocol === 'mlflow-artifacts:') return decodeURIComponent(url.pathname).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname.includes(anchor)) {
     return decodeURIComponent(url.pathname.split(anchor)[1]).replace(/^\/+/, '').replace(/\/+$/, '');
   }
   throw new MlflowError(

@@ -3,7 +3,8 @@
 // is reachable. Keyed by run folder + config hash: recording a run again replaces its row.
 import { join, relative, resolve, isAbsolute, dirname, sep } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { atomicWriteFile, parseJsonLines, readTextIfExists, withFileLock } from './files';
+import { atomicWriteFile } from '@scan-repro/core';
+import { parseJsonLines, readTextIfExists, withFileLock } from './files';
 import { getPath, type CompletedRun } from './run-folder';
 
 /** Tags that identify a run in the local records and in MLflow. */

@@ -1,9 +1,10 @@
-// Reads what a completed run folder holds (written by @scan-repro/core's RunFolder): config.yaml,
-// manifest.json, metrics.jsonl. Read defensively: every problem names the file, the key and what was expected.
+// Reads what a completed run folder holds, through @scan-repro/core (the owner of the format): manifest.json
+// (readManifest: errors when missing or not complete), metrics.jsonl (readMetrics), and config.yaml.
+// Each value is still checked here, and a problem names the file, the key and what was expected.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseJsonLines, readTextIfExists } from './files';
+import { readManifest, readMetrics } from '@scan-repro/core';
 
 export interface MetricPoint { key: string; value: number; step: number; timestamp: number }
 
@@ -12,12 +13,15 @@ export interface CompletedRun {
   dir: string;
   /** The resolved config, as parsed from config.yaml. */
   config: Record<string, unknown>;
+  /** The run's identity hash (manifest.configHash). */
   configHash: string;
+  /** `<commit>` or `<commit>+dirty`; undefined outside git. */
   codeRevision?: string;
-  stage?: string;
+  /** The bare commit, for MLflow's mlflow.source.git.commit. */
+  commit?: string;
+  stage: string;
   backend?: string;
-  /** The manifest's status as written ('completed', 'failed', ...), if any. */
-  status?: string;
+  status: string;
   /** Epoch milliseconds. */
   startTime?: number;
   endTime?: number;
@@ -30,29 +34,21 @@ export interface CompletedRun {
 
 type Json = Record<string, unknown>;
 
-/** First present key among spellings (core may write camelCase or snake_case). */
-function pick(obj: Json, ...keys: string[]): unknown {
-  for (const k of keys) if (obj[k] !== undefined && obj[k] !== null) return obj[k];
-  return undefined;
+function timeMs(value: unknown, where: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new Error(`${where} is ${JSON.stringify(value)}; expected an ISO 8601 time`);
+  return ms;
 }
 
-function asTimeMs(value: unknown, where: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? Math.round(value * 1000) : Math.round(value); // seconds or ms
-  if (typeof value === 'string') {
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  throw new Error(`${where}: '${String(value)}' is not a time; expected an ISO 8601 string or epoch milliseconds`);
-}
-
-/** JSON cannot hold NaN/Infinity: accept the usual spellings a writer may have used for them. */
-function asMetricValue(value: unknown): number | undefined {
+/** RunFolder.logMetric writes non-finite values as value null + raw 'NaN' | 'Infinity' | '-Infinity'. */
+function metricValue(value: unknown, raw: unknown): number | undefined {
   if (typeof value === 'number') return value;
-  if (value === null) return NaN;
-  if (value === 'NaN' || value === 'nan') return NaN;
-  if (value === 'Infinity' || value === 'inf') return Infinity;
-  if (value === '-Infinity' || value === '-inf') return -Infinity;
+  if (value === null) {
+    if (raw === undefined || raw === 'NaN') return NaN;
+    if (raw === 'Infinity') return Infinity;
+    if (raw === '-Infinity') return -Infinity;
+  }
   return undefined;
 }
 
@@ -62,19 +58,7 @@ export async function readCompletedRun(runDir: string): Promise<CompletedRun> {
   const configPath = join(dir, 'config.yaml');
   const metricsPath = join(dir, 'metrics.jsonl');
 
-  const manifestText = await readTextIfExists(manifestPath);
-  if (manifestText === null) {
-    throw new Error(`${manifestPath} does not exist: the run in ${dir} did not complete (manifest.json is written last), so there is nothing to record`);
-  }
-  let manifest: Json;
-  try {
-    manifest = JSON.parse(manifestText);
-  } catch (err) {
-    throw new Error(`${manifestPath}: not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
-    throw new Error(`${manifestPath}: expected a JSON object, got ${Array.isArray(manifest) ? 'an array' : typeof manifest}`);
-  }
+  const manifest = await readManifest(dir); // throws, naming the folder, unless the run is complete
 
   let configText: string;
   try {
@@ -92,54 +76,43 @@ export async function readCompletedRun(runDir: string): Promise<CompletedRun> {
     throw new Error(`${configPath}: expected a mapping of config groups at the top level`);
   }
 
-  const configHash = pick(manifest, 'configHash', 'config_hash');
-  if (typeof configHash !== 'string' || configHash.length === 0) {
-    throw new Error(`${manifestPath}: key 'configHash' is ${JSON.stringify(configHash)}; expected the config hash string`);
-  }
-  const rawMetrics = pick(manifest, 'metrics') ?? {};
-  if (typeof rawMetrics !== 'object' || Array.isArray(rawMetrics)) {
-    throw new Error(`${manifestPath}: key 'metrics' should be an object of name → number, got ${JSON.stringify(rawMetrics).slice(0, 80)}`);
+  if (typeof manifest.configHash !== 'string' || manifest.configHash.length === 0) {
+    throw new Error(`${manifestPath}: key 'configHash' is ${JSON.stringify(manifest.configHash)}; expected the config hash string`);
   }
   const finalMetrics: Record<string, number> = {};
-  for (const [k, v] of Object.entries(rawMetrics as Json)) {
-    const value = asMetricValue(v);
+  for (const [k, v] of Object.entries((manifest.metrics ?? {}) as Json)) {
+    const value = metricValue(v, undefined);
     if (value === undefined) throw new Error(`${manifestPath}: metrics.${k} is ${JSON.stringify(v)}; expected a number`);
     finalMetrics[k] = value;
   }
-  const backendRaw = pick(manifest, 'backend');
-  const backend = typeof backendRaw === 'object' && backendRaw !== null ? (backendRaw as Json).name : backendRaw;
-  const str = (v: unknown) => (v === undefined ? undefined : String(v));
-  const wall = pick(manifest, 'wallTimeS', 'wall_time_s', 'wallTime', 'wall_time', 'wallTimeSec');
+  const rev = manifest.codeRevision;
+  const commit = rev && typeof rev === 'object' ? rev.commit : undefined;
 
   const metrics: MetricPoint[] = [];
-  const metricsText = await readTextIfExists(metricsPath);
-  if (metricsText !== null) {
-    const lines = parseJsonLines(metricsText, metricsPath);
-    lines.forEach((line, i) => {
-      const where = `${metricsPath}: entry ${i + 1}`;
-      if (typeof line !== 'object' || line === null) throw new Error(`${where}: expected an object {"key","value","step","timestamp"}`);
-      const { key, value, step, timestamp } = line as Json;
-      if (typeof key !== 'string' || !key) throw new Error(`${where}: 'key' is ${JSON.stringify(key)}; expected a metric name`);
-      const v = asMetricValue(value);
-      if (v === undefined) throw new Error(`${where}: 'value' of ${key} is ${JSON.stringify(value)}; expected a number`);
-      if (step !== undefined && !(typeof step === 'number' && Number.isInteger(step))) {
-        throw new Error(`${where}: 'step' of ${key} is ${JSON.stringify(step)}; expected an integer`);
-      }
-      metrics.push({ key, value: v, step: (step as number | undefined) ?? 0, timestamp: asTimeMs(timestamp, `${where} 'timestamp'`) ?? 0 });
-    });
-  }
+  (await readMetrics(dir)).forEach((line, i) => {
+    const where = `${metricsPath}: record ${i + 1}`;
+    const { key, value, step, time, raw } = line as Json;
+    if (typeof key !== 'string' || !key) throw new Error(`${where}: 'key' is ${JSON.stringify(key)}; expected a metric name`);
+    const v = metricValue(value, raw);
+    if (v === undefined) throw new Error(`${where}: 'value' of ${key} is ${JSON.stringify(value)}; expected a number (or null with raw NaN/Infinity)`);
+    if (step !== undefined && step !== null && !(typeof step === 'number' && Number.isInteger(step))) {
+      throw new Error(`${where}: 'step' of ${key} is ${JSON.stringify(step)}; expected an integer`);
+    }
+    metrics.push({ key, value: v, step: typeof step === 'number' ? step : 0, timestamp: timeMs(time, `${where}: 'time' of ${key}`) ?? 0 });
+  });
 
   return {
     dir,
     config: config as Record<string, unknown>,
-    configHash,
-    codeRevision: str(pick(manifest, 'codeRevision', 'code_revision', 'gitRevision', 'git_revision')),
-    stage: str(pick(manifest, 'stage')),
-    backend: str(backend),
-    status: str(pick(manifest, 'status')),
-    startTime: asTimeMs(pick(manifest, 'startTime', 'start_time', 'start', 'startedAt', 'started_at'), `${manifestPath} 'startTime'`),
-    endTime: asTimeMs(pick(manifest, 'endTime', 'end_time', 'end', 'endedAt', 'ended_at'), `${manifestPath} 'endTime'`),
-    wallTimeS: typeof wall === 'number' ? wall : undefined,
+    configHash: manifest.configHash,
+    codeRevision: commit ? `${commit}${rev && typeof rev === 'object' && rev.dirty ? '+dirty' : ''}` : undefined,
+    commit,
+    stage: manifest.stage,
+    backend: manifest.backend ?? undefined,
+    status: manifest.status,
+    startTime: timeMs(manifest.startedAt, `${manifestPath}: 'startedAt'`),
+    endTime: timeMs(manifest.endedAt, `${manifestPath}: 'endedAt'`),
+    wallTimeS: manifest.wallTimeS ?? undefined,
     finalMetrics,
     metrics,
   };

@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { atomicWriteFile, parseJsonLines, readTextIfExists, withFileLock } from './files';
+import { atomicWriteFile } from '@scan-repro/core';
+import { parseJsonLines, readTextIfExists, withFileLock } from './files';
 import { MLFLOW_LIMITS } from './batching';
-import { MlflowClient, MlflowError, type MlflowMetric, type MlflowParam, type MlflowRunInfo, type MlflowRunStatus, type MlflowTag } from './mlflow-client';
+import { MlflowClient, MlflowError, type MlflowMetric, type MlflowParam, type MlflowRunInfo, type MlflowTag } from './mlflow-client';
 import { buildRunRecord, recordRunLocally, resultsPaths, runLabels, type RunRecord } from './records';
 import { configToParams, getPath, readCompletedRun, type CompletedRun } from './run-folder';
 
@@ -124,7 +125,7 @@ export function mlflowPayload(run: CompletedRun, record: RunRecord, extraTags: R
     code_revision: record.code_revision,
     backend: record.backend,
     run_dir: record.run_dir,
-    'mlflow.source.git.commit': record.code_revision,
+    'mlflow.source.git.commit': run.commit,
     [RUN_KEY_TAG]: record.run_key,
   };
   const tags: MlflowTag[] = Object.entries(tagMap)
@@ -184,10 +185,6 @@ export async function findRunsByKey(client: MlflowClient, experimentId: string, 
   return client.searchRuns({ experimentIds: [experimentId], filter: `tags.${RUN_KEY_TAG} = ${quoteFilterValue(key)}`, orderBy: ['attributes.start_time ASC'] });
 }
 
-function mlflowStatus(status: string | undefined): MlflowRunStatus {
-  return status && /fail|error/i.test(status) ? 'FAILED' : status && /kill|abort|cancel/i.test(status) ? 'KILLED' : 'FINISHED';
-}
-
 /** One upload attempt; safe to repeat (see the header comment). */
 async function uploadRun(
   client: MlflowClient,
@@ -230,7 +227,8 @@ async function uploadRun(
     for (const file of await listUploadableFiles(run.dir, maxArtifactBytes)) {
       await client.uploadArtifact(info, file.relPath, await readFile(file.path));
     }
-    await client.updateRun(info.run_id, { status: mlflowStatus(run.status), endTime: run.endTime ?? Date.now() });
+    // Only complete runs get here (readManifest refuses others), hence FINISHED.
+    await client.updateRun(info.run_id, { status: 'FINISHED', endTime: run.endTime ?? Date.now() });
     await client.setTag(info.run_id, UPLOAD_COMPLETE_TAG, 'true');
   }
   const newSidecar: MlflowSidecar = {

@@ -1,10 +1,10 @@
-// Shared test fixtures: run folders shaped like the ones @scan-repro/core's RunFolder writes, and access to
+// Shared test fixtures: run folders written by @scan-repro/core's RunFolder, and access to
 // the real MLflow server that tools/mlflow/start.sh starts.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { RunFolder, composeConfig, type Manifest } from '@scan-repro/core';
 
 export const skipMlflow = process.env.SCAN_SKIP_MLFLOW === '1';
 
@@ -30,57 +30,51 @@ export async function closedPortUri(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+const tempDirs: string[] = [];
 export async function makeTempDir(label: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `scan-tracking-${label}-`));
-}
-
-export interface FakeRunSpec {
-  configHash: string;
-  stage?: string;
-  dataset?: string;
-  seed?: number;
-  finalMetrics?: Record<string, number>;
-  /** Points written to metrics.jsonl. */
-  metrics?: { key: string; value: number; step: number; timestamp: number }[];
-  /** Extra files (name → bytes). */
-  files?: Record<string, Uint8Array>;
-  trackingTags?: Record<string, string>;
-  extraConfig?: Record<string, unknown>;
-}
-
-export const START_MS = Date.UTC(2024, 0, 2, 3, 4, 5);
-export const END_MS = START_MS + 90_500;
-
-/** Writes a completed run folder: config.yaml, metrics.jsonl, extra files, then manifest.json (last, like core). */
-export async function makeRunFolder(dir: string, spec: FakeRunSpec): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const config = {
-    dataset: { name: spec.dataset ?? 'cifar10', num_classes: 10, mean: [0.4914, 0.4822, 0.4465] },
-    scan: { entropy_weight: 5, num_heads: 10, update_cluster_head_only: false },
-    profile: { name: 'ci', seed: spec.seed ?? 1 },
-    tracking: { tags: spec.trackingTags ?? {} },
-    ...spec.extraConfig,
-  };
-  await writeFile(join(dir, 'config.yaml'), toYaml(config));
-  const lines = (spec.metrics ?? []).map((m) => JSON.stringify(m)).join('\n');
-  await writeFile(join(dir, 'metrics.jsonl'), lines ? lines + '\n' : '');
-  for (const [name, bytes] of Object.entries(spec.files ?? {})) {
-    await mkdir(join(dir, name, '..'), { recursive: true });
-    await writeFile(join(dir, name), bytes);
-  }
-  const manifest = {
-    stage: spec.stage ?? 'scan',
-    configHash: spec.configHash,
-    codeRevision: 'abc1234',
-    backend: 'cpu',
-    status: 'completed',
-    startTime: new Date(START_MS).toISOString(),
-    endTime: new Date(END_MS).toISOString(),
-    wallTimeS: 90.5,
-    metrics: spec.finalMetrics ?? { acc: 0.875, nmi: 0.75 },
-  };
-  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const dir = await mkdtemp(join(tmpdir(), `scan-tracking-${label}-`));
+  tempDirs.push(dir);
   return dir;
+}
+/** afterAll(removeTempDirs) in each file that makes temp dirs. */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(tempDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+export interface RunSpec {
+  /** composeConfig overrides on top of dataset=cifar10 profile=ci, e.g. ['scan.entropy_weight=2']. */
+  overrides?: string[];
+  stage?: string;
+  finalMetrics?: Record<string, number>;
+  /** Values logged with RunFolder.logMetric, in order. */
+  metrics?: { key: string; value: number; step?: number }[];
+  /** Artifacts written with RunFolder.writeArtifact (name → bytes). */
+  files?: Record<string, Uint8Array>;
+  /** Replace a run of another config in the same folder. */
+  overwrite?: boolean;
+}
+
+/**
+ * A completed run folder written by the real @scan-repro/core RunFolder, as a stage run leaves it.
+ * The environment is left out of composition so MLFLOW_TRACKING_URI does not leak into tracking.uri.
+ */
+export async function makeRunFolder(dir: string, spec: RunSpec = {}): Promise<string> {
+  const config = composeConfig(['dataset=cifar10', 'profile=ci', ...(spec.overrides ?? [])], { env: {} });
+  const run = await RunFolder.create({ dir, stage: spec.stage ?? 'scan', config, overwrite: spec.overwrite });
+  for (const m of spec.metrics ?? []) run.logMetric(m.key, m.value, m.step);
+  for (const [name, bytes] of Object.entries(spec.files ?? {})) await run.writeArtifact(name, bytes);
+  await run.complete({ metrics: spec.finalMetrics ?? { acc: 0.875, nmi: 0.75 }, artifacts: Object.keys(spec.files ?? {}), backend: 'cpu' });
+  return dir;
+}
+
+/** metrics.jsonl as written, read here independently of the package under test. */
+export async function metricsFile(dir: string): Promise<{ key: string; value: number | null; raw?: string; step?: number; time: string }[]> {
+  const text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+export async function manifestFile(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
 }
 
 /** Deterministic bytes covering every byte value (no randomness: the tests must repeat exactly). */

@@ -1,9 +1,15 @@
 // Against the real MLflow server from tools/mlflow/start.sh (MLFLOW_TRACKING_URI); see helpers.mlflowUri.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient, MlflowError, RUN_KEY_TAG, findRunsByKey, trackRun, type MlflowMetric, type MlflowSidecar } from '../src';
-import { END_MS, START_MS, makeRunFolder, makeTempDir, mlflowUri, patternBytes, skipMlflow } from './helpers';
+import { composeConfig } from '@scan-repro/core';
+import { removeTempDirs, makeRunFolder, makeTempDir, manifestFile, metricsFile, mlflowUri, patternBytes, skipMlflow } from './helpers';
+
+afterAll(removeTempDirs);
+
+const START_MS = Date.UTC(2024, 0, 2, 3, 4, 5);
+const END_MS = START_MS + 90_500;
 
 const unique = (label: string) => `${label}-${process.pid}-${Date.now()}`;
 
@@ -90,16 +96,26 @@ describe.skipIf(skipMlflow)('MLflow REST client against a real server', () => {
   it('trackRun uploads params, tags, metrics and small artifacts of a run folder, once', async () => {
     const root = await makeTempDir('trackrun');
     const experimentName = unique('trackrun');
-    const points = Array.from({ length: 40 }, (_, i) => ({ key: i % 2 ? 'train/loss' : 'lr', value: i % 2 ? 4 - i / 10 : 0.001 * (1 - i / 40), step: Math.floor(i / 2), timestamp: START_MS + i * 1000 }));
+    const steps = Array.from({ length: 20 }, (_, i) => i);
     const runDir = await makeRunFolder(join(root, 'runs', 'scan-cifar10'), {
-      configHash: unique('cfg'),
-      metrics: points,
+      // a 7000-char value: MLflow params hold at most 6000
+      overrides: [`tracking.run_name=${'z'.repeat(7000)}`],
+      metrics: steps.flatMap((i) => [
+        { key: 'train/loss', value: 4 - i / 10 + 1e-12 * i, step: i },
+        { key: 'lr', value: 0.001 * Math.cos(i / 7), step: i },
+      ]),
       finalMetrics: { acc: 0.8125, nmi: 0.6875 },
       files: { 'confusion.png': patternBytes(3000, 1), 'preds.csv': new TextEncoder().encode('i,pred\n0,3\n'), 'model.safetensors': patternBytes(5000, 2) },
-      trackingTags: { table: 'table3', row: 'cifar10' },
-      extraConfig: { notes: { long: 'z'.repeat(7000) } },
     });
-    const result = await trackRun(runDir, { uri: mlflowUri(), experiment: experimentName, tags: { experiment: 'cifar10-scan' }, resultsDir: join(root, 'results'), maxArtifactBytes: 4000 });
+    const manifest = await manifestFile(runDir);
+    const written = await metricsFile(runDir);
+    const result = await trackRun(runDir, {
+      uri: mlflowUri(),
+      experiment: experimentName,
+      tags: { experiment: 'cifar10-scan', table: 'table3', row: 'cifar10' },
+      resultsDir: join(root, 'results'),
+      maxArtifactBytes: 4000,
+    });
     expect(result.mlflow.state).toBe('uploaded');
     if (result.mlflow.state !== 'uploaded') return;
     expect(result.mlflow.alreadyPresent).toBe(false);
@@ -110,25 +126,32 @@ describe.skipIf(skipMlflow)('MLflow REST client against a real server', () => {
     const run = await client.getRun(result.mlflow.runId);
     const params = Object.fromEntries(run.data.params.map((p) => [p.key, p.value]));
     expect(params['scan.entropy_weight']).toBe('5');
-    expect(params['dataset.mean']).toBe('[0.4914,0.4822,0.4465]');
-    expect(params['notes.long']).toBe('z'.repeat(6000)); // truncated to MLflow's 6000-char limit
+    expect(params['dataset.name']).toBe('cifar10');
+    expect(params['dataset.mean']).toBe(JSON.stringify(composeConfig(['dataset=cifar10', 'profile=ci'], { env: {} }).dataset.mean));
+    expect(params['tracking.run_name']).toBe('z'.repeat(6000));
     const tags = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]));
+    const rev = manifest.codeRevision;
     expect(tags).toMatchObject({
-      dataset: 'cifar10', stage: 'scan', profile: 'ci', seed: '1', table: 'table3', row: 'cifar10', experiment: 'cifar10-scan',
-      config_hash: result.record.config_hash, code_revision: 'abc1234', backend: 'cpu', [RUN_KEY_TAG]: result.record.run_key,
+      dataset: 'cifar10', stage: 'scan', profile: 'ci', seed: '0', table: 'table3', row: 'cifar10', experiment: 'cifar10-scan',
+      config_hash: manifest.configHash, backend: 'cpu', [RUN_KEY_TAG]: `runs/scan-cifar10@${manifest.configHash}`,
+      ...(typeof rev === 'object' ? { code_revision: `${rev.commit}${rev.dirty ? '+dirty' : ''}`, 'mlflow.source.git.commit': rev.commit } : {}),
     });
-    expect([run.info.status, run.info.start_time, run.info.end_time]).toEqual(['FINISHED', START_MS, END_MS]);
+    expect([run.info.status, run.info.start_time, run.info.end_time]).toEqual(['FINISHED', Date.parse(manifest.startedAt), Date.parse(manifest.endedAt!)]);
 
-    const lossHistory = (await client.getMetricHistory(run.info.run_id, 'train/loss')).sort((a, b) => a.step - b.step);
-    const expectedLoss = points.filter((p) => p.key === 'train/loss');
-    expect(lossHistory.map((m) => [m.step, m.value, m.timestamp])).toEqual(expectedLoss.map((p) => [p.step, p.value, p.timestamp]));
+    // the history equals metrics.jsonl exactly: values, steps, timestamps
+    for (const key of ['train/loss', 'lr']) {
+      const history = (await client.getMetricHistory(run.info.run_id, key)).sort((a, b) => a.step - b.step);
+      const expected = written.filter((w) => w.key === key);
+      expect(history.map((m) => [m.step, m.value, m.timestamp])).toEqual(expected.map((w) => [w.step, w.value, Date.parse(w.time)]));
+    }
     // final metrics at the last step (19) and the end time
-    expect(await client.getMetricHistory(run.info.run_id, 'acc')).toEqual([{ key: 'acc', value: 0.8125, step: 19, timestamp: END_MS }]);
+    expect(await client.getMetricHistory(run.info.run_id, 'acc')).toEqual([{ key: 'acc', value: 0.8125, step: 19, timestamp: Date.parse(manifest.endedAt!) }]);
 
     const files = (await client.listArtifacts(run.info)).map((f) => f.path);
     // model.safetensors (5000 B) is over the 4000 B limit, config.yaml (> 7000 B) is always sent; the sidecar never
     expect(files).toEqual(['config.yaml', 'confusion.png', 'manifest.json', 'metrics.jsonl', 'preds.csv']);
     expect(Buffer.from(await client.downloadArtifact(run.info, 'confusion.png')).equals(Buffer.from(patternBytes(3000, 1)))).toBe(true);
+    expect(Buffer.from(await client.downloadArtifact(run.info, 'manifest.json')).equals(await readFile(join(runDir, 'manifest.json')))).toBe(true);
 
     // tracking the same folder again changes nothing on the server
     const again = await trackRun(runDir, { uri: mlflowUri(), experiment: experimentName, resultsDir: join(root, 'results') });

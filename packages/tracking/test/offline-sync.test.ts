@@ -1,7 +1,7 @@
 // Server down while runs complete, then `mlflow sync` against the real server (MLFLOW_TRACKING_URI).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   MlflowClient,
   RUN_KEY_TAG,
@@ -13,7 +13,9 @@ import {
   syncPending,
   trackRun,
 } from '../src';
-import { closedPortUri, makeRunFolder, makeTempDir, mlflowUri, skipMlflow } from './helpers';
+import { removeTempDirs, closedPortUri, makeRunFolder, makeTempDir, mlflowUri, skipMlflow } from './helpers';
+
+afterAll(removeTempDirs);
 
 const unique = (label: string) => `${label}-${process.pid}-${Date.now()}`;
 
@@ -31,11 +33,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     const experiment = unique('offline');
     const runs = await Promise.all(
       [0, 1].map((i) =>
-        makeRunFolder(join(root, 'runs', `run${i}`), {
-          configHash: unique(`cfg${i}`),
-          metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0, timestamp: 1_700_000_000_000 }],
-          finalMetrics: { acc: 0.5 + i / 8 },
-        }),
+        makeRunFolder(join(root, 'runs', `run${i}`), { metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0 }], finalMetrics: { acc: 0.5 + i / 8 } }),
       ),
     );
 
@@ -67,7 +65,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
       const found = await findRunsByKey(client, exp.experiment_id, o.record.run_key);
       expect(found).toHaveLength(1);
       expect(found[0].data.metrics.find((m) => m.key === 'acc')?.value).toBe(o.record.metrics.acc);
-      const sidecar = JSON.parse(await readFile(join(o.record.run_dir.startsWith('/') ? o.record.run_dir : join(root, o.record.run_dir), 'mlflow.json'), 'utf8'));
+      const sidecar = JSON.parse(await readFile(join(root, o.record.run_dir, 'mlflow.json'), 'utf8'));
       expect(sidecar.run_id).toBe(found[0].info.run_id);
     }
 
@@ -83,7 +81,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     const root = await makeTempDir('crash');
     const results = join(root, 'results');
     const experiment = unique('crash');
-    const dir = await makeRunFolder(join(root, 'runs', 'run'), { configHash: unique('cfg'), finalMetrics: { acc: 0.75 } });
+    const dir = await makeRunFolder(join(root, 'runs', 'run'), { finalMetrics: { acc: 0.75 } });
 
     // a complete upload whose sidecar was then lost
     const uploaded = await trackRun(dir, { uri: client.uri, experiment, resultsDir: results });
@@ -93,7 +91,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     expect(again.mlflow).toMatchObject({ state: 'uploaded', alreadyPresent: true });
 
     // an interrupted upload: the MLflow run exists with its key but without the completion tag
-    const dir2 = await makeRunFolder(join(root, 'runs', 'run2'), { configHash: unique('cfg2'), finalMetrics: { acc: 0.5 } });
+    const dir2 = await makeRunFolder(join(root, 'runs', 'run2'), { finalMetrics: { acc: 0.5 } });
     resetMlflowWarning();
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const queued = await trackRun(dir2, { uri: await closedPortUri(), experiment, resultsDir: results, retries: { tries: 1 } });

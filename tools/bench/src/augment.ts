@@ -2,6 +2,7 @@
 // transforms, and through the batch loader (two SimCLR views per image, as the pretext stage uses it).
 // Compare with the model's training throughput: the loader should manage about 5x that on one core, or it
 // needs worker threads.
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { composeConfig, createRng } from '@scan-repro/core';
 import { createLoader, createTransform, openDataset, type ImageSplit, type TransformName } from '@scan-repro/data';
@@ -23,16 +24,23 @@ export async function benchAugment(opts: { images?: number } = {}): Promise<stri
     const s = (performance.now() - t0) / 1000;
     lines.push(`augment ${name} (CIFAR-10 32x32, one core): ${(n / s).toFixed(0)} images/s${Number.isNaN(sink) ? ' (NaN!)' : ''}`);
   }
-  const simclr = createTransform('simclr', tOpts);
-  const loader = createLoader({
-    split, indices: Int32Array.from({ length: n }, (_, i) => i), batchSize: 256, shuffle: true, seed: 1, dropLast: true, prefetch: 2,
-    views: [{ transform: simclr, source: 'self' }, { transform: simclr, source: 'self' }],
-  });
-  const t0 = performance.now();
-  let images = 0;
-  for await (const b of loader.epoch(0)) images += b.shape[0];
-  const s = (performance.now() - t0) / 1000;
-  lines.push(`loader 2x simclr views, batch 256 (one core): ${(images / s).toFixed(0)} images/s (${((2 * images) / s).toFixed(0)} views/s)`);
+  // The loader as the pretext stage uses it: two SimCLR views per image, on the main thread and in workers.
+  const cores = availableParallelism();
+  for (const workers of [0, 1, 2, 4, 8].filter((w) => w <= Math.max(1, cores - 1))) {
+    const loader = createLoader({
+      split, indices: Int32Array.from({ length: n }, (_, i) => i), batchSize: 256, shuffle: true, seed: 1, dropLast: true,
+      prefetch: Math.max(2, 2 * workers), workers,
+      views: [{ transform: { name: 'simclr', options: tOpts }, source: 'self' }, { transform: { name: 'simclr', options: tOpts }, source: 'self' }],
+    });
+    let warm = 0;
+    for await (const _ of loader.epoch(99)) if (++warm === 4) break; // warm-up: start workers, JIT
+    const t0 = performance.now();
+    let images = 0;
+    for await (const b of loader.epoch(0)) images += b.shape[0];
+    const s = (performance.now() - t0) / 1000;
+    await loader.close();
+    lines.push(`loader 2x simclr views, batch 256, ${workers} worker(s) (${cores} cores): ${(images / s).toFixed(0)} images/s`);
+  }
   return lines;
 }
 

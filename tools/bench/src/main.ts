@@ -17,3 +17,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+export {};

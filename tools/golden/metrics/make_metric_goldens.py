@@ -99,7 +99,7 @@ def kmeans_case():
 
 
 def knn_case():
-    c, d, n_train, n_test, k, tau = 5, 16, 400, 120, 50, 0.1
+    c, d, n_train, n_test, k, tau = 5, 16, 300, 80, 50, 0.1
     centers = rng.normal(size=(c, d))
     train_y = rng.integers(0, c, size=n_train)
     test_y = rng.integers(0, c, size=n_test)
@@ -128,9 +128,9 @@ goldens = {
         labeling_case('fewer-clusters-6x9', 250, 6, 9, 0.5),
         labeling_case('more-clusters-12x7', 260, 12, 7, 0.35),
         labeling_case('random-10x10', 500, 10, 10, 1.0),
-        labeling_case('equal-50x50', 1000, 50, 50, 0.25),
+        labeling_case('equal-50x50', 600, 50, 50, 0.25),
     ],
-    'top5': top5_case(400, 20),
+    'top5': top5_case(200, 20),
     'assignments': [assignment_case(5, 5, True), assignment_case(7, 4, True), assignment_case(4, 7, True),
                     assignment_case(30, 30, True), assignment_case(40, 40, False), assignment_case(13, 29, False)],
     'kmeans': kmeans_case(),

@@ -19,7 +19,7 @@ Examples:
       const cfg = composeConfig(overrides);
       if (opts.json) { process.stdout.write(JSON.stringify(cfg, null, 2) + '\n'); return; }
       if (opts.flat) {
-        for (const [k, v] of Object.entries(flattenConfig(cfg))) process.stdout.write(`${k}=${v}\n`);
+        process.stdout.write(Object.entries(flattenConfig(cfg)).map(([k, v]) => `${k}=${v}\n`).join(''));
         return;
       }
       process.stdout.write(configToYaml(cfg));

@@ -1,4 +1,8 @@
-// Fast conv2d gradient kernels for the tfjs 'wasm' backend.
+// Kernels we install on the tfjs 'wasm' backend: fast conv2d gradients and a zero-copy Identity.
+//
+// Identity: the shipped wasm Identity copies the tensor; tf.clone and customGrad's save() go through it, so every
+// saved activation was copied once per step. Tensor data is immutable and the wasm backend reference-counts
+// shared data (its Reshape already shares), so Identity can share like the cpu backend's does.
 //
 // The shipped wasm backend has no Conv2DBackpropFilter kernel at all and a naive Conv2DBackpropInput, so
 // training a ResNet on it is ~10x slower than it needs to be. Both gradients can be written as ONE forward
@@ -20,6 +24,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor
 
 /** The parts of tfjs-backend-wasm's BackendWasm that these kernels use. */
 interface WasmBackend {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -194,14 +199,21 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: { inputs: NamedTens
   return reshaped(dx, [n, h, w, ci]);
 }
 
-export const wasmConvGradKernels: KernelConfig[] = [
+function identitySharing({ inputs, backend }: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo {
+  const x = inputs.x!;
+  (backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+export const wasmKernels: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilterWasm as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm as KernelFunc },
+  { kernelName: 'Identity', backendName: 'wasm', kernelFunc: identitySharing as KernelFunc },
 ];
 
-/** Installs our kernels for the wasm backend, replacing the shipped naive ones (idempotent). */
-export function registerWasmConvGradKernels(): void {
-  for (const config of wasmConvGradKernels) {
+/** Installs our kernels for the wasm backend, replacing the shipped ones (idempotent). */
+export function registerWasmKernels(): void {
+  for (const config of wasmKernels) {
     const existing = getKernel(config.kernelName, config.backendName);
     if (existing === config) continue;
     if (existing != null) unregisterKernel(config.kernelName, config.backendName);

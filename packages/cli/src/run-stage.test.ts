@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readManifest, stageHash, composeConfig } from '@scan-repro/core';
+import { runStageCommand, STAGES, loadStage, type StageSpec } from './index';
+
+const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const fixture = join(__dirname, '../test/fixtures/count-stage.ts');
+const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec =>
+  ({ name, description: 'test', module: fixture, exportName, inputs });
+const base = ['profile=ci', 'backend.name=cpu', `run.root=${tmp}`];
+
+function io() {
+  let text = '';
+  const stdout = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+  return { io: { stdout, cwd: tmp, env: {} }, text: () => text };
+}
+
+describe('runStageCommand', () => {
+  it('runs a stage into its default run folder, then skips it when complete', async () => {
+    const first = io();
+    const m = await runStageCommand(spec('pretext', []), base, {}, first.io);
+    const cfg = composeConfig(base, { env: {} });
+    const dir = join(tmp, 'cifar10', `pretext-${stageHash(cfg, 'pretext').slice(0, 12)}`);
+    expect(m!.status).toBe('complete');
+    expect(m!.metrics).toEqual({ images: 300, clusters: 10 });
+    expect(m!.backend).toBe('cpu');
+    expect(await readManifest(dir)).toEqual(m);
+    expect(first.text()).toMatch(new RegExp(`pretext complete in [0-9.]+ s on cpu backend\\nrun folder: ${dir}\\nmetrics:\\n  clusters  10\\n  images    300\\ncounted 300`));
+
+    const second = io();
+    const again = await runStageCommand(spec('pretext', []), base, {}, second.io);
+    expect(second.text()).toContain('pretext: already complete for this config');
+    expect(again!.startedAt).toBe(m!.startedAt);
+    const forced = await runStageCommand(spec('pretext', []), base, { force: true }, io().io);
+    expect(forced!.startedAt).not.toBe(m!.startedAt);
+  });
+
+  it('finds upstream runs by config hash, or takes --input; scan.* changes do not touch mine', async () => {
+    const m = await runStageCommand(spec('mine', ['pretext']), base, {}, io().io);
+    expect(m!.metrics.images).toBe(600); // 300 + the pretext run's 300
+    expect(m!.inputs.pretext.configHash).toBe(stageHash(composeConfig(base, { env: {} }), 'pretext'));
+    const skipped = io();
+    await runStageCommand(spec('mine', ['pretext']), [...base, 'scan.lr=0.5'], {}, skipped.io);
+    expect(skipped.text()).toContain('already complete');
+    await expect(runStageCommand(spec('mine', ['pretext']), [...base, 'pretext.temperature=0.3'], {}, io().io))
+      .rejects.toThrow(/stage mine needs input 'pretext': pass --input pretext=DIR, or run `scan-repro pretext` with the same config first/);
+    const out = join(tmp, 'explicit-mine');
+    const explicit = await runStageCommand(spec('mine', ['pretext']), [...base, 'pretext.temperature=0.3'],
+      { out, input: [`pretext=${m!.inputs.pretext.dir}`] }, io().io);
+    expect(explicit!.inputs.pretext.dir).toBe(m!.inputs.pretext.dir);
+    expect(JSON.parse(readFileSync(join(out, 'counts.json'), 'utf8')).upstream).toEqual({ pretext: 300 });
+  });
+
+  it('--print-config prints config, stage hash and folder without running', async () => {
+    const p = io();
+    expect(await runStageCommand(spec('scan', ['pretext', 'mine'], 'missing'), base, { printConfig: true }, p.io)).toBeNull();
+    expect(p.text()).toContain('entropy_weight: 5');
+    expect(p.text()).toMatch(/# stage config hash: [0-9a-f]{64}\n# run folder: .*scan-[0-9a-f]{12}\n$/);
+  });
+
+  it('says clearly when a stage is not available', async () => {
+    await expect(runStageCommand(spec('pretext', [], 'runNothing'), [...base, 'pretext.lr=0.3'], {}, io().io))
+      .rejects.toThrow(`stage pretext is not available: ${fixture} does not export a function runNothing (yet)`);
+    await expect(loadStage({ name: 'eval', module: '@scan-repro/does-not-exist', exportName: 'runEval' }))
+      .rejects.toThrow(/stage eval is not available: @scan-repro\/does-not-exist could not be loaded/);
+    await expect(loadStage({ name: 'eval', module: fixture, exportName: 'notAFunction' })).rejects.toThrow('does not export a function notAFunction');
+  });
+
+  it('marks the run failed when the stage throws', async () => {
+    const out = join(tmp, 'broken');
+    await expect(runStageCommand(spec('pretext', [], 'runBroken'), base, { out }, io().io)).rejects.toThrow('stage exploded');
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ status: 'failed', error: 'stage exploded', backend: 'cpu' });
+  });
+
+  it('the stage table covers every stage with its inputs (architecture.md)', () => {
+    expect(STAGES.map((s) => [s.name, s.exportName, s.inputs])).toEqual([
+      ['pretext', 'runPretext', []], ['mine', 'runMine', ['pretext']], ['scan', 'runScan', ['pretext', 'mine']],
+      ['selflabel', 'runSelflabel', ['scan']], ['eval', 'runEval', ['pretext', 'mine', 'scan']],
+    ]);
+  });
+});
