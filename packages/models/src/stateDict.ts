@@ -7,8 +7,6 @@ import type { NamedModule } from './models';
 
 /** HWIO → OIHW and [in, out] → [out, in]. */
 const TO_TORCH: Record<number, number[] | null> = { 4: [3, 2, 0, 1], 2: [1, 0] };
-/** OIHW → HWIO and [out, in] → [in, out]. */
-const FROM_TORCH: Record<number, number[] | null> = { 4: [2, 3, 1, 0], 2: [1, 0] };
 
 function permuteShape(shape: number[], perm: number[] | null | undefined): number[] {
   return perm ? perm.map((p) => shape[p]) : [...shape];
@@ -17,6 +15,50 @@ function permuteShape(shape: number[], perm: number[] | null | undefined): numbe
 /** The PyTorch-layout shape that a variable of TF-layout shape `shape` has in a state dict. */
 export function torchShape(shape: readonly number[]): number[] {
   return permuteShape([...shape], TO_TORCH[shape.length]);
+}
+
+/**
+ * HWIO ↔ OIHW and [in, out] ↔ [out, in] on typed arrays. Plain loops: tfjs's cpu-backend transpose of a
+ * ResNet-18's kernels takes tens of seconds, these take milliseconds.
+ */
+function hwioToOihw(src: Float32Array, [h, w, i, o]: number[]): Float32Array {
+  const dst = new Float32Array(src.length);
+  for (let a = 0; a < h; a++)
+    for (let b = 0; b < w; b++)
+      for (let c = 0; c < i; c++) {
+        const base = ((a * w + b) * i + c) * o;
+        for (let d = 0; d < o; d++) dst[((d * i + c) * h + a) * w + b] = src[base + d];
+      }
+  return dst;
+}
+
+function oihwToHwio(src: Float32Array, [o, i, h, w]: number[]): Float32Array {
+  const dst = new Float32Array(src.length);
+  for (let d = 0; d < o; d++)
+    for (let c = 0; c < i; c++)
+      for (let a = 0; a < h; a++)
+        for (let b = 0; b < w; b++) dst[((a * w + b) * i + c) * o + d] = src[((d * i + c) * h + a) * w + b];
+  return dst;
+}
+
+function transpose2d(src: Float32Array, [rows, cols]: number[]): Float32Array {
+  const dst = new Float32Array(src.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+  return dst;
+}
+
+/** Our layout (shape `shape`) → PyTorch layout. */
+function toTorchLayout(values: Float32Array, shape: number[]): Float32Array {
+  if (shape.length === 4) return hwioToOihw(values, shape);
+  if (shape.length === 2) return transpose2d(values, shape);
+  return Float32Array.from(values);
+}
+
+/** PyTorch layout (shape `shape`) → our layout. */
+function fromTorchLayout(values: Float32Array, shape: number[]): Float32Array {
+  if (shape.length === 4) return oihwToHwio(values, shape);
+  if (shape.length === 2) return transpose2d(values, shape);
+  return values;
 }
 
 function isCounter(name: string): boolean {
@@ -33,9 +75,7 @@ export function stateDict(model: NamedModule): Record<string, NamedArray> {
       out[name] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(count)) };
       continue;
     }
-    const perm = TO_TORCH[v.rank];
-    const data = tf.tidy(() => (perm ? tf.transpose(v, perm) : v).dataSync() as Float32Array);
-    out[name] = { dtype: 'F32', shape: torchShape(v.shape), data: Float32Array.from(data) };
+    out[name] = { dtype: 'F32', shape: torchShape(v.shape), data: toTorchLayout(v.dataSync() as Float32Array, v.shape) };
   }
   return out;
 }
@@ -118,12 +158,8 @@ export function loadStateDict(
         converted.push([v, tf.scalar(toCount(name, a, source), 'int32')]);
         continue;
       }
-      const values = toFloat32(name, a, source);
-      const perm = FROM_TORCH[a.shape.length];
-      converted.push([v, tf.tidy(() => {
-        const t = tf.tensor(values, a.shape, 'float32');
-        return perm ? tf.transpose(t, perm) : t;
-      })]);
+      const values = fromTorchLayout(toFloat32(name, a, source), a.shape);
+      converted.push([v, tf.tensor(values, v.shape, 'float32')]);
     }
   } catch (e) {
     for (const [, t] of converted) t.dispose();

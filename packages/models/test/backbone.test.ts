@@ -59,8 +59,8 @@ describe('createBackbone', () => {
   });
 
   it('training forward updates running stats without leaking tensors', () => {
-    const b = createBackbone({ name: 'resnet18_stl', width: 4, blocks: [1, 1, 1, 1] }, 3);
-    const x = tf.randomNormal([2, 96, 96, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const b = createBackbone({ name: 'resnet50', width: 2, blocks: [1, 1, 1, 1] }, 3);
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
     const step = () => {
       const { value, grads } = tf.variableGrads(() => tf.sum(b.apply(x, true)) as tf.Scalar);
       value.dispose();
@@ -73,7 +73,7 @@ describe('createBackbone', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(b.buffers().get('bn1.num_batches_tracked')!.dataSync()[0]).toBe(4);
     const out = b.apply(x, true);
-    expect(out.shape).toEqual([2, 32]);
+    expect(out.shape).toEqual([2, 64]);
     out.dispose();
     x.dispose();
     b.dispose();

@@ -129,6 +129,7 @@ describe.skipIf(skipMlflow)('MLflow REST client against a real server', () => {
     expect(params['dataset.name']).toBe('cifar10');
     expect(params['dataset.mean']).toBe(JSON.stringify(composeConfig(['dataset=cifar10', 'profile=ci'], { env: {} }).dataset.mean));
     expect(params['tracking.run_name']).toBe('z'.repeat(6000));
+    expect(run.info.run_name).toBe('z'.repeat(250)); // run names are cut to MLflow's 250-char column
     const tags = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]));
     const rev = manifest.codeRevision;
     expect(tags).toMatchObject({

@@ -32,7 +32,7 @@ export interface AugmentOptions {
   /** Cutout maximum side L for "ours" (16 CIFAR, 32 STL, 75 ImageNet); 0 disables cutout. */
   cutout: number;
   /** RandomResizedCrop scale range for "simclr" (default [0.2, 1]). */
-  simclr_scale?: readonly number[];
+  crop_scale?: readonly number[];
   /** ColorJitter (brightness, contrast, saturation, hue) for "simclr" (default [0.4, 0.4, 0.4, 0.1]). */
   jitter?: readonly number[];
   /** Probability of applying ColorJitter (default 0.8). */
@@ -262,7 +262,7 @@ export interface SimclrParams {
 
 /** Draws every random decision of "simclr" for an image of the given (post-resize) size. */
 export function sampleSimclrParams(height: number, width: number, augment: AugmentOptions, rng: Rng): SimclrParams {
-  const scale = augment.simclr_scale ?? [0.2, 1.0];
+  const scale = augment.crop_scale ?? [0.2, 1.0];
   const [jb, jc, js, jh] = augment.jitter ?? [0.4, 0.4, 0.4, 0.1];
   const jitterP = augment.jitter_p ?? 0.8;
   const grayP = augment.grayscale_p ?? 0.2;
@@ -341,10 +341,10 @@ export function validateTransformOptions(name: string, opts: TransformOptions): 
     checkNumber(a.cutout, 'augment.cutout', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = no cutout)');
   }
   if (name === 'simclr') {
-    if (a.simclr_scale !== undefined) {
-      const s = a.simclr_scale;
+    if (a.crop_scale !== undefined) {
+      const s = a.crop_scale;
       if (!Array.isArray(s) || s.length !== 2 || !(s[0] > 0 && s[0] <= s[1])) {
-        throw new RangeError(`augment: 'augment.simclr_scale' must be [min, max] with 0 < min <= max, got ${JSON.stringify(s)}`);
+        throw new RangeError(`augment: 'augment.crop_scale' must be [min, max] with 0 < min <= max, got ${JSON.stringify(s)}`);
       }
     }
     if (a.jitter !== undefined) {

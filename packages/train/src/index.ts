@@ -1,0 +1,8 @@
+// @scan-repro/train: training machinery shared by the pretext, scan and selflabel stages.
+export { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizer';
+export { cosineLr } from './schedule';
+export { Ema, type EmaOptions } from './ema';
+export { extractFeatures, type ExtractFeaturesOptions } from './features';
+export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
+export { trainStep, microBatches, type TrainStepOptions } from './step';
+export { snapshotVariables, restoreVariables } from './variables';
