@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest, stageHash, composeConfig } from '@scan-repro/core';
@@ -11,7 +11,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const fixture = join(__dirname, '../test/fixtures/count-stage.ts');
 const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec =>
   ({ name, description: 'test', module: fixture, exportName, inputs });
-const base = ['profile=ci', 'backend.name=cpu', `run.root=${tmp}`];
+// Results go to the temp folder too: the repo's results/ holds only committed, recorded runs.
+const base = ['profile=ci', 'backend.name=cpu', `run.root=${tmp}`, `tracking.results_dir=${join(tmp, 'results')}`, 'tracking.uri='];
 
 function io() {
   let text = '';
@@ -30,6 +31,11 @@ describe('runStageCommand', () => {
     expect(m!.backend).toBe('cpu');
     expect(await readManifest(dir)).toEqual(m);
     expect(first.text()).toMatch(new RegExp(`pretext complete in [0-9.]+ s on cpu backend\\nrun folder: ${dir}\\nmetrics:\\n  clusters  10\\n  images    300\\ncounted 300`));
+
+    // the finished run was handed to tracking: one local record, keyed by run folder + config hash
+    const records = readFileSync(join(tmp, 'results', 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // (run_dir is stored relative to the results folder's parent, so committed records are portable)
+    expect(records.map((r) => [resolve(tmp, r.run_dir), r.config_hash, r.stage])).toEqual([[dir, m!.configHash, 'pretext']]);
 
     const second = io();
     const again = await runStageCommand(spec('pretext', []), base, {}, second.io);

@@ -116,5 +116,15 @@ export async function runStageCommand(spec: StageSpec, overrides: string[], opts
     throw e;
   }
   io.stdout.write(formatSummary(manifest, run.dir));
+  await recordRun(run.dir, cfg);
   return manifest;
+}
+
+/** Hand the finished run to tracking: a local record always, MLflow when tracking.uri / MLFLOW_TRACKING_URI is set.
+ *  Tracking never fails the stage: a server that is down leaves the run queued for `scan-repro mlflow sync`. */
+async function recordRun(dir: string, cfg: ScanConfig): Promise<void> {
+  const { trackRun } = await import('@scan-repro/tracking');
+  const result = await trackRun(dir); // uri, experiment, tags and results folder come from the run's own config
+  const state = result.mlflow.state;
+  log.info(`tracking: recorded in ${cfg.tracking.results_dir}; MLflow ${state === 'disabled' ? 'off (no tracking.uri / MLFLOW_TRACKING_URI)' : state}`);
 }

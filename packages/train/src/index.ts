@@ -6,3 +6,4 @@ export { extractFeatures, type ExtractFeaturesOptions } from './features';
 export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
 export { trainStep, microBatches, type TrainStepOptions } from './step';
 export { snapshotVariables, restoreVariables } from './variables';
+export { transformSpecFor } from './transforms';

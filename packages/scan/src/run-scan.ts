@@ -1,0 +1,191 @@
+// The SCAN stage (official scan.py): backbone from the pretext weights, num_heads linear cluster heads trained
+// with the SCAN loss on (anchor, mined neighbour) pairs, best head and epoch chosen by the validation SCAN loss.
+//
+// Output model.safetensors: backbone.* and the best head only, renamed cluster_head.0.*, taken at the best
+// epoch (the official code saves the whole model whenever the lowest validation loss improves, and
+// selflabel.py loads only the best head into head 0). Metadata: best_head (its index among the trained heads),
+// best_epoch (1-based), best_loss, num_heads, num_clusters. So selflabel and eval load it as a one-head model.
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { initBackend } from '@scan-repro/backend';
+import { createLoader, hashString, mixSeed } from '@scan-repro/data';
+import { createClusteringModel, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
+import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables } from '@scan-repro/train';
+import { scanStep } from './scan-step';
+import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
+import { loadTrainVal, readNeighborTables, requireInputs, transformSpec } from './stage-io';
+
+export const SCAN_MODEL_FILE = 'model.safetensors';
+
+/** Clusters per head: scan.num_clusters, or the number of classes when it is 0. */
+export function numClustersOf(config: ScanConfig): number {
+  return config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
+}
+
+/** backbone.* plus one head renamed cluster_head.0.*: what the SCAN stage writes. */
+export function singleHeadModule(model: ClusteringModel, head: number): NamedModule {
+  return {
+    parameters: () => {
+      const out = new Map<string, tf.Variable>();
+      for (const [k, v] of model.parameters()) if (k.startsWith('backbone.')) out.set(k, v);
+      for (const [k, v] of model.clusterHeads[head].parameters()) out.set(`cluster_head.0.${k}`, v);
+      return out;
+    },
+    buffers: () => model.buffers(),
+  };
+}
+
+function allVariables(model: ClusteringModel): Map<string, tf.Variable> {
+  return new Map([...model.parameters(), ...model.buffers()]);
+}
+
+function prefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [prefix + k, v]));
+}
+
+function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
+export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
+  requireInputs('scan', inputs, ['pretext', 'mine']);
+  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads, quiet: true });
+  const cfg = config.scan;
+  const seed = config.profile.seed;
+  const numClusters = numClustersOf(config);
+  const numClasses = config.dataset.num_classes;
+
+  const { train, val } = await loadTrainVal(config);
+  const nb = await readNeighborTables(inputs.mine, train, val);
+  if (cfg.num_neighbors > nb.trainWidth - 1) {
+    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.trainWidth - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
+  }
+
+  const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
+  const pretextFile = join(inputs.pretext, 'model.safetensors');
+  // Official: non-strict load that asserts that only the contrastive head is unexpected; the heads are new.
+  await loadModel(pretextFile, model, {
+    allowUnexpected: (k) => k.startsWith('contrastive_head.'),
+    allowMissing: (k) => k.startsWith('cluster_head.'),
+  });
+
+  const headsOnly = cfg.update_cluster_head_only;
+  if (headsOnly) model.setBackboneTrainable(false);
+  const trainable = new Map([...model.parameters()].filter(([k]) => !headsOnly || k.startsWith('cluster_head.')));
+  const optimizer = createOptimizer(
+    { optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weight_decay: cfg.weight_decay },
+    trainable,
+  );
+
+  const batchSize = Math.min(cfg.batch_size, train.size);
+  if (batchSize < cfg.batch_size) log.warn(`scan: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
+  const augmentation = transformSpec(config, cfg.augmentation);
+  const loader = createLoader({
+    split: train,
+    batchSize,
+    shuffle: true,
+    seed: mixSeed(seed, hashString('scan')),
+    dropLast: true,
+    views: [
+      { transform: augmentation, source: 'self' },
+      { transform: augmentation, source: 'neighbor' },
+    ],
+    // num_neighbors = 0: the "neighbour" is the anchor itself (augmentations only, the paper's K = 0 ablation)
+    neighbors: { table: nb.train, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
+  });
+  const valView = transformSpec(config, 'val');
+  const evalBatch = Math.max(1, config.mine.batch_size);
+
+  let best: BestHead | null = null;
+  let bestAccuracy = NaN;
+  const validate = async (epochsDone: number): Promise<Record<string, number>> => {
+    const concatenated = await extractFeatures(headProbabilitiesForward(model), val, { transform: valView, batchSize: evalBatch, label: 'scan validation' });
+    const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val, val.labels, numClasses);
+    const update = updateBestHead(best, ev.loss, epochsDone);
+    if (update.improved) {
+      best = update.best;
+      bestAccuracy = ev.accuracy[best.head];
+      await saveModel(run.path(SCAN_MODEL_FILE), singleHeadModule(model, best.head), {
+        best_head: String(best.head), best_epoch: String(best.epoch), best_loss: String(best.loss),
+        num_heads: String(cfg.num_heads), num_clusters: String(numClusters),
+      });
+    }
+    const m: Record<string, number> = {};
+    ev.loss.forEach((v, h) => {
+      m[`val_loss/head${h}`] = v;
+      m[`val_consistency/head${h}`] = ev.consistency[h];
+      m[`val_entropy/head${h}`] = ev.entropy[h];
+      m[`val_acc/head${h}`] = ev.accuracy[h];
+    });
+    return { ...m, best_head: best!.head, best_epoch: best!.epoch, best_loss: best!.loss };
+  };
+
+  const result = await runEpochs({
+    run,
+    epochs: cfg.epochs,
+    label: 'scan',
+    stepsPerEpoch: loader.batchesPerEpoch,
+    checkpointEvery: cfg.checkpoint_every,
+    state: () => ({
+      tensors: { ...prefixed('model/', snapshotVariables(allVariables(model))), ...prefixed('optimizer/', optimizer.state()) },
+      extra: { best, bestAccuracy },
+    }),
+    restore: (tensors, extra) => {
+      restoreVariables(allVariables(model), unprefixed('model/', tensors), '', run.path('checkpoint.safetensors'));
+      optimizer.loadState(unprefixed('optimizer/', tensors), run.path('checkpoint.safetensors'));
+      const e = extra as { best: BestHead | null; bestAccuracy: number | null } | undefined;
+      best = e?.best ?? null;
+      bestAccuracy = e?.bestAccuracy ?? NaN;
+    },
+    epoch: async (epoch, { progress }) => {
+      let total = 0;
+      let steps = 0;
+      const consistency = new Array(cfg.num_heads).fill(0);
+      const entropy = new Array(cfg.num_heads).fill(0);
+      for await (const batch of loader.epoch(epoch)) {
+        const anchors = tf.tensor4d(batch.views[0], batch.shape);
+        const neighbors = tf.tensor4d(batch.views[1], batch.shape);
+        try {
+          const r = scanStep(model, optimizer, anchors, neighbors, {
+            entropyWeight: cfg.entropy_weight, microBatch: cfg.micro_batch, updateClusterHeadOnly: headsOnly,
+          });
+          total += r.total;
+          r.consistency.forEach((v, h) => (consistency[h] += v));
+          r.entropy.forEach((v, h) => (entropy[h] += v));
+          steps++;
+          progress.tick(1, { loss: r.total.toFixed(4) });
+        } finally {
+          tf.dispose([anchors, neighbors]);
+        }
+      }
+      const m: Record<string, number> = { train_loss: total / steps };
+      consistency.forEach((v, h) => (m[`train_consistency/head${h}`] = v / steps));
+      entropy.forEach((v, h) => (m[`train_entropy/head${h}`] = v / steps));
+      return { ...m, ...(await validate(epoch + 1)) };
+    },
+  });
+  await loader.close();
+  // 0 epochs (or a model file lost after a crash): pick the head from the current weights.
+  if (!best || result.epochsDone === 0) await validate(result.epochsDone);
+  const chosen = best as BestHead | null;
+  if (!result.finished) log.warn(`scan: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
+  optimizer.dispose();
+  model.dispose();
+
+  const last = result.history[result.history.length - 1] ?? {};
+  const metrics: Record<string, number> = {
+    best_head: chosen!.head,
+    best_epoch: chosen!.epoch,
+    best_val_loss: chosen!.loss,
+    // monitoring only (labels were not used to choose anything)
+    best_head_val_acc: bestAccuracy,
+    epochs_done: result.epochsDone,
+    ...(last.train_loss !== undefined ? { final_train_loss: last.train_loss } : {}),
+  };
+  return {
+    metrics,
+    artifacts: [SCAN_MODEL_FILE],
+    summary: `scan (${backend.name}): best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
+  };
+}

@@ -1,0 +1,276 @@
+// From experiment definitions to the task graph: one node per unique (dataset, stage config, upstream) and one
+// eval per experiment row. Identical stages across experiments (all CIFAR-10 SCAN ablations share one SimCLR
+// pretext and one mine) become the same node, so Nx runs them once.
+import { createHash } from 'node:crypto';
+import { checkAvailability, datasetInfo, type Availability, type DatasetInfo } from './datasets';
+import { PROFILES, type Experiment, type ExperimentRow, type Profile, type Requirement, type Stage } from './experiment';
+
+export type TrainStage = Exclude<Stage, 'eval'>;
+export const TRAIN_STAGES: TrainStage[] = ['pretext', 'mine', 'scan', 'selflabel'];
+/** Stages whose runs are repeated per seed (the paper: 10 runs of the clustering steps from one pretext model). */
+export const SEEDED: Stage[] = ['scan', 'selflabel', 'eval'];
+
+export interface StageNode {
+  name: string;
+  stage: TrainStage;
+  dataset: DatasetInfo;
+  /** Overrides of this stage and all upstream stages, in stage order: the CLI arguments after dataset=. */
+  overrides: string[];
+  /** Identity: dataset + cumulative overrides. */
+  key: string;
+  /** Upstream node names by stage. */
+  upstream: Partial<Record<TrainStage, string>>;
+  /** Seeds per profile for seeded stages: the largest count any experiment using the node asks for. */
+  seeds: Record<Profile, number> | null;
+  experiments: string[];
+  tables: string[];
+  requires: Requirement[];
+  available: Availability;
+}
+
+export interface RowPlan {
+  experiment: Experiment;
+  row: ExperimentRow;
+  /** Node names of the row's pipeline. */
+  nodes: Partial<Record<TrainStage, string>>;
+  /** Target name of the row's eval on the experiment project (absent for until: mine rows). */
+  evalTarget?: string;
+  available: Availability;
+}
+
+export interface Plan {
+  nodes: Map<string, StageNode>;
+  rows: RowPlan[];
+  experiments: Experiment[];
+}
+
+const slug = (o: string) => {
+  const eq = o.indexOf('=');
+  const lhs = o.slice(0, eq);
+  const key = lhs.includes('.') ? lhs.slice(lhs.lastIndexOf('.') + 1) : lhs;
+  return `${key}-${o.slice(eq + 1)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+};
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 6);
+
+/** Build the plan. `env` decides data availability (graph-time; the stage runner checks again at run time). */
+export function buildPlan(experiments: Experiment[], workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Plan {
+  const nodes = new Map<string, StageNode>();
+  const byKey = new Map<string, StageNode>();
+  const rows: RowPlan[] = [];
+
+  for (const exp of [...experiments].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const row of exp.rows) {
+      const info = datasetInfo(workspaceRoot, row.dataset, row.overrides.pretext);
+      const available = checkAvailability(info.reader, exp.requires, env);
+      const plan: RowPlan = { experiment: exp, row, nodes: {}, available };
+      rows.push(plan);
+      if (row.unsupported) continue;
+      const last = TRAIN_STAGES.indexOf(row.until);
+      let cumulative: string[] = [];
+      let parentName = '';
+      for (const stage of TRAIN_STAGES.slice(0, last + 1)) {
+        const own = row.overrides[stage];
+        cumulative = [...cumulative, ...own];
+        const key = JSON.stringify([row.dataset, cumulative, stage === 'pretext' ? exp.requires.map((r) => r.env).sort() : []]);
+        let node = byKey.get(key);
+        if (!node) {
+          const ownWithoutMethod = own.filter((o) => !o.startsWith('pretext='));
+          const base = stage === 'pretext' ? `${row.dataset}-${info.pretext}` : `${parentName}-${stage}`;
+          let name = [base, ...ownWithoutMethod.map(slug)].join('-').replace(/_+/g, '_');
+          if (nodes.has(name)) name = `${name}-${shortHash(key)}`;
+          node = {
+            name, stage, dataset: info, overrides: cumulative, key,
+            upstream: { ...plan.nodes }, seeds: SEEDED.includes(stage) ? { ...exp.seeds } : null,
+            experiments: [], tables: [], requires: stage === 'pretext' ? exp.requires : [], available,
+          };
+          if (!node.requires.length && node.upstream.pretext) node.requires = nodes.get(node.upstream.pretext)!.requires;
+          byKey.set(key, node);
+          nodes.set(name, node);
+        } else if (node.seeds) {
+          for (const p of PROFILES) node.seeds[p] = Math.max(node.seeds[p], exp.seeds[p]);
+        }
+        if (!node.experiments.includes(exp.name)) node.experiments.push(exp.name);
+        if (!node.tables.includes(exp.feeds)) node.tables.push(exp.feeds);
+        plan.nodes[stage] = node.name;
+        parentName = node.name;
+      }
+      if (row.until !== 'mine') plan.evalTarget = `eval--${row.id}`;
+    }
+  }
+  return { nodes, rows, experiments };
+}
+
+// ---- Nx project configurations ----
+
+const CORE_PACKAGES = ['core', 'backend', 'data', 'models', 'metrics', 'cli'];
+const RUNNER = 'tsx tools/nx-plugin/src/run-stage.ts';
+
+function sourceInputs(stagePackage: string, datasetPackageDir: string): string[] {
+  const dirs = [...CORE_PACKAGES.map((p) => `packages/${p}`), `packages/${stagePackage}`, datasetPackageDir];
+  return dirs.flatMap((d) => [`{workspaceRoot}/${d}/src/**/*.ts`, `!{workspaceRoot}/${d}/src/**/*.test.ts`, `{workspaceRoot}/${d}/package.json`]);
+}
+
+function configInputs(dataset: string): string[] {
+  return [
+    '{workspaceRoot}/configs/config.yaml', `{workspaceRoot}/configs/dataset/${dataset}.yaml`,
+    '{workspaceRoot}/configs/backbone/*.yaml', '{workspaceRoot}/configs/pretext/*.yaml', '{workspaceRoot}/configs/profile/*.yaml',
+  ];
+}
+
+function stageInputs(stage: Stage, info: DatasetInfo, requires: Requirement[]): unknown[] {
+  return [
+    ...configInputs(info.choice),
+    ...sourceInputs(stage, info.packageDir),
+    '{workspaceRoot}/tools/nx-plugin/src/run-stage.ts', '{workspaceRoot}/tools/nx-plugin/src/datasets.ts',
+    '{workspaceRoot}/package-lock.json',
+    // The dataset files themselves: a cheap content fingerprint (sizes and the first/last MiB), so new or changed
+    // data re-runs everything on it.
+    { runtime: `node tools/nx-plugin/bin/data-fingerprint.mjs ${info.reader}` },
+    { env: 'SCAN_DATA_DIR' },
+    ...requires.map((r) => ({ env: r.env })),
+    // Anything upstream that re-ran (a new manifest.json) re-runs this task and everything below it.
+    { dependentTasksOutputFiles: '**/manifest.json', transitive: true },
+  ];
+}
+
+function profileConfigurations(seeds: Record<Profile, number> | null): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(PROFILES.map((p) => [p, { profile: p, ...(seeds ? { seeds: seeds[p] } : {}) }]));
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function stageTarget(opts: {
+  stage: Stage; out: string; inputs: Partial<Record<Stage, string>>; overrides: string[]; seeds: Record<Profile, number> | null;
+  info: DatasetInfo; requires: Requirement[]; tags: Record<string, string>; mlflowExperiment: string; dependsOn: { projects: string[]; target: string }[];
+}) {
+  const inputArgs = Object.entries(opts.inputs).map(([s, dir]) => `--input ${s}=${dir}`);
+  const tagArgs = Object.entries(opts.tags).map(([k, v]) => `--tag ${q(`${k}=${v}`)}`);
+  const reqArgs = opts.requires.map((r) => `--require ${q(`${r.env}=${r.key}=${r.what}`)}`);
+  const command = [
+    RUNNER, opts.stage, `--dataset ${opts.info.choice}`, `--reader ${opts.info.reader}`, '--profile {args.profile}',
+    opts.seeds ? '--seeds {args.seeds}' : '', `--out ${opts.out}`, ...inputArgs, `--mlflow-experiment ${q(opts.mlflowExperiment)}`,
+    ...tagArgs, ...reqArgs, '--', `dataset=${opts.info.choice}`, ...opts.overrides.map(q),
+  ].filter(Boolean).join(' ');
+  return {
+    executor: 'nx:run-commands',
+    options: { command, profile: 'cpu', ...(opts.seeds ? { seeds: opts.seeds.cpu } : {}) },
+    configurations: profileConfigurations(opts.seeds),
+    defaultConfiguration: 'cpu',
+    cache: true,
+    inputs: stageInputs(opts.stage, opts.info, opts.requires),
+    outputs: [`{workspaceRoot}/${opts.out.replace('{args.profile}', '{options.profile}')}`],
+    dependsOn: opts.dependsOn.filter((d) => d.projects.length),
+    metadata: { description: `scan-repro ${opts.stage} on ${opts.info.choice}${opts.seeds ? ' (per seed)' : ''}` },
+  };
+}
+
+export const runDir = (node: string, stage: string) => `runs/{args.profile}/${node}/${stage}`;
+
+export interface NxProject {
+  root: string;
+  name: string;
+  tags: string[];
+  targets: Record<string, unknown>;
+  implicitDependencies?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+/** Root folder of an inferred stage-node project (never created; it only keys the project in Nx). */
+export const nodeRoot = (name: string) => `experiments/.nodes/${name}`;
+
+export function nodeProject(node: StageNode, plan: Plan): NxProject {
+  const single = node.tables.length === 1;
+  const upstreamDirs: Partial<Record<Stage, string>> = {};
+  for (const [s, n] of Object.entries(node.upstream)) upstreamDirs[s as Stage] = runDir(n!, s);
+  const wanted: Record<TrainStage, TrainStage[]> = { pretext: [], mine: ['pretext'], scan: ['pretext', 'mine'], selflabel: ['scan'] };
+  const inputs = Object.fromEntries(wanted[node.stage].map((s) => [s, upstreamDirs[s]!]));
+  const parent = node.upstream[TRAIN_STAGES[TRAIN_STAGES.indexOf(node.stage) - 1]];
+  return {
+    root: nodeRoot(node.name),
+    name: node.name,
+    tags: ['scan-stage', `stage:${node.stage}`, `dataset:${node.dataset.choice}`, ...node.experiments.map((e) => `experiment:${e}`),
+      ...node.tables.map((t) => `table:${t}`), ...(node.available.ok ? [] : ['data:missing'])],
+    implicitDependencies: parent ? [parent] : [],
+    targets: {
+      [node.stage]: stageTarget({
+        stage: node.stage, out: runDir(node.name, node.stage), inputs, overrides: node.overrides, seeds: node.seeds, info: node.dataset,
+        requires: node.requires,
+        tags: { node: node.name, tables: node.tables.join(','), experiments: node.experiments.join(','), ...(single ? { table: node.tables[0] } : {}) },
+        mlflowExperiment: single ? `scan-repro/${node.tables[0]}` : 'scan-repro/shared-stages',
+        dependsOn: parent ? [{ projects: [parent], target: TRAIN_STAGES[TRAIN_STAGES.indexOf(node.stage) - 1] }] : [],
+      }),
+    },
+    metadata: { scanRepro: { kind: 'stage-node', stage: node.stage, key: node.key } },
+  };
+}
+
+export const evalDir = (experiment: string, rowId: string) => `runs/{args.profile}/${experiment}/${rowId}/eval`;
+
+export function experimentProject(exp: Experiment, plan: Plan, experimentRoot: string): NxProject {
+  const rows = plan.rows.filter((r) => r.experiment === exp);
+  const targets: Record<string, unknown> = {};
+  const nodesOf = (stage: TrainStage) => [...new Set(rows.map((r) => r.nodes[stage]).filter((n): n is string => !!n))].sort();
+  let previous: string | null = null;
+  for (const stage of TRAIN_STAGES) {
+    const projects = nodesOf(stage);
+    targets[stage] = {
+      executor: 'nx:noop',
+      dependsOn: [...(projects.length ? [{ projects, target: stage }] : []), ...(previous ? [previous] : [])],
+      configurations: profileConfigurations(null), defaultConfiguration: 'cpu',
+      metadata: { description: `every ${stage} run that ${exp.name} needs (shared nodes run once)` },
+    };
+    previous = stage;
+  }
+  const evalTargets: string[] = [];
+  for (const r of rows) {
+    if (!r.evalTarget) continue;
+    evalTargets.push(r.evalTarget);
+    const n = r.nodes;
+    const inputs: Partial<Record<Stage, string>> = {
+      pretext: runDir(n.pretext!, 'pretext'), mine: runDir(n.mine!, 'mine'), scan: runDir(n.scan!, 'scan'),
+      ...(n.selflabel ? { selflabel: runDir(n.selflabel, 'selflabel') } : {}),
+    };
+    const info = plan.nodes.get(n.pretext!)!.dataset;
+    const upstream = r.row.until === 'selflabel' ? { projects: [n.selflabel!], target: 'selflabel' } : { projects: [n.scan!], target: 'scan' };
+    targets[r.evalTarget] = stageTarget({
+      stage: 'eval', out: evalDir(exp.name, r.row.id), inputs,
+      overrides: [...plan.nodes.get(n[r.row.until]!)!.overrides, ...r.row.overrides.eval], seeds: exp.seeds, info, requires: exp.requires,
+      tags: { experiment: exp.name, table: exp.feeds, row: r.row.id, ablation: `${r.row.ablation.factor}=${r.row.ablation.value}`,
+        ablation_factor: r.row.ablation.factor, ablation_value: r.row.ablation.value },
+      mlflowExperiment: exp.mlflowExperiment, dependsOn: [upstream],
+    });
+  }
+  targets.eval = {
+    executor: 'nx:noop', dependsOn: [...evalTargets, 'selflabel'],
+    configurations: profileConfigurations(null), defaultConfiguration: 'cpu',
+  };
+  // reproduce: runs what can run and records the rest. Rows whose data is missing are not dependencies, so
+  // `nx run-many -t reproduce` finishes the others and exits 0; the record (and the tables) say "data missing".
+  const runnable = rows.filter((r) => r.available.ok && !r.row.unsupported);
+  const deps = runnable.flatMap((r) => (r.evalTarget ? [r.evalTarget] : []));
+  const mineDeps = [...new Set(runnable.filter((r) => !r.evalTarget).map((r) => r.nodes.mine!))];
+  const missingReaders = [...new Set(rows.filter((r) => !r.available.ok).map((r) => plan.nodes.get(r.nodes.pretext ?? '')?.dataset.reader ?? r.row.dataset))];
+  targets.reproduce = {
+    executor: 'nx:run-commands',
+    options: { command: `tsx tools/nx-plugin/src/reproduce.ts --experiment ${exp.name} --profile {args.profile}`, profile: 'cpu' },
+    configurations: profileConfigurations(null), defaultConfiguration: 'cpu',
+    cache: true,
+    inputs: [
+      `{projectRoot}/experiment.yaml`, '{workspaceRoot}/tools/nx-plugin/src/**/*.ts', '{workspaceRoot}/configs/dataset/*.yaml',
+      ...missingReaders.map((m) => ({ runtime: `node tools/nx-plugin/bin/data-fingerprint.mjs ${m}` })),
+      { env: 'SCAN_DATA_DIR' }, ...exp.requires.map((r) => ({ env: r.env })),
+      { dependentTasksOutputFiles: '**/manifest.json', transitive: true },
+    ],
+    outputs: [`{workspaceRoot}/runs/{options.profile}/${exp.name}/reproduce.json`],
+    dependsOn: [...deps, ...(mineDeps.length ? [{ projects: mineDeps, target: 'mine' }] : [])],
+    metadata: { description: `run ${exp.title} (rows with data) and record every row's runs or why it did not run` },
+  };
+  const datasets = [...new Set(rows.map((r) => r.row.dataset))];
+  return {
+    root: experimentRoot,
+    name: exp.name,
+    tags: ['experiment', `table:${exp.feeds}`, ...datasets.map((d) => `dataset:${d}`), ...(rows.some((r) => !r.available.ok) ? ['data:missing'] : ['data:complete'])],
+    targets,
+    metadata: { scanRepro: { kind: 'experiment', feeds: exp.feeds, title: exp.title, budget: exp.budget } },
+  };
+}
