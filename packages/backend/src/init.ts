@@ -2,6 +2,7 @@
 // loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { require as tsxRequire } from 'tsx/cjs/api';
+import { registerTensorflowKernels } from './tensorflow-kernels';
 import { registerWasmKernels } from './wasm-kernels';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -66,6 +67,7 @@ async function tryBackend(name: ConcreteBackendName, threads: number | undefined
       // after the import: importing the wasm package registers its own (naive / missing) kernels
       registerWasmKernels();
     }
+    if (name === 'tensorflow' || name === 'tensorflow-gpu') registerTensorflowKernels();
   } catch (err) {
     return describeLoadError(pkg, err);
   }

@@ -5,6 +5,7 @@ import {
   composeConfig, configToYaml, defaultRunDir, log, readManifest, RunFolder, stageHash,
   type Manifest, type ScanConfig, type StageName,
 } from '@scan-repro/core';
+import { registerAllDatasets } from './datasets';
 import { CliError, EXIT } from './errors';
 import { loadStage, type StageSpec } from './stages';
 
@@ -92,6 +93,8 @@ export async function runStageCommand(spec: StageSpec, overrides: string[], opts
   }
   const inputs = await resolveInputs(spec, cfg, given);
   const fn = await loadStage(spec);
+  // Stages open the dataset by name and never import dataset packages: register them all here, the shell.
+  await registerAllDatasets({ need: cfg.dataset.name });
 
   log.info(`${spec.name}: profile ${cfg.profile.name} (seed ${cfg.profile.seed}), dataset ${cfg.dataset.subset || cfg.dataset.name}, config hash ${hash.slice(0, 12)}`);
   let backend: { name: string; reason: string };

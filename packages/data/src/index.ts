@@ -1,5 +1,6 @@
-// Public API of @scan-repro/data: the dataset contract and registry, official-format plumbing shared by the
-// dataset-* packages, the decoded-data cache, subsets, inspection, the batch loader, and the augmentations.
+// Public API of @scan-repro/data: the dataset contract and registry, official-format plumbing and class-folder
+// image decoding (sharp) shared by the dataset-* packages, the decoded-data cache, subsets, inspection, the batch
+// loader, and the augmentations.
 export type { Dataset, DatasetConfig, DatasetFactory, DatasetSource, DecodedImage, ImageSplit } from './dataset';
 export { registerDataset, openDataset, registeredDatasets, datasetSource, normalizeDatasetName } from './dataset';
 
@@ -12,6 +13,10 @@ export type { BinaryFile, RecordFileSpec, RecordHandler } from './records';
 export { planarRowMajorToHwc, planarColumnMajorToHwc } from './pixels';
 export { locateBinaryDataset, locationPath, binaryFile, sourceFilesFor, textFileSpec, checkClassNames } from './binary-dataset';
 export type { BinaryLocation } from './binary-dataset';
+export { decodeImageFile, decodeImagesInOrder, resizedShape, isImageFileName, IMAGE_EXTENSIONS, type DecodeOptions } from './image-decode';
+export { listClassFolderFiles, listImageFiles, listSubfolders, requireDirectory, checkNumClasses } from './class-folders';
+export type { ClassFolderFiles } from './class-folders';
+export { loadFolderSplit, type FolderSplitSpec } from './folder-split';
 export { stratifiedSubsetIndices, subsetSplit, concatSplits, loadSplitByName, loadSplit, hashString } from './subset';
 export { inspectDataset, formatInspection, type DatasetInspection, type SplitInspection } from './inspect';
 export { createLoader, mixSeed, transformBatch } from './loader';

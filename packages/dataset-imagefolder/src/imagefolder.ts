@@ -1,17 +1,21 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  checkNumClasses,
+  IMAGE_EXTENSIONS,
+  listClassFolderFiles,
+  listSubfolders,
+  loadFolderSplit,
   registerDataset,
+  requireDirectory,
   resolveCacheDir,
   resolveDataRoot,
+  stratifiedSubsetIndices,
+  type ClassFolderFiles,
   type Dataset,
   type DatasetConfig,
-  stratifiedSubsetIndices,
   type ImageSplit,
 } from '@scan-repro/data';
-import { IMAGE_EXTENSIONS } from './decode';
-import { listClassFolderFiles, listSubfolders, requireDirectory, type FileList } from './folders';
-import { loadFolderSplit } from './split';
 
 /** Share of each class held out as the val split when the folder has no train/ and val/ sub-folders. */
 export const HOLDOUT_VAL_FRACTION = 0.1;
@@ -80,7 +84,7 @@ export function inspectImageFolder(root: string, trainSplit = 'train', valSplit 
 }
 
 /** The files of one split of an image folder, in class-then-file-name order. */
-export function imageFolderFiles(info: ImageFolderInfo, split: string): FileList {
+export function imageFolderFiles(info: ImageFolderInfo, split: string): ClassFolderFiles {
   if (split !== info.trainSplit && split !== info.valSplit) {
     throw new Error(`imagefolder: unknown split '${split}'; expected ${info.trainSplit} or ${info.valSplit}`);
   }
@@ -104,15 +108,6 @@ export function imageFolderFiles(info: ImageFolderInfo, split: string): FileList
     files: idx.map((i) => all.files[i]),
     labels: Int32Array.from(idx, (i) => all.labels[i]),
   };
-}
-
-/** Checks dataset.num_classes against the classes the data holds: stages size the cluster heads from it. */
-export function checkNumClasses(configured: number | undefined, found: number, where: string): void {
-  if (configured && configured > 0 && configured !== found) {
-    throw new Error(
-      `dataset.num_classes is ${configured} but ${where} has ${found} classes; set dataset.num_classes=${found}`,
-    );
-  }
 }
 
 /** The `imagefolder` dataset: a user's own images in class folders, decoded like ImageNet. */

@@ -1,15 +1,11 @@
 // Public API of @scan-repro/dataset-imagefolder. Importing it registers the `imagefolder` dataset.
-// It also holds the class-folder machinery (listing, sharp decode + resize, cached split loading) that the
-// ImageNet reader builds on.
+// The class-folder machinery it is built on (listing, sharp decode + resize, cached split loading) is in
+// @scan-repro/data, shared with the ImageNet reader.
 export {
   openImageFolder,
   inspectImageFolder,
   imageFolderFiles,
-  checkNumClasses,
   HOLDOUT_VAL_FRACTION,
   type ImageFolderInfo,
   type ImageFolderLayout,
 } from './imagefolder';
-export { listClassFolderFiles, listImageFiles, listSubfolders, type FileList } from './folders';
-export { decodeImageFile, decodeImagesInOrder, resizedShape, isImageFileName, IMAGE_EXTENSIONS } from './decode';
-export { loadFolderSplit, type FolderSplitSpec } from './split';

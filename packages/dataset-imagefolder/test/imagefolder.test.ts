@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
-import { decodeImageFile, imageFolderFiles, inspectImageFolder, resizedShape } from '../src/index';
+import { imageFolderFiles, inspectImageFolder } from '../src/index';
 
 const tmp = mkdtempSync(join(tmpdir(), 'imagefolder-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -187,16 +187,5 @@ describe('imagefolder errors name the file or folder', async () => {
     writeFileSync(bad, Buffer.from('this is not a png'));
     const ds = openDataset(config(root, { num_classes: 1 }));
     await expect(ds.load('train')).rejects.toThrow(`cannot decode image ${bad}`);
-    await expect(decodeImageFile(bad, 0)).rejects.toThrow(/expected a readable JPEG, PNG or WebP/);
-  });
-});
-
-describe('resizedShape (torchvision 0.5 Resize(int))', () => {
-  it('sets the shorter side and truncates the longer one', () => {
-    expect(resizedShape(375, 500, 256)).toEqual({ height: 256, width: 341 }); // 256*500/375 = 341.33
-    expect(resizedShape(500, 333, 256)).toEqual({ height: 384, width: 256 }); // 256*500/333 = 384.38
-    expect(resizedShape(64, 64, 256)).toEqual({ height: 256, width: 256 });
-    expect(resizedShape(120, 50, 32)).toEqual({ height: 76, width: 32 }); // 76.8
-    expect(resizedShape(10, 20, 0)).toEqual({ height: 10, width: 20 });
   });
 });

@@ -2,6 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { log } from '@scan-repro/core';
 import {
+  checkNumClasses,
+  listClassFolderFiles,
+  listSubfolders,
+  loadFolderSplit,
   registerDataset,
   resolveCacheDir,
   resolveDataRoot,
@@ -10,7 +14,6 @@ import {
   type DatasetSource,
   type ImageSplit,
 } from '@scan-repro/data';
-import { checkNumClasses, listClassFolderFiles, listSubfolders, loadFolderSplit } from '@scan-repro/dataset-imagefolder';
 import { imagenetSubsetClasses, isImagenetSubsetName, parseSubsetList, type ImagenetClass } from './subsets';
 
 /** Folder names of a split: ours first, then the official SCAN repo's ILSVRC names. */

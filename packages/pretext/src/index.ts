@@ -1,1 +1,6 @@
 export { ntXentLoss, rotnetLoss } from './losses';
+export { runPretext, PretextInterrupted, MODEL_FILE, type PretextRunOptions } from './stage';
+export { simclrStep, type SimclrBatch } from './simclr';
+export { mocoStep, createMocoState, type MocoState } from './moco';
+export { RotnetModel, createRotnetModel, rot90, rotnetStep } from './rotnet';
+export { createPretextContrastiveModel } from './common';

@@ -2,5 +2,5 @@
 export { scanLoss, scanValidationLoss, SCAN_ENTROPY_EPS, type ScanLossTerms } from './scan-loss';
 export { scanStep, scanHeadsStep, frozenBackboneFeatures, type ScanStepOptions, type ScanStepResult } from './scan-step';
 export { evaluateHeads, updateBestHead, splitHeads, headProbabilitiesForward, argmaxRows, type HeadEvaluation, type BestHead } from './scan-validate';
-export { runScan, numClustersOf, singleHeadModule, SCAN_MODEL_FILE } from './run-scan';
-export { readNeighborTables, transformSpec, loadTrainVal, type NeighborTables } from './stage-io';
+export { runScan, numClustersOf, singleHeadModule, SCAN_MODEL_FILE, type StageOptions } from './run-scan';
+export { readNeighborTables, loadTrainVal, type NeighborTables } from './stage-io';

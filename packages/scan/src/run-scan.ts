@@ -11,10 +11,10 @@ import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult
 import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
-import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables } from '@scan-repro/train';
+import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
-import { loadTrainVal, readNeighborTables, requireInputs, transformSpec } from './stage-io';
+import { loadTrainVal, readNeighborTables, requireInputs } from './stage-io';
 
 export const SCAN_MODEL_FILE = 'model.safetensors';
 
@@ -48,9 +48,14 @@ function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record
   return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
+export interface StageOptions {
+  /** Stop after this many epochs in this call (tests, time-boxed runs); a rerun with run.resume continues. */
+  stopAfterEpochs?: number;
+}
+
+export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
   requireInputs('scan', inputs, ['pretext', 'mine']);
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads, quiet: true });
+  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
   const cfg = config.scan;
   const seed = config.profile.seed;
   const numClusters = numClustersOf(config);
@@ -80,7 +85,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
 
   const batchSize = Math.min(cfg.batch_size, train.size);
   if (batchSize < cfg.batch_size) log.warn(`scan: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
-  const augmentation = transformSpec(config, cfg.augmentation);
+  const augmentation = transformSpecFor(config, cfg.augmentation);
   const loader = createLoader({
     split: train,
     batchSize,
@@ -94,7 +99,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     // num_neighbors = 0: the "neighbour" is the anchor itself (augmentations only, the paper's K = 0 ablation)
     neighbors: { table: nb.train, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
   });
-  const valView = transformSpec(config, 'val');
+  const valView = transformSpecFor(config, 'val');
   const evalBatch = Math.max(1, config.mine.batch_size);
 
   let best: BestHead | null = null;
@@ -127,6 +132,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     label: 'scan',
     stepsPerEpoch: loader.batchesPerEpoch,
     checkpointEvery: cfg.checkpoint_every,
+    stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
       tensors: { ...prefixed('model/', snapshotVariables(allVariables(model))), ...prefixed('optimizer/', optimizer.state()) },
       extra: { best, bestAccuracy },

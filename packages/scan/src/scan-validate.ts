@@ -1,7 +1,7 @@
 // Label-free head selection (official scan.py: scan_evaluate after every epoch, keep the head and epoch with
 // the lowest validation SCAN loss) plus the Hungarian accuracy of every head, logged for monitoring only.
 import * as tf from '@tensorflow/tfjs-core';
-import { hungarianAccuracy } from '@scan-repro/metrics';
+import { clusterAccuracy, hungarianAccuracy, majorityVoteMapping } from '@scan-repro/metrics';
 import type { ClusteringModel } from '@scan-repro/models';
 import { scanValidationLoss } from './scan-loss';
 
@@ -61,8 +61,11 @@ export function evaluateHeads(
     out.consistency.push(terms.consistency);
     out.entropy.push(terms.entropy);
     const c = probs.length / n;
-    // One-to-one matching needs at least as many clusters as classes; overclustered heads are scored elsewhere.
-    out.accuracy.push(labelled ? hungarianAccuracy(argmaxRows(probs, n), labels, c, numClasses) : NaN);
+    // Overclustered heads (more clusters than classes) are scored with the many-to-one majority vote, as in eval.
+    const pred = argmaxRows(probs, n);
+    if (!labelled) out.accuracy.push(NaN);
+    else if (c > numClasses) out.accuracy.push(clusterAccuracy(pred, labels, { mapping: majorityVoteMapping(pred, labels, c, numClasses) }));
+    else out.accuracy.push(hungarianAccuracy(pred, labels, c, numClasses));
   }
   return out;
 }

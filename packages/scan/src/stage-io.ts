@@ -2,21 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, type NamedArray, type ScanConfig } from '@scan-repro/core';
-import { loadSplit, type ImageSplit, type TransformName, type TransformSpec } from '@scan-repro/data';
-
-/** The transform `name` with the dataset's crop / resize / normalisation and the augment group's options. */
-export function transformSpec(config: ScanConfig, name: TransformName): TransformSpec {
-  return {
-    name,
-    options: {
-      cropSize: config.dataset.crop_size,
-      resize: config.dataset.resize,
-      mean: config.dataset.mean,
-      std: config.dataset.std,
-      augment: config.augment, // same key names as data's AugmentOptions
-    },
-  };
-}
+import { loadSplit, type ImageSplit } from '@scan-repro/data';
 
 /** The train and val splits every stage sees (same seeded class-stratified subsets for the cpu/ci profiles). */
 export async function loadTrainVal(config: ScanConfig): Promise<{ train: ImageSplit; val: ImageSplit }> {

@@ -26,7 +26,8 @@ export class Ema {
     private readonly opts: EmaOptions = {},
   ) {
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`Ema: alpha = ${alpha}, expected a number in [0, 1]`);
-    for (const [name, p] of params) this.shadow.set(name, tf.variable(p.clone(), false));
+    // tidy: the clone is only the variable's initial value (a variable is never disposed by tidy)
+    for (const [name, p] of params) this.shadow.set(name, tf.tidy(() => tf.variable(p.clone(), false)));
     if (opts.resetBuffers ?? true) for (const [name, b] of buffers) this.bufferSnapshot.set(name, tf.keep(b.clone()));
   }
 

@@ -62,7 +62,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
   function slot(kind: string, name: string, init: () => tf.Tensor): tf.Variable {
     let v = slots[kind].get(name);
     if (!v) {
-      v = tf.variable(init(), false);
+      v = tf.tidy(() => tf.variable(init(), false));
       slots[kind].set(name, v);
     }
     return v;
@@ -139,7 +139,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
           const name = key.slice(kind.length + 1);
           const p = params.get(name);
           if (!p) throw new Error(`${source}: '${key}' is for parameter '${name}', which this optimizer does not have`);
-          map.set(name, tf.variable(tf.zeros(p.shape), false));
+          map.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
         }
         restoreVariables(map, state, `${kind}/`, source);
       }

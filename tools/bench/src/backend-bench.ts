@@ -107,7 +107,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const backends = await availableBackends(opts.backends);
   console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  // The tfjs backends here run one thread (Node's wasm build is single-threaded; native TF manages its own pool).
+  // Node's wasm build is single-threaded (tfjs-backend-wasm disables its threaded build under Node); native
+  // TensorFlow sizes its own thread pool. Only PyTorch's thread count follows --threads.
   for (const width of opts.widths) {
     const tfjs = new Map<ConcreteBackendName, number[]>(backends.map((b) => [b, []]));
     const torch = new Map<number, number[]>(opts.threads.map((t) => [t, []]));
@@ -123,7 +124,10 @@ export async function run(args: string[]): Promise<void> {
         parts.push(`PyTorch ${ref.toFixed(1)} img/s`);
         for (const b of backends) parts.push(`${b} ratio ${(ips(tfjs.get(b)!) / ref).toFixed(2)}`);
       }
-      const note = backends.includes('wasm') && t > 1 ? ' (wasm uses 1 thread)' : '';
+      const notes = [];
+      if (backends.includes('wasm') && t > 1) notes.push('wasm uses 1 thread');
+      if (backends.some((b) => b.startsWith('tensorflow'))) notes.push('tensorflow uses its own thread pool');
+      const note = notes.length ? ` (${notes.join('; ')})` : '';
       console.log(`width ${width} batch ${opts.batch} threads ${t}: ${parts.join(', ')}${note}`);
     }
   }

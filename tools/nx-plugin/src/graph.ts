@@ -2,7 +2,9 @@
 // eval per experiment row. Identical stages across experiments (all CIFAR-10 SCAN ablations share one SimCLR
 // pretext and one mine) become the same node, so Nx runs them once.
 import { createHash } from 'node:crypto';
-import { checkAvailability, datasetInfo, type Availability, type DatasetInfo } from './datasets';
+import { join } from 'node:path';
+import { composeConfig, stageHash } from '@scan-repro/core';
+import { checkAvailability, datasetInfo, expectedDataPaths, type Availability, type DatasetInfo } from './datasets';
 import { PROFILES, type Experiment, type ExperimentRow, type Profile, type Requirement, type Stage } from './experiment';
 
 export type TrainStage = Exclude<Stage, 'eval'>;
@@ -52,18 +54,52 @@ const slug = (o: string) => {
 };
 const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 6);
 
+/**
+ * A stage's identity: its config hash (core's stageHash: the groups it and everything upstream depend on) under
+ * each profile. Two rows whose overrides differ only by values that every profile resolves the same way (e.g.
+ * selflabel.threshold=0.99, the dataset file's value) get one node; overrides that a profile would otherwise
+ * change (scan.num_neighbors=20 vs the ci profile's 10) keep nodes apart. Also validates every override.
+ */
+function identityFn(workspaceRoot: string) {
+  const cache = new Map<string, string[]>();
+  return (stage: Stage, dataset: string, overrides: string[], where = ''): string[] => {
+    const k = JSON.stringify([stage, dataset, overrides]);
+    let v = cache.get(k);
+    if (!v) {
+      v = PROFILES.map((p) => {
+        try {
+          const cfg = composeConfig([`dataset=${dataset}`, `profile=${p}`, ...overrides], { configDir: join(workspaceRoot, 'configs'), env: {} });
+          return stageHash(cfg, stage);
+        } catch (e) {
+          throw new Error(`${where}: dataset=${dataset} ${overrides.join(' ')} (profile ${p}): ${(e as Error).message}`);
+        }
+      });
+      cache.set(k, v);
+    }
+    return v;
+  };
+}
+
 /** Build the plan. `env` decides data availability (graph-time; the stage runner checks again at run time). */
 export function buildPlan(experiments: Experiment[], workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Plan {
   const nodes = new Map<string, StageNode>();
   const byKey = new Map<string, StageNode>();
   const rows: RowPlan[] = [];
+  const id = identityFn(workspaceRoot);
 
-  for (const exp of [...experiments].sort((a, b) => a.name.localeCompare(b.name))) {
-    for (const row of exp.rows) {
+  // Rows with the fewest overrides first, so a shared node is named after its plainest use
+  // (selflabel.threshold=0.99 from the threshold sweep joins `cifar10-simclr-mine-scan-selflabel`).
+  const sortedExperiments = [...experiments].sort((a, b) => a.name.localeCompare(b.name));
+  const count = (r: ExperimentRow) => Object.values(r.overrides).reduce((n, l) => n + l.length, 0);
+  const order = sortedExperiments.flatMap((exp) => exp.rows.map((row) => ({ exp, row })))
+    .map((x, i) => ({ ...x, i })).sort((a, b) => count(a.row) - count(b.row) || a.i - b.i);
+  const planned = new Map<ExperimentRow, RowPlan>();
+  for (const { exp, row } of order) {
+    {
       const info = datasetInfo(workspaceRoot, row.dataset, row.overrides.pretext);
       const available = checkAvailability(info.reader, exp.requires, env);
       const plan: RowPlan = { experiment: exp, row, nodes: {}, available };
-      rows.push(plan);
+      planned.set(row, plan);
       if (row.unsupported) continue;
       const last = TRAIN_STAGES.indexOf(row.until);
       let cumulative: string[] = [];
@@ -71,7 +107,7 @@ export function buildPlan(experiments: Experiment[], workspaceRoot: string, env:
       for (const stage of TRAIN_STAGES.slice(0, last + 1)) {
         const own = row.overrides[stage];
         cumulative = [...cumulative, ...own];
-        const key = JSON.stringify([row.dataset, cumulative, stage === 'pretext' ? exp.requires.map((r) => r.env).sort() : []]);
+        const key = JSON.stringify([stage, ...id(stage, row.dataset, cumulative, `${exp.file} row ${row.id}`), exp.requires.map((r) => r.env).sort()]);
         let node = byKey.get(key);
         if (!node) {
           const ownWithoutMethod = own.filter((o) => !o.startsWith('pretext='));
@@ -97,6 +133,8 @@ export function buildPlan(experiments: Experiment[], workspaceRoot: string, env:
       if (row.until !== 'mine') plan.evalTarget = `eval--${row.id}`;
     }
   }
+  for (const exp of sortedExperiments) for (const row of exp.rows) rows.push(planned.get(row)!);
+  for (const n of nodes.values()) n.experiments.sort();
   return { nodes, rows, experiments };
 }
 
@@ -117,6 +155,8 @@ function configInputs(dataset: string): string[] {
   ];
 }
 
+const fingerprintInput = (reader: string) => ({ runtime: `node tools/nx-plugin/bin/data-fingerprint.mjs ${expectedDataPaths(reader).join(' ')}` });
+
 function stageInputs(stage: Stage, info: DatasetInfo, requires: Requirement[]): unknown[] {
   return [
     ...configInputs(info.choice),
@@ -125,7 +165,7 @@ function stageInputs(stage: Stage, info: DatasetInfo, requires: Requirement[]): 
     '{workspaceRoot}/package-lock.json',
     // The dataset files themselves: a cheap content fingerprint (sizes and the first/last MiB), so new or changed
     // data re-runs everything on it.
-    { runtime: `node tools/nx-plugin/bin/data-fingerprint.mjs ${info.reader}` },
+    fingerprintInput(info.reader),
     { env: 'SCAN_DATA_DIR' },
     ...requires.map((r) => ({ env: r.env })),
     // Anything upstream that re-ran (a new manifest.json) re-runs this task and everything below it.
@@ -257,7 +297,7 @@ export function experimentProject(exp: Experiment, plan: Plan, experimentRoot: s
     cache: true,
     inputs: [
       `{projectRoot}/experiment.yaml`, '{workspaceRoot}/tools/nx-plugin/src/**/*.ts', '{workspaceRoot}/configs/dataset/*.yaml',
-      ...missingReaders.map((m) => ({ runtime: `node tools/nx-plugin/bin/data-fingerprint.mjs ${m}` })),
+      ...missingReaders.map(fingerprintInput),
       { env: 'SCAN_DATA_DIR' }, ...exp.requires.map((r) => ({ env: r.env })),
       { dependentTasksOutputFiles: '**/manifest.json', transitive: true },
     ],

@@ -1,20 +1,8 @@
 // `scan-repro data inspect <dataset>` and `scan-repro data prepare <dataset>`: what a dataset's splits hold
 // (images, per-class counts, image size, source), and getting its official files into the data root.
 import type { Command } from 'commander';
+import { registerAllDatasets } from '../datasets';
 import { CliError } from '../errors';
-
-// Importing a dataset package registers its readers with @scan-repro/data.
-const DATASET_PACKAGES = [
-  '@scan-repro/dataset-cifar10',
-  '@scan-repro/dataset-cifar100',
-  '@scan-repro/dataset-stl10',
-  '@scan-repro/dataset-imagenet',
-  '@scan-repro/dataset-imagefolder',
-];
-
-async function importDatasetPackages(): Promise<void> {
-  for (const p of DATASET_PACKAGES) await import(p);
-}
 
 // Dataset problems (missing, corrupt, truncated files) are expected failures: one line, no stack trace.
 async function asCliError<T>(fn: () => Promise<T>): Promise<T> {
@@ -39,7 +27,7 @@ export function register(program: Command): void {
       const { composeConfig } = await import('@scan-repro/core');
       const { inspectDataset, formatInspection } = await import('@scan-repro/data');
       const cfg = composeConfig([`dataset=${dataset}`, ...overrides]);
-      await importDatasetPackages();
+      await registerAllDatasets({ need: cfg.dataset.name });
       const report = await asCliError(() => inspectDataset(cfg.dataset, opts.split));
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatInspection(report) + '\n');
     });
@@ -53,7 +41,7 @@ export function register(program: Command): void {
       const { composeConfig } = await import('@scan-repro/core');
       const { prepareDataset } = await import('@scan-repro/data');
       const cfg = composeConfig([`dataset=${dataset}`, ...overrides]);
-      await importDatasetPackages();
+      await registerAllDatasets({ need: cfg.dataset.name });
       const r = await asCliError(() => prepareDataset(cfg.dataset.name, cfg.dataset.root, { url: opts.url }));
       process.stdout.write(`${r.downloaded ? 'downloaded' : 'found'} ${r.path}\n`);
     });

@@ -1,7 +1,11 @@
+// Loading a class-folder split (ImageNet, imagefolder) through the decoded-data cache: subset before decoding,
+// decode with bounded concurrency, stream into the cache in file order.
 import { createProgress } from '@scan-repro/core';
-import { hashString, loadCachedSplit, stratifiedSubsetIndices, type ImageSplit } from '@scan-repro/data';
-import { decodeImagesInOrder } from './decode';
-import type { FileList } from './folders';
+import type { ClassFolderFiles } from './class-folders';
+import { loadCachedSplit } from './cache';
+import type { ImageSplit } from './dataset';
+import { decodeImagesInOrder } from './image-decode';
+import { hashString, stratifiedSubsetIndices } from './subset';
 
 // Bump when decodeImageFile's output changes for the same files (kernel, colour handling, resize rule).
 const FOLDER_DECODER_VERSION = 1;
@@ -11,7 +15,7 @@ export interface FolderSplitSpec {
   split: string;
   /** folder the files came from (reported as ImageSplit.source) */
   source: string;
-  files: FileList;
+  files: ClassFolderFiles;
   /** shorter side target, 0 = keep */
   resize: number;
   /**

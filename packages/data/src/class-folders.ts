@@ -1,9 +1,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMAGE_EXTENSIONS, isImageFileName } from './decode';
+import { IMAGE_EXTENSIONS, isImageFileName } from './image-decode';
+
+// Listing class-folder datasets (`<split>/<class>/<image>`) in torchvision ImageFolder order.
 
 /** A split as a list of image files with their class index (files sorted by name inside each class). */
-export interface FileList {
+export interface ClassFolderFiles {
   classNames: string[];
   files: string[];
   labels: Int32Array;
@@ -35,7 +37,7 @@ export function requireDirectory(dir: string, what: string): void {
  * Files of the given classes (class index = position in `classNames`) under `splitDir/<class>/`.
  * A class folder without images is an error: an empty class would silently shift the cluster count.
  */
-export function listClassFolderFiles(splitDir: string, classNames: readonly string[]): FileList {
+export function listClassFolderFiles(splitDir: string, classNames: readonly string[]): ClassFolderFiles {
   const files: string[] = [];
   const labels: number[] = [];
   classNames.forEach((name, label) => {
@@ -51,4 +53,13 @@ export function listClassFolderFiles(splitDir: string, classNames: readonly stri
     }
   });
   return { classNames: [...classNames], files, labels: Int32Array.from(labels) };
+}
+
+/** Checks dataset.num_classes against the classes the data holds: stages size the cluster heads from it. */
+export function checkNumClasses(configured: number | undefined, found: number, where: string): void {
+  if (configured && configured > 0 && configured !== found) {
+    throw new Error(
+      `dataset.num_classes is ${configured} but ${where} has ${found} classes; set dataset.num_classes=${found}`,
+    );
+  }
 }

@@ -1,5 +1,7 @@
-import type { DecodedImage } from '@scan-repro/data';
+// Decoding image files (JPEG, PNG, WebP) to uint8 HWC RGB with sharp, as PIL + torchvision do it: shared by the
+// folder-based dataset readers (imagefolder, ImageNet) and any new reader of image files.
 import sharp from 'sharp';
+import type { DecodedImage } from './dataset';
 
 /** Image file extensions the folder readers accept (compared lower-case). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'] as const;

@@ -1,0 +1,67 @@
+// Explicit (PyTorch-style) padding for the conv2d gradients of tfjs-node's 'tensorflow' backend.
+//
+// tfjs-node's forward Conv2D accepts explicit padding, but its Conv2DBackpropInput/Filter kernels throw
+// "TF Backend supports only 'valid' and 'same' padding", and our models pad explicitly (stride-2 3x3 convs pad
+// 1/1 like PyTorch, which 'same' does not). A convolution with explicit padding is a 'valid' convolution of
+// the zero-padded input, so: filter gradient = original kernel on pad(x) with 'valid'; input gradient =
+// original kernel for the padded shape with 'valid', cropped.
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+const BACKEND = 'tensorflow';
+type Args = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
+type Backend = { disposeData(dataId: object): void };
+
+/** [[top, bottom], [left, right]] when the padding is explicit, else null ('same' / 'valid'; tfjs-node's forward
+ * Conv2D rejects numeric padding anyway). */
+function explicitPads(pad: unknown): [[number, number], [number, number]] | null {
+  if (Array.isArray(pad)) {
+    const p = pad as number[][];
+    if (p[0]![0] || p[0]![1] || p[3]![0] || p[3]![1]) throw new Error(`conv2d gradient: explicit padding of batch/channel dims is not supported, got ${JSON.stringify(pad)}`);
+    return [[p[1]![0]!, p[1]![1]!], [p[2]![0]!, p[2]![1]!]];
+  }
+  return null;
+}
+
+function kernel(name: string): KernelFunc {
+  const config = getKernel(name, BACKEND);
+  if (!config) throw new Error(`tfjs-node kernel '${name}' is not registered`);
+  return config.kernelFunc;
+}
+
+function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: KernelFunc): KernelConfig {
+  const kernelFunc = (args: Args): TensorInfo => {
+    const pads = explicitPads(args.attrs?.pad);
+    if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    const b = args.backend as Backend;
+    const attrs = { ...args.attrs, pad: 'valid' };
+    const [[t, bo], [l, r]] = pads;
+    if (name === 'Conv2DBackpropFilter') {
+      const x = args.inputs.x!;
+      const xp = kernel('PadV2')({ inputs: { x }, backend: b, attrs: { paddings: [[0, 0], [t, bo], [l, r], [0, 0]], constantValue: 0 } }) as TensorInfo;
+      const out = original({ inputs: { x: xp, dy: args.inputs.dy! }, backend: b, attrs }) as TensorInfo;
+      b.disposeData(xp.dataId);
+      return out;
+    }
+    const [n, h, w, c] = args.attrs!.inputShape as number[];
+    const padded = original({ inputs: args.inputs, backend: b, attrs: { ...attrs, inputShape: [n!, h! + t + bo, w! + l + r, c!] } }) as TensorInfo;
+    const out = kernel('Slice')({ inputs: { x: padded }, backend: b, attrs: { begin: [0, t, l, 0], size: [n!, h!, w!, c!] } }) as TensorInfo;
+    b.disposeData(padded.dataId);
+    return out;
+  };
+  return { kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as KernelFunc };
+}
+
+const installed = new Map<string, KernelConfig>();
+
+/** Wraps tfjs-node's conv2d gradient kernels (call after importing @tensorflow/tfjs-node; idempotent). */
+export function registerTensorflowKernels(): void {
+  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) {
+    const current = getKernel(name, BACKEND);
+    if (!current || current === installed.get(name)) continue;
+    const wrapped = wrap(name, current.kernelFunc);
+    unregisterKernel(name, BACKEND);
+    registerKernel(wrapped);
+    installed.set(name, wrapped);
+  }
+}

@@ -1,0 +1,32 @@
+// Runs only where @tensorflow/tfjs-node loads (see tools/native/setup-tfjs-node.sh): its conv2d gradients with
+// explicit padding, through our wrapper, against the cpu backend.
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, test } from 'vitest';
+import { initBackend } from '../src/index';
+import { lcg, relativeError } from './helpers';
+
+const nativeAvailable = await initBackend({ name: 'tensorflow', quiet: true }).then(() => true, () => false);
+
+describe.skipIf(!nativeAvailable)('tfjs-node conv2d gradients with explicit padding', () => {
+  const cases: [number[], number[], number, [[0, 0], [number, number], [number, number], [0, 0]]][] = [
+    [[2, 8, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [1, 1], [1, 1], [0, 0]]],
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]],
+    [[2, 16, 16, 3], [7, 7, 3, 5], 2, [[0, 0], [3, 3], [3, 3], [0, 0]]],
+  ];
+  test.each(cases)('x %j filter %j stride %j pad %j', async (xs, ws, stride, pad) => {
+    const run = async (name: 'cpu' | 'tensorflow') => {
+      await initBackend({ name, quiet: true });
+      return tf.tidy(() => {
+        const x = tf.tensor4d(lcg(xs.reduce((a, b) => a * b), 1), xs as [number, number, number, number]);
+        const w = tf.tensor4d(lcg(ws.reduce((a, b) => a * b), 2), ws as [number, number, number, number]);
+        const y = tf.conv2d(x, w, stride, pad);
+        const r = tf.tensor(lcg(y.size, 3), y.shape);
+        return tf.grads((...[a, b]: tf.Tensor[]) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), r)))([x, w]).map((g) => g.dataSync());
+      });
+    };
+    const expected = await run('cpu');
+    const actual = await run('tensorflow');
+    expect(relativeError(actual[0]!, expected[0]!)).toBeLessThan(1e-4);
+    expect(relativeError(actual[1]!, expected[1]!)).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,187 @@
+// The evaluation stage (official eval.py + the paper's protocol, reference §4): predictions of the final model
+// (selflabel's when given, else SCAN's best head) on the val split; ACC (Hungarian, or majority vote for
+// overclustering), NMI, ARI, AMI, top-5; the pretext + K-means baseline; neighbour purity of the mined
+// neighbours; confusion.png, prototypes.png and curves.png.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { initBackend } from '@scan-repro/backend';
+import { loadSplit, type ImageSplit } from '@scan-repro/data';
+import { kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
+import { createClusteringModel, createContrastiveModel, loadModel } from '@scan-repro/models';
+import { extractFeatures, transformSpecFor } from '@scan-repro/train';
+import { argmaxRows, assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
+import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
+
+
+const l2 = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
+
+async function readTensors(file: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new Error(`eval: cannot read ${file}: ${(e as Error).message}`);
+  }
+  return readSafetensors(bytes, file).tensors;
+}
+
+/** Class names for the pictures: config, then the dataset's, then numbers. */
+async function classNames(config: ScanConfig): Promise<string[]> {
+  const n = config.dataset.num_classes;
+  if (config.dataset.class_names.length === n) return config.dataset.class_names;
+  try {
+    const { openDataset } = await import('@scan-repro/data');
+    const names = openDataset(config.dataset).classNames;
+    if (names.length === n) return names;
+  } catch { /* fall through */ }
+  return Array.from({ length: n }, (_, i) => String(i));
+}
+
+/** Pretext + K-means: fit on the train split's pretext features, assign the val split, score with Hungarian. */
+async function kmeansBaseline(config: ScanConfig, pretextDir: string, mineDir: string, train: ImageSplit, val: ImageSplit, batchSize: number): Promise<Record<string, number>> {
+  const kind = config.eval.kmeans_features;
+  // The mine stage stored both kinds of pretext features (val transform, L2-normalised): reuse them when present.
+  let stored: Record<string, { shape: number[]; data: unknown }> | null = null;
+  try {
+    stored = await readTensors(join(mineDir, 'features.safetensors'));
+  } catch { /* older mine runs: compute below */ }
+  const st = stored?.[`train.${kind}`], sv = stored?.[`val.${kind}`];
+  if (st && sv && st.shape[0] === train.size && sv.shape[0] === val.size) {
+    return kmeansScores(config, st.data as Float32Array, sv.data as Float32Array, train.size, val);
+  }
+  const model = createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, config.profile.seed);
+  await loadModel(join(pretextDir, 'model.safetensors'), model);
+  // CIFAR/STL: the 128-d L2-normalised head output; ImageNet: pooled backbone features (L2-normalised too,
+  // as the mining code does), reference §4.
+  const forward = config.eval.kmeans_features === 'head'
+    ? (x: tf.Tensor4D) => model.apply(x, false)
+    : (x: tf.Tensor4D) => l2(model.backbone.apply(x, false));
+  const view = transformSpecFor(config, 'val');
+  const ft = await extractFeatures(forward, train, { transform: view, batchSize, label: 'kmeans train features' });
+  const fv = await extractFeatures(forward, val, { transform: view, batchSize, label: 'kmeans val features' });
+  model.dispose();
+  return kmeansScores(config, ft, fv, train.size, val);
+}
+
+function kmeansScores(config: ScanConfig, ft: Float32Array, fv: Float32Array, numTrain: number, val: ImageSplit): Record<string, number> {
+  const k = config.dataset.num_classes;
+  const d = ft.length / numTrain;
+  const fit = kmeans(ft, numTrain, d, k, { seed: config.profile.seed });
+  const pred = assignToCentroids(fv, val.size, fit.centroids, k);
+  const mapping = hungarianMatch(pred, val.labels, k, k);
+  return {
+    kmeans_acc: clusterAccuracy(pred, val.labels, { mapping }),
+    kmeans_nmi: nmi(val.labels, pred),
+    kmeans_ari: ari(val.labels, pred),
+  };
+}
+
+/** Learning curves of the upstream runs (a few keys each), from their metrics.jsonl. */
+async function curves(inputs: Record<string, string>): Promise<{ name: string; points: { step: number; value: number }[] }[]> {
+  const wanted: Record<string, RegExp> = { pretext: /loss$|knn/, scan: /^(train_loss|val_loss\/head0|val_acc\/head0)$/, selflabel: /^(train_loss|train_confident_fraction|val_acc)$/ };
+  const out: { name: string; points: { step: number; value: number }[] }[] = [];
+  for (const [stage, re] of Object.entries(wanted)) {
+    if (!inputs[stage]) continue;
+    const byKey = new Map<string, { step: number; value: number }[]>();
+    for (const m of await readMetrics(inputs[stage])) {
+      if (!re.test(m.key) || m.value === null || m.step === undefined) continue;
+      if (!byKey.has(m.key)) byKey.set(m.key, []);
+      byKey.get(m.key)!.push({ step: m.step, value: m.value });
+    }
+    for (const [key, points] of byKey) out.push({ name: `${stage} ${key}`, points });
+  }
+  return out.slice(0, 12);
+}
+
+export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
+  for (const name of ['pretext', 'mine', 'scan']) if (!inputs[name]) throw new Error(`stage eval: missing input run folder ${name}; expected --input ${name}=DIR`);
+  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
+  const seed = config.profile.seed;
+  const numClasses = config.dataset.num_classes;
+  const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : numClasses;
+  const batchSize = Math.max(1, config.mine.batch_size);
+  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train', seed });
+  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val', seed });
+  if (!val.labels.every((y) => y >= 0 && y < numClasses)) throw new Error(`eval: the val split ${config.dataset.val_split} has labels outside [0, ${numClasses}); evaluation needs labelled images`);
+
+  // The evaluated model: one head (SCAN wrote its best head as cluster_head.0; selflabel keeps that layout).
+  const source = inputs.selflabel ? 'selflabel' : 'scan';
+  const modelFile = join(inputs[source], 'model.safetensors');
+  const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
+  await loadModel(modelFile, model);
+  const out = await extractFeatures(
+    (x) => tf.tidy(() => {
+      const f = model.backbone.apply(x, false);
+      return tf.concat([tf.softmax(model.applyHeads(f)[0]), f], 1) as tf.Tensor2D;
+    }),
+    val,
+    { transform: transformSpecFor(config, 'val'), batchSize, label: `eval ${source} model` },
+  );
+  const featureDim = model.backbone.featureDim;
+  model.dispose();
+  const n = val.size;
+  const width = numClusters + featureDim;
+  const probs = new Float32Array(n * numClusters);
+  const features = new Float32Array(n * featureDim);
+  for (let i = 0; i < n; i++) {
+    probs.set(out.subarray(i * width, i * width + numClusters), i * numClusters);
+    features.set(out.subarray(i * width + numClusters, (i + 1) * width), i * featureDim);
+  }
+  const pred = argmaxRows(probs, n);
+  const ev = evaluateClustering(pred, val.labels, numClusters, numClasses, { mapping: config.eval.mapping, probs, top5: config.eval.top5 });
+
+  const metrics: Record<string, number> = { acc: ev.acc, nmi: ev.nmi, ari: ev.ari, ami: ev.ami, num_clusters: numClusters, num_val: n };
+  if (ev.top5 !== undefined) metrics.top5 = ev.top5;
+  let confident = 0;
+  for (let i = 0; i < n; i++) if (probs[i * numClusters + pred[i]] > config.selflabel.threshold) confident++;
+  metrics.confident_fraction = confident / n;
+
+  // Neighbour purity of the mined neighbours (the paper's Fig. 2 statistic; eval.py prints K = 1, 5, 20).
+  const nb = await readTensors(join(inputs.mine, 'neighbors.safetensors'));
+  for (const [key, labels] of [['train', train.labels], ['val', val.labels]] as const) {
+    const t = nb[key];
+    if (!t || t.shape[0] !== labels.length) { log.warn(`eval: neighbors.safetensors '${key}' missing or of another size; neighbour accuracy skipped`); continue; }
+    const K = t.shape[1] - 1;
+    for (const k of [...new Set([1, 5, 20, K])].filter((k) => k >= 1 && k <= K)) {
+      metrics[`neighbor_acc_${key}@${k}`] = neighborAccuracy(t.data as Int32Array, labels, { k });
+    }
+  }
+
+  if (config.eval.kmeans) Object.assign(metrics, await kmeansBaseline(config, inputs.pretext, inputs.mine, train, val, batchSize));
+
+  // Pictures and the raw predictions.
+  const names = await classNames(config);
+  await run.writeArtifact('confusion.png', renderConfusionPng(ev.confusion, numClasses, names));
+  const protos = prototypeIndices(probs, features, n, config.eval.prototypes);
+  const scale = Math.max(1, Math.round(96 / Math.max(1, val.imageShape?.height ?? 32)));
+  await run.writeArtifact('prototypes.png', renderImageGridPng(
+    Array.from(protos, (i) => (i >= 0 ? val.image(i) : null)),
+    Array.from(protos, (_, k) => `${k}:${ev.clusterToClass[k] >= 0 ? names[ev.clusterToClass[k]] : '-'}`),
+    { cols: Math.min(10, numClusters), scale },
+  ));
+  const artifacts = ['metrics.json', 'confusion.png', 'prototypes.png', 'predictions.safetensors'];
+  const series = await curves(inputs);
+  if (series.length) {
+    await run.writeArtifact('curves.png', renderCurvesPng(series));
+    artifacts.push('curves.png');
+  }
+  await run.writeArtifact('predictions.safetensors', writeSafetensors({
+    pred: { dtype: 'I32', shape: [n], data: pred },
+    probs: { dtype: 'F32', shape: [n, numClusters], data: probs },
+    target: { dtype: 'I32', shape: [n], data: val.labels },
+    cluster_to_class: { dtype: 'I32', shape: [numClusters], data: ev.clusterToClass },
+    confusion: { dtype: 'I32', shape: [numClasses, numClasses], data: ev.confusion },
+    prototypes: { dtype: 'I32', shape: [numClusters], data: protos },
+  }, { evaluated: source, mapping: ev.mapping }));
+  await run.writeArtifact('metrics.json', JSON.stringify({ evaluated: source, mapping: ev.mapping, metrics }, null, 2) + '\n');
+
+  const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+  return {
+    metrics,
+    artifacts,
+    summary: `eval (${backend.name}) of ${source}: ACC ${pct(ev.acc)} (${ev.mapping}), NMI ${pct(ev.nmi)}, ARI ${pct(ev.ari)}` +
+      (metrics.kmeans_acc !== undefined ? `; K-means ACC ${pct(metrics.kmeans_acc)}` : ''),
+  };
+}

@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { composeConfig } from '@scan-repro/core';
+import { initBackend } from '@scan-repro/backend';
+import { createOptimizer } from '@scan-repro/train';
+import { createPretextContrastiveModel } from '@scan-repro/pretext';
+await initBackend({ name: 'wasm', quiet: true });
+const cfg = composeConfig(['profile=ci']);
+console.log('start', tf.memory().numTensors);
+const model = createPretextContrastiveModel(cfg, 1);
+console.log('model', tf.memory().numTensors, model.parameters().size, model.buffers().size);
+model.dispose();
+console.log('disposed', tf.memory().numTensors);

@@ -1,0 +1,72 @@
+// Pieces shared by the pretext methods: splits, models, the weighted-kNN monitor, checkpoint helpers.
+import * as tf from '@tensorflow/tfjs-core';
+import { log, type NamedArray, type ScanConfig } from '@scan-repro/core';
+import { loadSplit, mixSeed, type ImageSplit } from '@scan-repro/data';
+import { weightedKnnAccuracy } from '@scan-repro/metrics';
+import { createContrastiveModel, type ContrastiveModel } from '@scan-repro/models';
+import { extractFeatures, transformSpecFor } from '@scan-repro/train';
+
+export interface PretextSplits {
+  /** What the pretext task trains on (dataset.pretext_splits, e.g. train or train+unlabeled). */
+  train: ImageSplit;
+  /** kNN monitor bank (dataset.train_split, val transform) and queries (dataset.val_split). */
+  monitorBank: ImageSplit;
+  monitorQuery: ImageSplit;
+}
+
+export async function loadPretextSplits(config: ScanConfig): Promise<PretextSplits> {
+  const seed = config.profile.seed;
+  const d = config.dataset;
+  const train = await loadSplit(d, d.pretext_splits, { role: 'train', seed });
+  const monitorBank = d.pretext_splits.length === 1 && d.pretext_splits[0] === d.train_split ? train : await loadSplit(d, d.train_split, { role: 'train', seed });
+  const monitorQuery = await loadSplit(d, d.val_split, { role: 'val', seed });
+  return { train, monitorBank, monitorQuery };
+}
+
+/** Seed of a named random stream of the stage (loader order, augmentations, model init). */
+export function streamSeed(config: ScanConfig, stream: number): number {
+  return mixSeed(config.profile.seed, stream);
+}
+
+export function createPretextContrastiveModel(config: ScanConfig, seed: number): ContrastiveModel {
+  const backbone = { name: config.backbone.name, width: config.backbone.width, blocks: config.backbone.blocks };
+  const featureDim = config.backbone.name === 'resnet50' ? 32 * config.backbone.width : 8 * config.backbone.width;
+  return createContrastiveModel(backbone, { hidden: config.model.contrastive_hidden || featureDim, out: config.model.contrastive_dim }, seed);
+}
+
+/**
+ * The official per-epoch monitor: features of the train split (val transform) as the memory bank, the val
+ * split's features vote with the weighted kNN (K = pretext.knn_k, temperature pretext.knn_temperature).
+ * Labels serve the monitor only. Returns null when a split has no labels (e.g. unlabelled data).
+ */
+export async function knnMonitor(
+  config: ScanConfig,
+  forward: (x: tf.Tensor4D) => tf.Tensor2D,
+  splits: PretextSplits,
+): Promise<number | null> {
+  const { monitorBank: bank, monitorQuery: query } = splits;
+  if (bank.labels.some((l) => l < 0) || query.labels.some((l) => l < 0)) return null;
+  const batchSize = config.mine.batch_size;
+  const transform = transformSpecFor(config, 'val');
+  const bankFeatures = await extractFeatures(forward, bank, { transform, batchSize, label: 'knn bank' });
+  const queryFeatures = await extractFeatures(forward, query, { transform, batchSize, label: 'knn query' });
+  return weightedKnnAccuracy(bankFeatures, bank.labels, queryFeatures, query.labels, {
+    k: config.pretext.knn_k, temperature: config.pretext.knn_temperature, numClasses: config.dataset.num_classes,
+  });
+}
+
+export function withPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [prefix + k, v]));
+}
+
+export function underPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(rec).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
+export function allVariables(m: { parameters(): Map<string, tf.Variable>; buffers(): Map<string, tf.Variable> }): Map<string, tf.Variable> {
+  return new Map([...m.parameters(), ...m.buffers()]);
+}
+
+export function logSplits(method: string, s: PretextSplits): void {
+  log.info(`${method}: training on ${s.train.dataset}/${s.train.split} (${s.train.size} images); kNN monitor ${s.monitorQuery.split} (${s.monitorQuery.size}) vs ${s.monitorBank.split} (${s.monitorBank.size})`);
+}

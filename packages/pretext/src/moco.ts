@@ -1,0 +1,108 @@
+// MoCo v2 (He et al. 2020, Chen et al. 2020): a query encoder trained with InfoNCE against a momentum-updated key
+// encoder's embedding of the other view (positive) and a queue of past keys (negatives), tau = moco_temperature.
+// Shuffle-BN, which MoCo needs so that BN batch statistics cannot leak the positive, is done on one device by
+// computing the keys in chunks of a permuted batch, so a query and its key never share BN statistics groups.
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedArray, Rng } from '@scan-repro/core';
+import type { ContrastiveModel } from '@scan-repro/models';
+import { microBatches, restoreVariables, snapshotVariables, trainStep, type Optimizer } from '@scan-repro/train';
+import { allVariables } from './common';
+
+export interface MocoState {
+  key: ContrastiveModel;
+  /** [dim, queueLength], columns L2-normalised keys. */
+  queue: tf.Variable;
+  ptr: number;
+}
+
+export function createMocoState(query: ContrastiveModel, key: ContrastiveModel, queueLength: number, dim: number, rng: Rng): MocoState {
+  // key encoder starts as a copy of the query encoder and is never trained by gradients
+  const q = allVariables(query);
+  for (const [name, v] of allVariables(key)) v.assign(q.get(name)!);
+  for (const v of key.parameters().values()) v.trainable = false;
+  const init = new Float32Array(dim * queueLength);
+  for (let i = 0; i < init.length; i++) init[i] = rng.normal();
+  const queue = tf.tidy(() => {
+    const t = tf.tensor2d(init, [dim, queueLength]);
+    return tf.variable(tf.div(t, tf.maximum(tf.norm(t, 'euclidean', 0, true), 1e-12)), false); // normalize(dim=0), as MoCo
+  });
+  return { key, queue, ptr: 0 };
+}
+
+export function mocoStateTensors(s: MocoState): Record<string, NamedArray> {
+  return { ...Object.fromEntries(Object.entries(snapshotVariables(allVariables(s.key))).map(([k, v]) => [`key/${k}`, v])), ...snapshotVariables(new Map([['queue', s.queue]])) };
+}
+
+export function restoreMocoState(s: MocoState, tensors: Record<string, NamedArray>, ptr: number): void {
+  const key: Record<string, NamedArray> = {};
+  for (const [k, v] of Object.entries(tensors)) if (k.startsWith('key/')) key[k.slice(4)] = v;
+  restoreVariables(allVariables(s.key), key, '', 'MoCo key encoder checkpoint');
+  restoreVariables(new Map([['queue', s.queue]]), tensors, '', 'MoCo queue checkpoint');
+  s.ptr = ptr;
+}
+
+function rows(x: Float32Array, shape: [number, number, number, number], idx: Int32Array): tf.Tensor4D {
+  const per = shape[1] * shape[2] * shape[3];
+  const out = new Float32Array(idx.length * per);
+  idx.forEach((i, j) => out.set(x.subarray(i * per, (i + 1) * per), j * per));
+  return tf.tensor4d(out, [idx.length, shape[1], shape[2], shape[3]]);
+}
+
+/** One MoCo step: keys (no gradient), InfoNCE on the queries, momentum update, enqueue. Returns the loss. */
+export function mocoStep(
+  query: ContrastiveModel,
+  state: MocoState,
+  optimizer: Optimizer,
+  batch: { view1: Float32Array; view2: Float32Array; shape: [number, number, number, number] },
+  opts: { temperature: number; momentum: number; microBatch: number; lr: number; rng: Rng },
+): number {
+  const count = batch.shape[0];
+  const queueLength = state.queue.shape[1] as number;
+  if (queueLength % count !== 0) throw new Error(`MoCo: pretext.moco_queue = ${queueLength} must be a multiple of pretext.batch_size = ${count}`);
+  const chunk = opts.microBatch > 0 && opts.microBatch < count ? opts.microBatch : Math.max(1, Math.ceil(count / 2));
+
+  // keys of a shuffled batch, computed in chunks (train-mode BN: the key encoder's running stats move), unshuffled
+  const perm = Int32Array.from({ length: count }, (_, i) => i);
+  opts.rng.shuffle(perm);
+  const keyParts: tf.Tensor2D[] = [];
+  for (const r of microBatches(count, chunk)) {
+    keyParts.push(tf.tidy(() => state.key.apply(rows(batch.view2, batch.shape, perm.subarray(r.start, r.start + r.size)), true)));
+  }
+  const inverse = new Int32Array(count);
+  perm.forEach((p, j) => (inverse[p] = j));
+  const keys = tf.tidy(() => tf.gather(tf.concat(keyParts, 0), tf.tensor1d(inverse, 'int32')) as tf.Tensor2D);
+  tf.dispose(keyParts);
+
+  let loss: number;
+  try {
+    loss = trainStep({
+      params: query.parameters(), optimizer, lr: opts.lr, microBatches: microBatches(count, chunk), weightOf: (r) => r.size,
+      loss: (r) => tf.tidy(() => {
+        const q = query.apply(rows(batch.view1, batch.shape, Int32Array.from({ length: r.size }, (_, i) => r.start + i)), true);
+        const k = tf.slice(keys, [r.start, 0], [r.size, -1]);
+        const pos = tf.sum(tf.mul(q, k), 1, true);
+        const neg = tf.matMul(q, state.queue);
+        const logits = tf.div(tf.concat([pos, neg], 1), opts.temperature);
+        return tf.neg(tf.mean(tf.slice(tf.logSoftmax(logits), [0, 0], [-1, 1]))) as tf.Scalar;
+      }),
+    });
+    // momentum update of the key encoder's parameters (its BN buffers follow its own forward passes)
+    const qp = query.parameters();
+    tf.tidy(() => {
+      for (const [name, kv] of state.key.parameters()) kv.assign(tf.add(tf.mul(kv, opts.momentum), tf.mul(qp.get(name)!, 1 - opts.momentum)));
+    });
+    // enqueue this batch's keys in place of the oldest
+    tf.tidy(() => {
+      const q = state.queue;
+      const parts: tf.Tensor[] = [];
+      if (state.ptr > 0) parts.push(tf.slice(q, [0, 0], [-1, state.ptr]));
+      parts.push(tf.transpose(keys));
+      if (state.ptr + count < queueLength) parts.push(tf.slice(q, [0, state.ptr + count], [-1, -1]));
+      q.assign(tf.concat(parts, 1));
+    });
+    state.ptr = (state.ptr + count) % queueLength;
+  } finally {
+    keys.dispose();
+  }
+  return loss;
+}

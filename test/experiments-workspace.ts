@@ -1,0 +1,56 @@
+// A throw-away Nx workspace for the experiment tests: the real nx.json, configs, nx-plugin and a copy of the
+// packages' sources (so that editing one changes exactly that package's hash), node_modules linked to the repo's
+// (execution goes through node_modules/@scan-repro/* = the real packages), and the experiments the test gives.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+export function makeWorkspace(experiments: Record<string, string>): string {
+  const ws = mkdtempSync(join(tmpdir(), 'scan-exp-ws-'));
+  cpSync(join(REPO, 'nx.json'), join(ws, 'nx.json'));
+  cpSync(join(REPO, 'configs'), join(ws, 'configs'), { recursive: true });
+  cpSync(join(REPO, 'tools/nx-plugin'), join(ws, 'tools/nx-plugin'), { recursive: true, filter: (s) => !s.includes('node_modules') });
+  for (const p of readdirSync(join(REPO, 'packages'))) {
+    const src = join(REPO, 'packages', p);
+    if (!existsSync(join(src, 'package.json'))) continue;
+    cpSync(join(src, 'package.json'), join(ws, 'packages', p, 'package.json'));
+    if (existsSync(join(src, 'src'))) cpSync(join(src, 'src'), join(ws, 'packages', p, 'src'), { recursive: true });
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(ws, 'node_modules'), 'dir');
+  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'scan-exp-test-ws', private: true, type: 'module' }));
+  writeFileSync(join(ws, '.gitignore'), 'node_modules/\n.nx/\nruns/\nresults/\n');
+  for (const [name, text] of Object.entries(experiments)) {
+    mkdirSync(join(ws, 'experiments', name), { recursive: true });
+    writeFileSync(join(ws, 'experiments', name, 'experiment.yaml'), text);
+  }
+  return ws;
+}
+
+export interface NxResult { status: number; out: string }
+
+/** Run nx in the workspace the way the docs tell users to (no daemon, no cloud), with its own cache folder. */
+export function nx(ws: string, args: string[], env: Record<string, string> = {}): NxResult {
+  const r = spawnSync(join(ws, 'node_modules/.bin/nx'), args, {
+    cwd: ws, encoding: 'utf8', timeout: 600_000,
+    env: {
+      ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false',
+      NX_CACHE_DIRECTORY: join(ws, '.nx/cache'), SCAN_RESULTS_DIR: join(ws, 'results'),
+      ...env,
+    },
+  });
+  return { status: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
+}
+
+/** "Nx read the output from the cache instead of running the command for X out of Y tasks." -> [X, Y] */
+export function cacheCounts(out: string): [number, number] | null {
+  const m = /from the cache instead of running the command for (\d+) out of (\d+) tasks/.exec(out);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+export function removeWorkspace(ws: string): void {
+  rmSync(ws, { recursive: true, force: true });
+}

@@ -1,0 +1,60 @@
+// End to end on real CIFAR-10 (a class-stratified subset): pretext -> mine -> scan -> selflabel -> eval, each
+// stage run as the CLI runs it (a RunFolder per stage, upstream folders as inputs). The ci profile is scaled
+// up a little (more images and epochs) so that the result means something: it must beat chance (10%) by a
+// wide margin; whether SCAN beats K-means on the same pretext features is reported, not asserted.
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
+import { composeConfig, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import '@scan-repro/dataset-cifar10';
+import { runPretext } from '@scan-repro/pretext';
+import { runMine } from '@scan-repro/mine';
+import { runScan } from '@scan-repro/scan';
+import { runSelflabel } from '@scan-repro/selflabel';
+import { runEval } from '@scan-repro/eval';
+
+const OVERRIDES = (process.env.SCAN_E2E_OVERRIDES ?? '').split(/\s+/).filter(Boolean);
+
+describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
+  it('pretext -> mine -> scan -> selflabel -> eval beats chance by a wide margin', async () => {
+    const config: ScanConfig = composeConfig([
+      'dataset=cifar10', 'profile=ci', 'backend.name=wasm',
+      'dataset.max_train=1000', 'dataset.max_val=500', 'pretext.epochs=6', 'pretext.batch_size=128',
+      'scan.epochs=6', 'scan.batch_size=64', 'scan.lr=0.001', 'selflabel.epochs=2', 'selflabel.batch_size=200', 'selflabel.micro_batch=0',
+      ...OVERRIDES,
+    ]);
+    const root = mkdtempSync(join(tmpdir(), 'pipeline-ci-'));
+    const dirs: Record<string, string> = {};
+    const times: Record<string, number> = {};
+    const stage = async (name: string, fn: (c: ScanConfig, r: RunFolder, i: Record<string, string>) => Promise<StageResult>, inputs: Record<string, string>) => {
+      const t0 = Date.now();
+      const run = await RunFolder.create({ dir: join(root, name), stage: name, config, inputs });
+      const result = await fn(config, run, inputs);
+      await run.complete({ ...result, backend: 'wasm' });
+      dirs[name] = run.dir;
+      times[name] = (Date.now() - t0) / 1000;
+      console.log(`[pipeline-ci] ${name} ${times[name].toFixed(1)} s: ${result.summary ?? ''}`);
+      return result;
+    };
+    await stage('pretext', runPretext, {});
+    const mine = await stage('mine', runMine, { pretext: dirs.pretext });
+    const scan = await stage('scan', runScan, { pretext: dirs.pretext, mine: dirs.mine });
+    const selflabel = await stage('selflabel', runSelflabel, { scan: dirs.scan });
+    const ev = await stage('eval', runEval, { pretext: dirs.pretext, mine: dirs.mine, scan: dirs.scan, selflabel: dirs.selflabel });
+    const m = ev.metrics;
+    console.log('[pipeline-ci] metrics', JSON.stringify({ mine: mine.metrics, scan: scan.metrics, selflabel: selflabel.metrics, eval: m, seconds: times }));
+    console.log(`[pipeline-ci] SCAN+selflabel ACC ${(100 * m.acc).toFixed(1)}% vs K-means ACC ${(100 * m.kmeans_acc).toFixed(1)}%: ${m.acc > m.kmeans_acc ? 'beats' : 'does NOT beat'} K-means`);
+
+    expect(m.acc).toBeGreaterThan(0.2); // chance is 0.1
+    expect(m.nmi).toBeGreaterThan(0.05);
+    const saved = JSON.parse(await readFile(join(dirs.eval, 'metrics.json'), 'utf8'));
+    expect(saved.metrics.acc).toBe(m.acc);
+    for (const f of ['confusion.png', 'prototypes.png']) {
+      const png = PNG.sync.read(await readFile(join(dirs.eval, f)));
+      expect(png.width * png.height, f).toBeGreaterThan(100);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+// Gathers what was measured: every runs/<profile>/<experiment>/reproduce.json (written by the experiment's
+// `reproduce` target), and for each row the manifests of its result runs (numbers come only from manifests).
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { readManifest } from '@scan-repro/core';
+
+export interface ReproduceRowRecord {
+  id: string; row: string; label: string; dataset: string;
+  ablation: { factor: string; value: string }; sweep?: { key: string; value: string };
+  metrics: Record<string, string>;
+  status: 'complete' | 'data-missing' | 'unsupported' | 'incomplete';
+  message?: string;
+  pipeline: Record<string, string>;
+  results: { seed: number | null; dir: string; status: string; mlflowRunId?: string }[];
+}
+export interface ReproduceRecordFile {
+  version: 1; experiment: string; title: string; feeds: string; mlflowExperiment: string;
+  profile: string; seeds: number; budget?: string; writtenAt: string; rows: ReproduceRowRecord[];
+}
+
+export interface Scale { backboneWidth?: number; pretextEpochs?: number; scanEpochs?: number; selflabelEpochs?: number; maxTrain?: number; maxVal?: number; backend?: string }
+
+export interface MeasuredRow {
+  experiment: string;
+  feeds: string;
+  profile: string;
+  mlflowExperiment: string;
+  record: ReproduceRowRecord;
+  /** Column -> per-seed values in percent (only from complete runs). */
+  values: Record<string, number[]>;
+  seeds: number;
+  scale: Scale;
+  runs: { seed: number | null; dir: string; mlflowRunId?: string; artifacts: string[] }[];
+}
+
+/** Metrics in [0, 1] are fractions (our stages); the paper prints percent. */
+export const toPercent = (v: number) => (Math.abs(v) <= 1 ? v * 100 : v);
+
+async function scaleOf(dir: string, backend: string | null): Promise<Scale> {
+  try {
+    const cfg = YAML.parse(await readFile(join(dir, 'config.yaml'), 'utf8')) as Record<string, Record<string, number>>;
+    return {
+      backboneWidth: cfg.backbone?.width, pretextEpochs: cfg.pretext?.epochs, scanEpochs: cfg.scan?.epochs,
+      selflabelEpochs: cfg.selflabel?.epochs, maxTrain: cfg.dataset?.max_train, maxVal: cfg.dataset?.max_val, backend: backend ?? undefined,
+    };
+  } catch {
+    return { backend: backend ?? undefined };
+  }
+}
+
+export async function readRecords(workspaceRoot: string): Promise<ReproduceRecordFile[]> {
+  const runs = join(workspaceRoot, 'runs');
+  const out: ReproduceRecordFile[] = [];
+  if (!existsSync(runs)) return out;
+  for (const profile of readdirSync(runs).sort()) {
+    const pdir = join(runs, profile);
+    for (const exp of existsSync(pdir) ? readdirSync(pdir).sort() : []) {
+      const file = join(pdir, exp, 'reproduce.json');
+      if (!existsSync(file)) continue;
+      const rec = JSON.parse(await readFile(file, 'utf8')) as ReproduceRecordFile;
+      if (rec.version !== 1) throw new Error(`${file}: version ${rec.version}, expected 1`);
+      out.push(rec);
+    }
+  }
+  return out;
+}
+
+export async function measure(workspaceRoot: string, records: ReproduceRecordFile[]): Promise<MeasuredRow[]> {
+  const out: MeasuredRow[] = [];
+  for (const rec of records) {
+    for (const row of rec.rows) {
+      const values: Record<string, number[]> = Object.fromEntries(Object.keys(row.metrics).map((c) => [c, []]));
+      const runs: MeasuredRow['runs'] = [];
+      let scale: Scale = {};
+      if (row.status === 'complete') {
+        for (const r of row.results) {
+          const dir = resolve(workspaceRoot, r.dir);
+          const m = await readManifest(dir);   // throws (names the folder) if the run vanished or is incomplete
+          for (const [col, key] of Object.entries(row.metrics)) {
+            const v = m.metrics[key];
+            if (typeof v === 'number' && Number.isFinite(v)) values[col].push(toPercent(v));
+          }
+          runs.push({ seed: r.seed, dir: r.dir, mlflowRunId: r.mlflowRunId, artifacts: Object.keys(m.artifacts) });
+          if (!Object.keys(scale).length) scale = await scaleOf(dir, m.backend);
+        }
+      }
+      out.push({ experiment: rec.experiment, feeds: rec.feeds, profile: rec.profile, mlflowExperiment: rec.mlflowExperiment, record: row, values, seeds: runs.length, scale, runs });
+    }
+  }
+  return out;
+}
+
+export function meanStd(xs: number[]): { mean: number; std: number; best: number } | null {
+  if (!xs.length) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Sample std (n - 1), 0 for one run; the paper's "mean ± std over 10 runs".
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std, best: Math.max(...xs) };
+}

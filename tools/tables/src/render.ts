@@ -1,0 +1,158 @@
+// paper-tables.md, results/<table>.csv and results/<figure>.png from the paper's numbers (paper-numbers.yaml)
+// and the measured rows (collect.ts). A cell shows a number only when a complete run produced it.
+import { stringify } from 'csv-stringify/sync';
+import { colourName, linePlot, type Series } from './plot';
+import { meanStd, type MeasuredRow, type Scale } from './collect';
+
+export interface PaperValue { mean: number; std?: number; status: 'verified' | 'unverified'; note?: string }
+export interface PaperRow { label: string; best?: Record<string, number | string>; [column: string]: unknown }
+export interface PaperTable {
+  title: string; columns: string[]; note?: string;
+  rows: Record<string, PaperRow>;
+  context?: ({ label: string; status: string; note?: string } & Record<string, unknown>)[];
+}
+export type PaperNumbers = Record<string, PaperTable>;
+
+export interface RenderedOutput { markdown: string; csv: Record<string, string>; png: Record<string, Buffer> }
+
+const f1 = (v: number) => v.toFixed(1);
+
+export function paperCell(row: PaperRow | undefined, columns: string[]): string {
+  if (!row) return '–';
+  const parts = columns.map((c) => {
+    const v = row[c] as PaperValue | undefined;
+    if (!v) return '–';
+    const s = `${f1(v.mean)}${v.std !== undefined ? ` ± ${f1(v.std)}` : ''}`;
+    return v.status === 'unverified' ? `${s} (unverified)` : s;
+  });
+  const notes = columns.map((c) => (row[c] as PaperValue | undefined)?.note).filter(Boolean);
+  const best = row.best ? ` · best ${columns.map((c) => (row.best![c] === undefined ? '–' : f1(Number(row.best![c])))).join(' / ')}` : '';
+  return `${parts.join(' / ')}${best}${notes.length ? ` <sub>${notes.join('; ')}</sub>` : ''}`;
+}
+
+export function scaleText(s: Scale): string {
+  const bits = [
+    s.backboneWidth !== undefined ? `width ${s.backboneWidth}` : '',
+    s.pretextEpochs !== undefined ? `pretext ${s.pretextEpochs} ep` : '',
+    s.scanEpochs !== undefined ? `SCAN ${s.scanEpochs} ep` : '',
+    s.selflabelEpochs !== undefined ? `self-label ${s.selflabelEpochs} ep` : '',
+    s.maxTrain !== undefined ? `${s.maxTrain || 'all'} train / ${s.maxVal || 'all'} val images` : '',
+    s.backend ? `${s.backend} backend` : '',
+  ];
+  return bits.filter(Boolean).join(', ');
+}
+
+/** Our cell for one measured row: mean ± std per column, and the best run (by the first column). */
+export function oursCells(m: MeasuredRow, columns: string[]): { mean: string; best: string } {
+  if (m.record.status !== 'complete') {
+    const why = m.record.status === 'data-missing' ? `not run: data missing (${m.record.dataset})`
+      : m.record.status === 'unsupported' ? `not run: unsupported (${m.record.message})` : `not run: incomplete (${m.record.message ?? ''})`;
+    return { mean: why, best: '–' };
+  }
+  const stats = columns.map((c) => meanStd(m.values[c] ?? []));
+  const first = m.values[columns[0]] ?? [];
+  const bestIdx = first.length ? first.indexOf(Math.max(...first)) : -1;
+  return {
+    mean: stats.map((s) => (s ? `${f1(s.mean)} ± ${f1(s.std)}` : 'n/a')).join(' / '),
+    best: bestIdx < 0 ? '–' : columns.map((c) => (m.values[c]?.[bestIdx] === undefined ? 'n/a' : f1(m.values[c][bestIdx]))).join(' / '),
+  };
+}
+
+function runsCell(m: MeasuredRow): string {
+  if (!m.runs.length) return '–';
+  const first = m.runs[0];
+  const folder = first.dir.replace(/\/seed-\d+$/, '');
+  const mlflow = m.runs.filter((r) => r.mlflowRunId).map((r) => r.mlflowRunId!.slice(0, 8));
+  return `[${folder}](${folder})${mlflow.length ? ` · MLflow ${m.mlflowExperiment}: ${mlflow.join(', ')}` : ''}`;
+}
+
+const sweepNumber = (m: MeasuredRow) => Number(m.record.sweep?.value ?? m.record.ablation.value);
+
+/** Figure series: one per dataset and profile; x = the swept value (or K of a kNN curve), y = mean of the first column. */
+export function figureSeries(key: string, table: PaperTable, measured: MeasuredRow[]): Series[] {
+  const groups = new Map<string, Series>();
+  for (const m of measured) {
+    if (m.record.status !== 'complete') continue;
+    const name = `${m.record.dataset} (${m.profile})`;
+    const s = groups.get(name) ?? { name, points: [] };
+    if (key === 'fig-neighbor-purity') {
+      for (const c of table.columns) {
+        const st = meanStd(m.values[c] ?? []);
+        if (st) s.points.push([Number(c.replace(/^k/, '')), st.mean]);
+      }
+    } else {
+      const st = meanStd(m.values[table.columns[0]] ?? []);
+      if (st && Number.isFinite(sweepNumber(m))) s.points.push([sweepNumber(m), st.mean]);
+    }
+    if (s.points.length) groups.set(name, s);
+  }
+  return [...groups.values()];
+}
+
+export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOutput {
+  const md: string[] = [
+    '# SCAN paper tables: paper numbers vs. this reproduction', '',
+    'This file is generated. Do not edit it by hand: `npx nx run tables:generate` rewrites it from the recorded',
+    'runs (`runs/<profile>/<experiment>/reproduce.json` and the manifests they point to). Every measured number',
+    'links to the run folder that produced it; a row without a complete run says why instead of showing a number.',
+    'Paper numbers marked *(unverified)* are recalled values not yet checked against the PDF',
+    '(see /work/shared/paper/scan-reference.md). Ours: mean ± std over seeds of the clustering steps (one pretext',
+    'model), "best" = the run with the highest first column. Profiles: paper = the paper\'s scale; cpu / ci = scaled down',
+    '(see the scale column), so their numbers are not comparable to the paper\'s.', '',
+  ];
+  const csv: Record<string, string> = {};
+  const png: Record<string, Buffer> = {};
+  for (const [key, table] of Object.entries(paper)) {
+    const rowsMeasured = measured.filter((m) => m.feeds === key);
+    md.push(`## ${table.title}`, '');
+    if (table.note) md.push(table.note, '');
+    md.push(`| Row | Paper (${table.columns.join(' / ')}) | Ours (${table.columns.join(' / ')}) | Best | Seeds | Profile | Scale | Runs |`, '|---|---|---|---|---|---|---|---|');
+    const csvRows: unknown[][] = [['table', 'row', 'label', 'dataset', 'profile', 'column', 'paper_mean', 'paper_std', 'paper_status', 'ours_mean', 'ours_std', 'ours_best', 'seeds', 'status', 'scale', 'run_dirs', 'mlflow_runs']];
+    const ids = [...new Set([...Object.keys(table.rows), ...rowsMeasured.map((m) => m.record.id)])];
+    for (const id of ids) {
+      const p = table.rows[id];
+      const ms = rowsMeasured.filter((m) => m.record.id === id);
+      const label = p?.label ?? ms[0]?.record.label ?? id;
+      if (!ms.length) {
+        md.push(`| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | not run yet | – | 0 | – | – | – |`);
+        for (const c of table.columns) {
+          const v = p?.[c] as PaperValue | undefined;
+          csvRows.push([key, id, label, '', '', c, v?.mean ?? '', v?.std ?? '', v?.status ?? '', '', '', '', 0, 'not run yet', '', '', '']);
+        }
+        continue;
+      }
+      for (const m of ms) {
+        const ours = oursCells(m, table.columns);
+        md.push(`| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | ${ours.mean} | ${ours.best} | ${m.seeds} | ${m.profile} | ${scaleText(m.scale) || '–'} | ${runsCell(m)} |`);
+        for (const c of table.columns) {
+          const v = p?.[c] as PaperValue | undefined;
+          const st = meanStd(m.values[c] ?? []);
+          csvRows.push([key, id, label, m.record.dataset, m.profile, c, v?.mean ?? '', v?.std ?? '', v?.status ?? '',
+            st?.mean ?? '', st?.std ?? '', st?.best ?? '', m.seeds, m.record.status === 'complete' ? 'complete' : `not run: ${m.record.status}`,
+            scaleText(m.scale), m.runs.map((r) => r.dir).join(' '), m.runs.map((r) => r.mlflowRunId ?? '').filter(Boolean).join(' ')]);
+        }
+      }
+    }
+    for (const c of table.context ?? []) {
+      const cells = Object.entries(c).filter(([k]) => !['label', 'status', 'note'].includes(k))
+        .map(([d, v]) => `${d}: ${(v as (number | null)[]).map((x) => (x === null ? '–' : f1(x))).join(' / ')}`).join('; ');
+      md.push(`| ${c.label} | ${cells}${c.status === 'unverified' ? ' (unverified)' : ''} | other method: not reproduced | – | – | – | – | – |`);
+    }
+    md.push('');
+    if (key.startsWith('fig-')) {
+      const series = figureSeries(key, table, rowsMeasured);
+      if (series.length) {
+        png[`${key}.png`] = linePlot(series, { logX: key !== 'fig-threshold', yRange: [0, 100] });
+        md.push(`![${table.title}](results/${key}.png)`, '',
+          `x: ${key === 'fig-threshold' ? 'confidence threshold' : 'K (log scale)'}; y: ${table.columns[0] === 'acc' ? 'accuracy' : 'neighbour accuracy'} in % (0-100). ` +
+          `Series: ${series.map((s, i) => `${colourName[i % colourName.length]} = ${s.name}`).join(', ')}.`, '');
+      } else {
+        md.push('No complete run for this figure yet: no plot.', '');
+      }
+    }
+    const pictures = rowsMeasured.flatMap((m) => m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => `[${m.record.id} ${m.profile}: ${a}](${r.dir}/${a})`)));
+    if (pictures.length) md.push(`Eval figures (first seed): ${pictures.join(' · ')}`, '');
+    csv[`${key}.csv`] = stringify(csvRows);
+  }
+  return { markdown: md.join('\n'), csv, png };
+}
