@@ -128,7 +128,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     const failure = await tryBackend(name, opts.threads);
     if (failure == null) {
       const why = requested === 'auto' ? 'first available in auto order' : source === 'SCAN_BACKEND' ? 'set by SCAN_BACKEND' : 'requested';
-      const reason = skipped.length ? `${why}; ${skipped.join('; ')}` : why;
+      const notes = [why, ...skipped];
+      if (name === 'wasm' && (opts.threads ?? 1) > 1) notes.push(`threads=${opts.threads} has no effect: tfjs-backend-wasm runs single-threaded under Node`);
+      const reason = notes.join('; ');
       current = { name, reason };
       if (!opts.quiet) console.log(`backend: ${name} (${reason})`);
       return current;
