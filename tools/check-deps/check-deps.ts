@@ -269,14 +269,15 @@ export function layeringProblem(from: WorkspaceFolder, to: WorkspaceFolder, dev:
   if (to.role.kind === 'tool' && to.role.leaf) return `nothing imports ${to.dir}`;
   if (to.role.kind === 'cli') return 'nothing imports the CLI (it is the shell)';
   if (from.role.kind !== 'library') return null; // the CLI and tools/* are shells: they may import every library
-  if (from.role.layer === null) return `no layering rule for ${from.dir}; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts`;
+  const layer = from.role.layer;
+  if (layer === null) return `no layering rule for ${from.dir}; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts`;
   const [top, target] = to.dir.split('/');
   if (top !== 'packages') return `libraries do not import ${to.dir}`;
-  const allowed = LIBRARY_LAYERS[from.role.layer];
+  const allowed = LIBRARY_LAYERS[layer];
   const ok = (l: string) => (l.endsWith('*') ? target.startsWith(l.slice(0, -1)) : l === target);
-  const testExtras = TEST_EXTRA_IMPORTS.filter((l) => l !== 'dataset-*' || !NO_TEST_DATASET_IMPORTS.includes(from.role.layer!));
+  const testExtras = TEST_EXTRA_IMPORTS.filter((l) => l !== 'dataset-*' || !NO_TEST_DATASET_IMPORTS.includes(layer));
   if (allowed.some(ok) || (dev && testExtras.some(ok))) return null;
-  const fromStage = STAGE_PACKAGES.includes(from.role.layer as never);
+  const fromStage = STAGE_PACKAGES.includes(layer as never);
   if (fromStage && STAGE_PACKAGES.includes(target as never)) return 'stages never import each other';
   if (fromStage && target === 'tracking') return 'stages never import tracking (the shell hands the run folder to it)';
   if (fromStage && target.startsWith('dataset-')) return 'stages never import dataset packages (the shells register them)';

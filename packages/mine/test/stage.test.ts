@@ -30,7 +30,7 @@ function toySplit(split: string, perGroup: number): ImageSplit {
   };
 }
 registerDataset('toy', () => ({
-  name: 'toy', numClasses: GROUPS, classNames: ['a', 'b', 'c', 'd'], splits: ['train', 'test'],
+  name: 'toy', numClasses: GROUPS, imageSize: SIDE, classNames: ['a', 'b', 'c', 'd'], splits: ['train', 'test'],
   mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25],
   load: async (split: string) => toySplit(split, split === 'train' ? 6 : 3),
 }));
@@ -66,7 +66,7 @@ describe('runMine', () => {
     const nb = readSafetensors(new Uint8Array(await readFile(join(run.dir, 'neighbors.safetensors'))), 'neighbors').tensors;
     expect(nb.train.shape).toEqual([24, 6]);
     expect(nb.val.shape).toEqual([12, 3]);
-    expect(Array.from(nb.train_indices.data)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(Array.from(nb.train_indices.data as Int32Array)).toEqual(Array.from({ length: 24 }, (_, i) => i));
     const train = nb.train.data as Int32Array;
     for (let i = 0; i < 24; i++) {
       const row = Array.from(train.subarray(i * 6, i * 6 + 6));
@@ -78,10 +78,11 @@ describe('runMine', () => {
     expect(feats.metadata.mined).toBe('head');
     expect(feats.tensors['train.head'].shape).toEqual([24, config.model.contrastive_dim]);
     expect(feats.tensors['train.backbone'].shape).toEqual([24, 8 * 4]);
-    expect(Array.from(feats.tensors['val.labels'].data)).toEqual(Array.from({ length: 12 }, (_, i) => i % GROUPS));
+    expect(Array.from(feats.tensors['val.labels'].data as Int32Array)).toEqual(Array.from({ length: 12 }, (_, i) => i % GROUPS));
     // features are the model's own eval-mode outputs on the val-transformed image: recompute image 0 by hand
     const head = feats.tensors['train.head'].data as Float32Array;
-    const x = Float32Array.from(bases[0], (v, j) => (v / 255 - 0.5) / 0.25);
+    // the val transform normalises with the config's dataset.mean / std (CIFAR-10's here)
+    const x = Float32Array.from(bases[0], (v, j) => (v / 255 - config.dataset.mean[j % 3]) / config.dataset.std[j % 3]);
     const expected = tf.tidy(() => model.apply(tf.tensor4d(x, [1, SIDE, SIDE, 3]), false).dataSync());
     for (let j = 0; j < expected.length; j++) expect(head[j]).toBeCloseTo(expected[j], 4);
     let norm = 0;
