@@ -9,7 +9,7 @@ import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, ty
 import { initBackend } from '@scan-repro/backend';
 import { loadSplit, type ImageSplit } from '@scan-repro/data';
 import { kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
-import { createClusteringModel, createContrastiveModel, loadModel } from '@scan-repro/models';
+import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
 import { extractFeatures, transformSpecFor } from '@scan-repro/train';
 import { argmaxRows, assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
 import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
@@ -51,7 +51,7 @@ async function kmeansBaseline(config: ScanConfig, pretextDir: string, mineDir: s
   if (st && sv && st.shape[0] === train.size && sv.shape[0] === val.size) {
     return kmeansScores(config, st.data as Float32Array, sv.data as Float32Array, train.size, val);
   }
-  const model = createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, config.profile.seed);
+  const model = contrastiveModelFromConfig(config, config.profile.seed);
   await loadModel(join(pretextDir, 'model.safetensors'), model);
   // CIFAR/STL: the 128-d L2-normalised head output; ImageNet: pooled backbone features (L2-normalised too,
   // as the mining code does), reference §4.

@@ -12,7 +12,7 @@ import { initBackend } from '@scan-repro/backend';
 import { log, readSafetensors, writeSafetensors, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { loadSplit, type ImageSplit } from '@scan-repro/data';
 import { neighborAccuracy } from '@scan-repro/metrics';
-import { createContrastiveModel, loadModel, type ContrastiveModel } from '@scan-repro/models';
+import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@scan-repro/models';
 import { extractFeatures, transformSpecFor } from '@scan-repro/train';
 import { mineNeighbors } from './mine-neighbors';
 
@@ -33,11 +33,7 @@ export async function loadPretextModel(config: ScanConfig, path: string): Promis
     throw new Error(`mine: cannot read the pretext model ${path}: ${(e as Error).message}`);
   }
   const hasHead = keys.some((k) => k.startsWith('contrastive_head.'));
-  const featureDim = config.backbone.name === 'resnet50' ? 32 * config.backbone.width : 8 * config.backbone.width;
-  const model = createContrastiveModel(
-    { name: config.backbone.name, width: config.backbone.width, blocks: config.backbone.blocks },
-    { hidden: config.model.contrastive_hidden || featureDim, out: config.model.contrastive_dim }, 0,
-  );
+  const model = contrastiveModelFromConfig(config, 0);
   await loadModel(path, model, {
     allowUnexpected: (k) => k.startsWith('rotnet_head.'),
     allowMissing: (k) => !hasHead && k.startsWith('contrastive_head.'),

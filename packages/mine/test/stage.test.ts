@@ -8,8 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, createRng, readSafetensors, RunFolder } from '@scan-repro/core';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
-import { createPretextContrastiveModel } from '@scan-repro/pretext';
-import { saveModel } from '@scan-repro/models';
+import { contrastiveModelFromConfig, saveModel } from '@scan-repro/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMine } from '../src/index';
 
@@ -51,7 +50,7 @@ describe('runMine', () => {
     // a pretext run folder with a (random) model
     const pretextDir = join(root, 'pretext');
     const pretextRun = await RunFolder.create({ dir: pretextDir, stage: 'pretext', config });
-    const model = createPretextContrastiveModel(config, 3);
+    const model = contrastiveModelFromConfig(config, 3);
     await saveModel(join(pretextDir, 'model.safetensors'), model);
     await pretextRun.complete({ metrics: {}, artifacts: ['model.safetensors'], backend: 'wasm' });
 

@@ -4,6 +4,7 @@ export {
   ContrastiveModel,
   ClusteringModel,
   createContrastiveModel,
+  contrastiveModelFromConfig,
   createClusteringModel,
   type NamedModule,
 } from './models';

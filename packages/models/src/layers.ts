@@ -23,14 +23,14 @@ export class VariableStore {
     this.assertNew(name);
     // No tf name: tf.Variable names are global to the engine and two models (MoCo key/query encoders,
     // an EMA copy) would collide. Our names live in the maps.
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true)); // tidy frees the initial value
     this.parameters.set(name, v);
     return v;
   }
 
   addBuffer(name: string, values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): tf.Variable {
     this.assertNew(name);
-    const v = tf.variable(tf.tensor(values, shape, dtype), false);
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, dtype), false));
     this.buffers.set(name, v);
     return v;
   }

@@ -1,3 +1,4 @@
+import type { ScanConfig } from '@scan-repro/core';
 // ContrastiveModel / ClusteringModel from the official SCAN `models/models.py`, with its state-dict names:
 // backbone.*, contrastive_head.{0,2}.*, cluster_head.<i>.*.
 import * as tf from '@tensorflow/tfjs-core';
@@ -115,4 +116,10 @@ export function createClusteringModel(
 ): ClusteringModel {
   const b = createBackbone(backbone, seed);
   return new ClusteringModel(b, createClusterHeads(b.featureDim, heads.numClusters, heads.numHeads, seed + 2));
+}
+
+/** The pretext model a resolved config describes (backbone group + model group), as pretext, mine and eval build it.
+ *  `model.contrastive_hidden` is already concrete here: 0 ("the backbone's feature size") is resolved by core. */
+export function contrastiveModelFromConfig(config: Pick<ScanConfig, 'backbone' | 'model'>, seed: number): ContrastiveModel {
+  return createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, seed);
 }

@@ -58,6 +58,14 @@ describe('createBackbone', () => {
     expect(() => createBackbone({ name: 'resnet18_cifar', width: 8, blocks: [2, 2] }, 0)).toThrow(/backbone.blocks/);
   });
 
+  it('creating and disposing a model leaves no tensor behind (one tensor per variable while alive)', () => {
+    const start = tf.memory().numTensors;
+    const b = createBackbone({ name: 'resnet18_cifar', width: 2 }, 1);
+    expect(tf.memory().numTensors - start).toBe(b.parameters().size + b.buffers().size);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('training forward updates running stats without leaking tensors', () => {
     const b = createBackbone({ name: 'resnet50', width: 2, blocks: [1, 1, 1, 1] }, 3);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { log, type NamedArray, type ScanConfig } from '@scan-repro/core';
 import { loadSplit, mixSeed, type ImageSplit } from '@scan-repro/data';
 import { weightedKnnAccuracy } from '@scan-repro/metrics';
-import { createContrastiveModel, type ContrastiveModel } from '@scan-repro/models';
+import { contrastiveModelFromConfig, type ContrastiveModel } from '@scan-repro/models';
 import { extractFeatures, transformSpecFor } from '@scan-repro/train';
 
 export interface PretextSplits {
@@ -29,9 +29,7 @@ export function streamSeed(config: ScanConfig, stream: number): number {
 }
 
 export function createPretextContrastiveModel(config: ScanConfig, seed: number): ContrastiveModel {
-  const backbone = { name: config.backbone.name, width: config.backbone.width, blocks: config.backbone.blocks };
-  const featureDim = config.backbone.name === 'resnet50' ? 32 * config.backbone.width : 8 * config.backbone.width;
-  return createContrastiveModel(backbone, { hidden: config.model.contrastive_hidden || featureDim, out: config.model.contrastive_dim }, seed);
+  return contrastiveModelFromConfig(config, seed);
 }
 
 /**
