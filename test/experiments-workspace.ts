@@ -1,7 +1,7 @@
 // A throw-away Nx workspace for the experiment tests: the real nx.json, configs, nx-plugin and a copy of the
 // packages' sources (so that editing one changes exactly that package's hash), node_modules linked to the repo's
 // (execution goes through node_modules/@scan-repro/* = the real packages), and the experiments the test gives.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,17 +32,25 @@ export function makeWorkspace(experiments: Record<string, string>): string {
 
 export interface NxResult { status: number; out: string }
 
-/** Run nx in the workspace the way the docs tell users to (no daemon, no cloud), with its own cache folder. */
-export function nx(ws: string, args: string[], env: Record<string, string> = {}): NxResult {
-  const r = spawnSync(join(ws, 'node_modules/.bin/nx'), args, {
-    cwd: ws, encoding: 'utf8', timeout: 600_000,
-    env: {
-      ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false',
-      NX_CACHE_DIRECTORY: join(ws, '.nx/cache'), SCAN_RESULTS_DIR: join(ws, 'results'),
-      ...env,
-    },
+/** Run nx in the workspace the way the docs tell users to (no daemon, no cloud), with its own cache folder.
+ *  Asynchronous on purpose: a remote cache server in the test process must keep answering while nx runs. */
+export function nx(ws: string, args: string[], env: Record<string, string> = {}): Promise<NxResult> {
+  return new Promise((resolveResult, reject) => {
+    const child = spawn(join(ws, 'node_modules/.bin/nx'), args, {
+      cwd: ws,
+      env: {
+        ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false',
+        NX_CACHE_DIRECTORY: join(ws, '.nx/cache'), SCAN_RESULTS_DIR: join(ws, 'results'),
+        ...env,
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 600_000);
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(timer); resolveResult({ status: code ?? -1, out }); });
   });
-  return { status: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
 }
 
 /** "Nx read the output from the cache instead of running the command for X out of Y tasks." -> [X, Y] */

@@ -3,6 +3,7 @@ type Suite = { describe: string; run(args: string[]): Promise<void> };
 
 const suites: Record<string, () => Promise<Suite>> = {
   backend: () => import('./backend-bench'),
+  augment: () => import('./augment'),
 };
 
 async function main(): Promise<void> {

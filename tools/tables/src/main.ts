@@ -1,6 +1,6 @@
 // tables:generate: paper-tables.md + results/<table>.csv + results/<figure>.png from the recorded runs.
 //   tsx tools/tables/src/main.ts [--root DIR] [--out-md FILE] [--results DIR]
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ export async function generateTables(opts: { root: string; outMd?: string; resul
   const out = render(paper, measured);
   const results = opts.resultsDir ?? join(opts.root, 'results');
   const files = [opts.outMd ?? join(opts.root, 'paper-tables.md')];
+  await mkdir(results, { recursive: true });
   await atomicWriteFile(files[0], out.markdown);
   for (const [name, text] of Object.entries(out.csv)) { files.push(join(results, name)); await atomicWriteFile(join(results, name), text); }
   for (const [name, bytes] of Object.entries(out.png)) { files.push(join(results, name)); await atomicWriteFile(join(results, name), bytes); }
