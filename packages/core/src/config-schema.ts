@@ -14,7 +14,7 @@ export interface DatasetConfig {
   image_size: number; crop_size: number; resize: number;
   mean: [number, number, number]; std: [number, number, number];
   pretext_splits: string[]; train_split: string; val_split: string; subset: string;
-  max_train: number; max_val: number; cache_dir: string;
+  max_train: number; max_val: number; subset_seed: number; cache_dir: string;
 }
 export interface AugmentConfig {
   num_strong_ops: number; cutout: number; crop_scale: [number, number];
@@ -136,6 +136,9 @@ export const datasetSchema = {
   subset: str('ImageNet class-subset list name (imagenet_50 | imagenet_100 | imagenet_200; empty = all classes)', ''),
   max_train: int('use a seeded, class-stratified subset of at most this many training images (0 = all)', 0, { min: 0 }),
   max_val: int('use a seeded, class-stratified subset of at most this many validation images (0 = all)', 0, { min: 0 }),
+  // Separate from profile.seed: the seeds of the clustering steps must all see the same images as the one
+  // pretext model and neighbour table they start from.
+  subset_seed: int('seed of the max_train / max_val subsets (independent of profile.seed)', 0, { min: 0 }),
   cache_dir: str('git-ignored folder for decoded dataset caches', '.cache/datasets', { nonEmpty: true }),
 };
 export const augmentSchema = {

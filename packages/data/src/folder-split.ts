@@ -20,10 +20,12 @@ export interface FolderSplitSpec {
   resize: number;
   /**
    * At most this many images, class-stratified (0 = all), chosen before decoding so that a CI run decodes
-   * only what it uses. The choice is seeded by the split name alone, the same subset that data's loadSplit()
-   * takes from the full split with profile.seed 0; loadSplit() then leaves it as it is.
+   * only what it uses. Seeded by `subsetSeed` and the split name: the same subset that data's loadSplit()
+   * takes from the full split with that dataset.subset_seed; loadSplit() then leaves it as it is.
    */
   max: number;
+  /** dataset.subset_seed */
+  subsetSeed: number;
   /** decoded-data cache folder */
   cacheDir: string;
   concurrency?: number;
@@ -32,7 +34,7 @@ export interface FolderSplitSpec {
 /** Decodes a class-folder split into the decoded-data cache (or reads it from there), with a progress bar. */
 export async function loadFolderSplit(spec: FolderSplitSpec): Promise<ImageSplit> {
   const { files, labels, classNames } = spec.files;
-  const keep = stratifiedSubsetIndices(labels, spec.max, hashString(spec.split));
+  const keep = stratifiedSubsetIndices(labels, spec.max, (spec.subsetSeed ^ hashString(spec.split)) >>> 0);
   const keptFiles = Array.from(keep, (i) => files[i]);
   const keptLabels = Int32Array.from(keep, (i) => labels[i]);
 

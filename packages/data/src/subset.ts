@@ -126,18 +126,19 @@ export async function loadSplitByName(dataset: Dataset, split: string): Promise<
 
 /**
  * Opens `cfg`'s dataset and loads `splits`, reduced to `dataset.max_train` (role 'train') or
- * `dataset.max_val` (role 'val') images by a class-stratified subset seeded by `seed` and the split name.
- * The same (config, split, seed) always gives the same subset, so every stage sees the same images.
+ * `dataset.max_val` (role 'val') images by a class-stratified subset seeded by `dataset.subset_seed` and the split
+ * name. The subset depends on the dataset config alone (not on profile.seed), so every stage and every seed of the
+ * clustering steps sees the same images.
  */
 export async function loadSplit(
   cfg: DatasetConfig,
   splits: string | string[],
-  opts: { role: 'train' | 'val'; seed: number },
+  opts: { role: 'train' | 'val' },
 ): Promise<ImageSplit> {
   // a list (dataset.pretext_splits, e.g. [train, unlabeled]) is their concatenation, named 'train+unlabeled'
   const split = Array.isArray(splits) ? splits.join('+') : splits;
   const full = await loadSplitByName(openDataset(cfg), split);
   const max = opts.role === 'train' ? cfg.max_train : cfg.max_val;
   if (!(max > 0) || max >= full.size) return full;
-  return subsetSplit(full, stratifiedSubsetIndices(full.labels, max, (opts.seed ^ hashString(split)) >>> 0));
+  return subsetSplit(full, stratifiedSubsetIndices(full.labels, max, (cfg.subset_seed ^ hashString(split)) >>> 0));
 }

@@ -176,7 +176,7 @@ describe('loadFolderSplit', () => {
       for (let i = 0; i < n; i++) await writePng(join(root, cls, `${i}.png`), 3, 3, cls === 'a' ? i : 10 + i);
     }
     const files = listClassFolderFiles(root, ['a', 'b']);
-    const spec = { dataset: 'folder-split-test', split: 'train', source: root, files, resize: 0, max: 3, cacheDir: join(tmp, 'cache') };
+    const spec = { dataset: 'folder-split-test', split: 'train', source: root, files, resize: 0, max: 3, subsetSeed: 0, cacheDir: join(tmp, 'cache') };
     const before = decodeCount('folder-split-test');
     const split = await loadFolderSplit(spec);
     await loadFolderSplit(spec);

@@ -134,6 +134,7 @@ export function openImageFolder(cfg: DatasetConfig): Dataset {
         files,
         resize: cfg.resize ?? 0,
         max: (split === trainSplit ? cfg.max_train : cfg.max_val) ?? 0,
+        subsetSeed: cfg.subset_seed ?? 0,
         cacheDir: resolveCacheDir(cfg.cache_dir),
       });
     },

@@ -175,6 +175,7 @@ export function openImagenet(cfg: DatasetConfig, opts: ImagenetOptions): Dataset
         files: listClassFolderFiles(dir, wnids),
         resize: cfg.resize ?? 0,
         max: (isTrain ? cfg.max_train : cfg.max_val) ?? 0,
+        subsetSeed: cfg.subset_seed ?? 0,
         cacheDir: resolveCacheDir(cfg.cache_dir),
       });
     },

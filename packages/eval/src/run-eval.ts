@@ -102,8 +102,8 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
   const numClasses = config.dataset.num_classes;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : numClasses;
   const batchSize = Math.max(1, config.mine.batch_size);
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train', seed });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val', seed });
+  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
+  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
   if (!val.labels.every((y) => y >= 0 && y < numClasses)) throw new Error(`eval: the val split ${config.dataset.val_split} has labels outside [0, ${numClasses}); evaluation needs labelled images`);
 
   // The evaluated model: one head (SCAN wrote its best head as cluster_head.0; selflabel keeps that layout).
@@ -145,7 +145,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
     if (!t || t.shape[0] !== labels.length) { log.warn(`eval: neighbors.safetensors '${key}' missing or of another size; neighbour accuracy skipped`); continue; }
     const K = t.shape[1] - 1;
     for (const k of [...new Set([1, 5, 20, K])].filter((k) => k >= 1 && k <= K)) {
-      metrics[`neighbor_acc_${key}@${k}`] = neighborAccuracy(t.data as Int32Array, labels, { k });
+      metrics[`${key}_neighbor_accuracy_at_${k}`] = neighborAccuracy(t.data as Int32Array, labels, { k });
     }
   }
 

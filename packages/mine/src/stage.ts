@@ -100,8 +100,8 @@ export async function runMine(config: ScanConfig, run: RunFolder, inputs: Record
   try {
     const d = config.dataset;
     const seed = config.profile.seed;
-    const train = await loadSplit(d, d.train_split, { role: 'train', seed });
-    const val = await loadSplit(d, d.val_split, { role: 'val', seed });
+    const train = await loadSplit(d, d.train_split, { role: 'train' });
+    const val = await loadSplit(d, d.val_split, { role: 'val' });
     const trainFeatures = await embed(model, hasHead, train, config);
     const valFeatures = await embed(model, hasHead, val, config);
     const { k, k_val: kVal, batch_size: batchSize } = config.mine;

@@ -7,8 +7,8 @@ import { loadSplit, type ImageSplit } from '@scan-repro/data';
 /** The train and val splits every stage sees (same seeded class-stratified subsets for the cpu/ci profiles). */
 export async function loadTrainVal(config: ScanConfig): Promise<{ train: ImageSplit; val: ImageSplit }> {
   const seed = config.profile.seed;
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train', seed });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val', seed });
+  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
+  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
   return { train, val };
 }
 

@@ -59,8 +59,8 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
   const seed = config.profile.seed;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
 
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train', seed });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val', seed });
+  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
+  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
   const scanFile = join(inputs.scan, 'model.safetensors');
