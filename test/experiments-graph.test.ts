@@ -52,10 +52,11 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
 
   it('generates seed variants from one definition: a shared node runs the largest seed count any user asks for', () => {
     expect(node('cifar10-simclr').seeds).toBeNull();   // one pretext model for all seeds (paper protocol)
-    expect(node('cifar10-simclr-mine-scan').seeds).toEqual({ paper: 10, cpu: 1, ci: 1 });
+    expect(node('cifar10-simclr-mine-scan').seeds).toEqual({ paper: 10, cpu: 2, ci: 1 });
     expect(node('imagenet_50-import-mine-scan').seeds).toEqual({ paper: 3, cpu: 1, ci: 1 });
     const p = nodeProject(node('cifar10-simclr-mine-scan'), plan).targets.scan as { configurations: Record<string, { seeds: number }> };
     expect(p.configurations.paper.seeds).toBe(10);
+    expect(p.configurations.cpu.seeds).toBe(2);
     expect(p.configurations.ci.seeds).toBe(1);
   });
 
