@@ -1,4 +1,4 @@
-// The pretext stage end to end on real CIFAR-10 images (/work/shared/data, via the cifar10 dataset package).
+// The pretext stage end to end on real CIFAR-10 images (../shared/data, via the cifar10 dataset package).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

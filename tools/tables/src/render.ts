@@ -96,7 +96,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
     'runs (`runs/<profile>/<experiment>/reproduce.json` and the manifests they point to). Every measured number',
     'links to the run folder that produced it; a row without a complete run says why instead of showing a number.',
     'Paper numbers marked *(unverified)* are recalled values not yet checked against the PDF',
-    '(see /work/shared/paper/scan-reference.md). Ours: mean ± std over seeds of the clustering steps (one pretext',
+    '(see `../shared/paper/scan-reference.md` beside the repository). Ours: mean ± std over seeds of the clustering steps (one pretext',
     'model), "best" = the run with the highest first column. Profiles: paper = the paper\'s scale; cpu / ci = scaled down',
     '(see the scale column), so their numbers are not comparable to the paper\'s.', '',
   ];
