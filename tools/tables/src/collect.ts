@@ -32,7 +32,8 @@ export interface MeasuredRow {
   values: Record<string, number[]>;
   seeds: number;
   scale: Scale;
-  runs: { seed: number | null; dir: string; mlflowRunId?: string; artifacts: string[] }[];
+  /** dir: as recorded (runs/...); link: where the tables point (the archived record under results/runs/...). */
+  runs: { seed: number | null; dir: string; link?: string; mlflowRunId?: string; artifacts: string[] }[];
 }
 
 /** Metrics in [0, 1] are fractions (our stages); the paper prints percent. */
@@ -50,24 +51,35 @@ async function scaleOf(dir: string, backend: string | null): Promise<Scale> {
   }
 }
 
-export async function readRecords(workspaceRoot: string): Promise<ReproduceRecordFile[]> {
-  const runs = join(workspaceRoot, 'runs');
+/**
+ * The reproduce records of the local run folders (runs/), and of the committed archive (<results>/runs/) for every
+ * profile + experiment that has no local record (a fresh clone regenerates the committed tables unchanged).
+ */
+export async function readRecords(workspaceRoot: string, resultsDir = join(workspaceRoot, 'results')): Promise<ReproduceRecordFile[]> {
   const out: ReproduceRecordFile[] = [];
-  if (!existsSync(runs)) return out;
-  for (const profile of readdirSync(runs).sort()) {
-    const pdir = join(runs, profile);
-    for (const exp of existsSync(pdir) ? readdirSync(pdir).sort() : []) {
-      const file = join(pdir, exp, 'reproduce.json');
-      if (!existsSync(file)) continue;
-      const rec = JSON.parse(await readFile(file, 'utf8')) as ReproduceRecordFile;
-      if (rec.version !== 1) throw new Error(`${file}: version ${rec.version}, expected 1`);
-      out.push(rec);
+  const seen = new Set<string>();
+  for (const runs of [join(workspaceRoot, 'runs'), join(resultsDir, 'runs')]) {
+    if (!existsSync(runs)) continue;
+    for (const profile of readdirSync(runs).sort()) {
+      const pdir = join(runs, profile);
+      for (const exp of existsSync(pdir) ? readdirSync(pdir).sort() : []) {
+        const file = join(pdir, exp, 'reproduce.json');
+        if (!existsSync(file) || seen.has(`${profile}/${exp}`)) continue;
+        const rec = JSON.parse(await readFile(file, 'utf8')) as ReproduceRecordFile;
+        if (rec.version !== 1) throw new Error(`${file}: version ${rec.version}, expected 1`);
+        seen.add(`${profile}/${exp}`);
+        out.push(rec);
+      }
     }
   }
   return out;
 }
 
-export async function measure(workspaceRoot: string, records: ReproduceRecordFile[]): Promise<MeasuredRow[]> {
+/** A recorded run folder: the local one (runs/...) if present, else its archived record under <results>/. */
+export const recordedDir = (workspaceRoot: string, resultsDir: string, dir: string) =>
+  existsSync(resolve(workspaceRoot, dir)) ? resolve(workspaceRoot, dir) : resolve(resultsDir, dir);
+
+export async function measure(workspaceRoot: string, records: ReproduceRecordFile[], resultsDir = join(workspaceRoot, 'results')): Promise<MeasuredRow[]> {
   const out: MeasuredRow[] = [];
   for (const rec of records) {
     for (const row of rec.rows) {
@@ -76,7 +88,7 @@ export async function measure(workspaceRoot: string, records: ReproduceRecordFil
       let scale: Scale = {};
       if (row.status === 'complete') {
         for (const r of row.results) {
-          const dir = resolve(workspaceRoot, r.dir);
+          const dir = recordedDir(workspaceRoot, resultsDir, r.dir);
           const m = await readManifest(dir);   // throws (names the folder) if the run vanished or is incomplete
           for (const [col, key] of Object.entries(row.metrics)) {
             const v = m.metrics[key];

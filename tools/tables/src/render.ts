@@ -61,7 +61,7 @@ export function oursCells(m: MeasuredRow, columns: string[]): { mean: string; be
 function runsCell(m: MeasuredRow): string {
   if (!m.runs.length) return '–';
   const first = m.runs[0];
-  const folder = first.dir.replace(/\/seed-\d+$/, '');
+  const folder = (first.link ?? first.dir).replace(/\/seed-\d+$/, '');
   const mlflow = m.runs.filter((r) => r.mlflowRunId).map((r) => r.mlflowRunId!.slice(0, 8));
   return `[${folder}](${folder})${mlflow.length ? ` · MLflow ${m.mlflowExperiment}: ${mlflow.join(', ')}` : ''}`;
 }
@@ -93,8 +93,9 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
   const md: string[] = [
     '# SCAN paper tables: paper numbers vs. this reproduction', '',
     'This file is generated. Do not edit it by hand: `npx nx run tables:generate` rewrites it from the recorded',
-    'runs (`runs/<profile>/<experiment>/reproduce.json` and the manifests they point to). Every measured number',
-    'links to the run folder that produced it; a row without a complete run says why instead of showing a number.',
+    'runs (`runs/<profile>/<experiment>/reproduce.json` and the manifests they point to, archived without weights under',
+    '`results/runs/`). Every measured number links to the record of the run that produced it (config, manifest with',
+    'input hashes and code revision, metrics, pictures); a row without a complete run says why instead of a number.',
     'Paper numbers marked *(unverified)* are recalled values not yet checked against the PDF',
     '(see `../shared/paper/scan-reference.md` beside the repository). Ours: mean ± std over seeds of the clustering steps (one pretext',
     'model), "best" = the run with the highest first column. Profiles: paper = the paper\'s scale; cpu / ci = scaled down',
@@ -150,7 +151,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
         md.push('No complete run for this figure yet: no plot.', '');
       }
     }
-    const pictures = rowsMeasured.flatMap((m) => m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => `[${m.record.id} ${m.profile}: ${a}](${r.dir}/${a})`)));
+    const pictures = rowsMeasured.flatMap((m) => m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => `[${m.record.id} ${m.profile}: ${a}](${r.link ?? r.dir}/${a})`)));
     if (pictures.length) md.push(`Eval figures (first seed): ${pictures.join(' · ')}`, '');
     csv[`${key}.csv`] = stringify(csvRows);
   }
