@@ -124,7 +124,7 @@ describe('nx run-many -t reproduce -c ci on a small experiment set', () => {
     // the figure's columns are k1..k100; this row measures k1 and k5 (ci mines 10 neighbours): the rest are n/a
     expect(markdown).toContain(`| neighbour purity (\`cifar10--purity\`) | – | ${k1} ± 0.0 / ${k5} ± 0.0 / n/a / n/a / n/a | ${k1} / ${k5} / n/a / n/a / n/a | 1 | ci |`);
     expect(markdown).toContain('width 8');
-    expect(markdown).toContain(`[${MINE}](${MINE})`);
+    expect(markdown).toContain(`[results-tables/${MINE}](results-tables/${MINE})`);   // the archived record
     expect(markdown).toMatch(/`stl10--purity`\) \| – \| not run: data missing \(stl10\)/);
     expect(files).toContain(join(ws, 'results-tables', 'fig-neighbor-purity.png'));
     const csv = readFileSync(join(ws, 'results-tables', 'fig-neighbor-purity.csv'), 'utf8');

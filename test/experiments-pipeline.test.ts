@@ -59,7 +59,7 @@ describe('ci experiment end to end', () => {
     expect(markdown).toContain(`| + self-labeling (\`scan-selflabel\`) | 87.6 ± 0.4 <sub>mean verified [PWC]; std unverified</sub> | ${st.mean.toFixed(1)} ± ${st.std.toFixed(1)} | ${best.toFixed(1)} | 1 | ci |`);
     const km = [0].map((s) => metricsOf(`runs/ci/ci-table1/kmeans/eval/seed-${s}`).kmeans_acc * 100);
     expect(markdown).toContain(`| Pretext (SimCLR) + K-means (\`kmeans\`) | 65.9 ± 5.7 (unverified) <sub>the authors' '~65%' [ISSUE #38, #49] supports it</sub> | ${meanStd(km)!.mean.toFixed(1)} ± ${meanStd(km)!.std.toFixed(1)} |`);
-    expect(markdown).toContain('(runs/ci/ci-table1/scan-selflabel/eval/seed-0/confusion.png)');
+    expect(markdown).toContain('(results-tables/runs/ci/ci-table1/scan-selflabel/eval/seed-0/confusion.png)');
   }, 60_000);
 
   it.skipIf(!process.env.MLFLOW_TRACKING_URI)('MLflow: eval runs are in scan-repro/table1 tagged with table, row, ablation factor and seed', async () => {

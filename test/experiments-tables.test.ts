@@ -2,7 +2,7 @@
 // stage results given to RunFolder.complete, and the expected cells are computed by hand below), plus a
 // reproduce.json record as the reproduce target writes it. Until the eval stage exists this stands in for a
 // ci run of Table 1; experiments-nx.test.ts renders a real mine run.
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,11 +54,11 @@ describe('tables generator', () => {
     const { markdown, files } = await generateTables({ root, outMd: join(root, 'paper-tables.md'), resultsDir: join(root, 'results') });
     // paper: 81.8 ± 0.3 (unverified); ours from the three manifests: 81.0 ± 2.0, best 83.0
     expect(markdown).toContain('| + strong augmentations (`scan-strong-aug`) | 81.8 ± 0.3 (unverified) | 81.0 ± 2.0 | 83.0 | 3 | ci | width 8, pretext 2 ep, SCAN 2 ep, self-label 1 ep, 300 train / 100 val images, cpu backend |');
-    expect(markdown).toContain('[runs/ci/table1-components/scan-strong-aug/eval](runs/ci/table1-components/scan-strong-aug/eval) · MLflow scan-repro/table1: abcdef12');
+    expect(markdown).toContain('[results/runs/ci/table1-components/scan-strong-aug/eval](results/runs/ci/table1-components/scan-strong-aug/eval) · MLflow scan-repro/table1: abcdef12');
     expect(markdown).toMatch(/`kmeans`\) \| 65\.9 ± 5\.7 \(unverified\).* \| not run: data missing \(cifar10\) \| – \|/);
     // verified mean printed without the unverified mark; a row nobody ran says so
     expect(markdown).toMatch(/`scan-selflabel`\) \| 87\.6 ± 0\.4 <sub>mean verified \[PWC\]; std unverified<\/sub> \| not run yet/);
-    expect(markdown).toContain('[scan-strong-aug ci: confusion.png](runs/ci/table1-components/scan-strong-aug/eval/seed-0/confusion.png)');
+    expect(markdown).toContain('[scan-strong-aug ci: confusion.png](results/runs/ci/table1-components/scan-strong-aug/eval/seed-0/confusion.png)');
     // every table of the paper has a section, with paper numbers even where nothing ran
     for (const t of ['Table 1', 'Table 2', 'Table 3', 'Table 4', 'Table 5', 'Overclustering']) expect(markdown).toContain(`## ${t}`);
     expect(markdown).toContain('| IIC | cifar10: 61.7 / 51.1 / 41.1');
@@ -67,5 +67,14 @@ describe('tables generator', () => {
     const row = csv.find((l) => l.startsWith('table1,scan-strong-aug,'))!;
     expect(row).toMatch(/^table1,scan-strong-aug,\+ strong augmentations,cifar10,ci,acc,81\.8,0\.3,unverified,81(\.0+\d*)?,(2|1\.9999\d+|2\.0000\d+),83(\.0+\d*)?,3,complete,/);
     expect(files).toContain(join(root, 'results/table1.csv'));
+
+    // the records behind the numbers are archived with the tables (weights left out) ...
+    const archived = join(root, 'results/runs/ci/table1-components/scan-strong-aug/eval/seed-0');
+    expect(JSON.parse(readFileSync(join(archived, 'manifest.json'), 'utf8')).status).toBe('complete');
+    expect(existsSync(join(root, 'results/runs/ci/table1-components/reproduce.json'))).toBe(true);
+    // ... so that without the (git-ignored) runs/ folder, as on a fresh clone, the same tables come out
+    rmSync(join(root, 'runs'), { recursive: true, force: true });
+    const again = await generateTables({ root, outMd: join(root, 'paper-tables-again.md'), resultsDir: join(root, 'results') });
+    expect(again.markdown).toBe(markdown);
   });
 });
