@@ -32,7 +32,7 @@ export interface MineConfig { k: number; k_val: number; features: 'head' | 'back
 export interface ScanStageConfig {
   num_clusters: number; num_heads: number; entropy_weight: number; num_neighbors: number;
   epochs: number; batch_size: number; micro_batch: number; optimizer: OptimizerName; lr: number;
-  weight_decay: number; momentum: number; nesterov: boolean; update_cluster_head_only: boolean;
+  weight_decay: number; momentum: number; nesterov: boolean; update_cluster_head_only: boolean; oracle_neighbors: boolean;
   augmentation: 'ours' | 'simclr'; checkpoint_every: number;
 }
 export interface SelflabelConfig {
@@ -198,6 +198,7 @@ export const scanSchema = {
   momentum: num('SGD momentum (ignored by adam)', 0.9, { min: 0, max: 1 }),
   nesterov: bool('Nesterov momentum (sgd only)', false),
   update_cluster_head_only: bool('freeze the backbone (eval mode, no gradients) and train only the heads', false),
+  oracle_neighbors: bool('upper-bound experiment only: use the labels to drop mined neighbours of another class', false),
   augmentation: oneOf('augmentation of anchors and neighbours', 'ours', ['ours', 'simclr'] as const),
   checkpoint_every: checkpointEvery(),
 };

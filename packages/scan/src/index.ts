@@ -4,3 +4,4 @@ export { scanStep, scanHeadsStep, frozenBackboneFeatures, type ScanStepOptions, 
 export { evaluateHeads, updateBestHead, splitHeads, headProbabilitiesForward, argmaxRows, type HeadEvaluation, type BestHead } from './scan-validate';
 export { runScan, numClustersOf, singleHeadModule, SCAN_MODEL_FILE, type StageOptions } from './run-scan';
 export { readNeighborTables, loadTrainVal, type NeighborTables } from './stage-io';
+export { dropFalsePositiveNeighbors } from './oracle-neighbors';

@@ -12,6 +12,7 @@ import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
 import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
+import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
 import { loadTrainVal, readNeighborTables, requireInputs } from './stage-io';
@@ -67,6 +68,14 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.trainWidth - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
   }
 
+  let trainNeighbors = nb.train;
+  if (cfg.oracle_neighbors) {
+    const oracle = dropFalsePositiveNeighbors(nb.train, nb.trainWidth, cfg.num_neighbors + 1, train.labels);
+    trainNeighbors = oracle.table;
+    run.logMetric('oracle_removed_neighbors', oracle.removed);
+    log.warn(`scan: scan.oracle_neighbors = true uses the labels to drop ${(100 * oracle.removed).toFixed(1)}% of the neighbours (upper-bound experiment, not the method)`);
+  }
+
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
   const pretextFile = join(inputs.pretext, 'model.safetensors');
   // Official: non-strict load that asserts that only the contrastive head is unexpected; the heads are new.
@@ -97,7 +106,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
       { transform: augmentation, source: 'neighbor' },
     ],
     // num_neighbors = 0: the "neighbour" is the anchor itself (augmentations only, the paper's K = 0 ablation)
-    neighbors: { table: nb.train, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
+    neighbors: { table: trainNeighbors, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
   });
   const valView = transformSpecFor(config, 'val');
   const evalBatch = Math.max(1, config.mine.batch_size);
