@@ -12,46 +12,14 @@ import json
 import statistics
 import time
 
+import sys
+from pathlib import Path
+
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class BasicBlock(nn.Module):
-    def __init__(self, in_planes: int, planes: int, stride: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet18Cifar(nn.Module):
-    def __init__(self, width: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        layers, in_planes = [], width
-        for stage, planes in enumerate([width, 2 * width, 4 * width, 8 * width]):
-            blocks = []
-            for i in range(2):
-                stride = 2 if stage > 0 and i == 0 else 1
-                blocks.append(BasicBlock(in_planes, planes, stride))
-                in_planes = planes
-            layers.append(nn.Sequential(*blocks))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = self.layers(F.relu(self.bn1(self.conv1(x))))
-        return torch.flatten(F.adaptive_avg_pool2d(out, 1), 1)
+# The network whose outputs the TS models match (tools/golden/models parity goldens): the bench times exactly it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden" / "models"))
+from reference_models import ResNet18Scan  # noqa: E402
 
 
 def main() -> None:
@@ -66,7 +34,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = ResNet18Cifar(args.width).train()
+    model = ResNet18Scan('cifar', args.width).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(args.batch, 3, args.size, args.size)
 
