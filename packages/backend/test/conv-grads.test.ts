@@ -21,6 +21,12 @@ for (const k of [1, 3, 5, 7]) {
     }
   }
 }
+// more than 8 output channels: the filter gradient runs one convolution per group of 8 (see filterGradTuning)
+for (const k of [1, 3, 5]) {
+  for (const stride of [1, 2, 3]) {
+    for (const pad of ['same', 'valid'] as Pad[]) cases.push({ x: [3, 11, 10, 5], k: [k, k], cout: k === 3 ? 24 : 16, stride, pad });
+  }
+}
 // asymmetric explicit pads, rectangular kernels and strides, a ResNet-like downsampling layer, the 7x7 stem
 cases.push({ x: [2, 7, 9, 4], k: [3, 2], cout: 6, stride: [2, 1], pad: [[0, 0], [1, 0], [2, 1], [0, 0]] });
 cases.push({ x: [3, 10, 11, 2], k: [5, 3], cout: 3, stride: [1, 3], pad: [[0, 0], [0, 2], [1, 0], [0, 0]] });
