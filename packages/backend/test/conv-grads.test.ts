@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { getKernel } from '@tensorflow/tfjs-core';
-import { wasmKernels } from '../src/wasm-kernels';
+import { filterGradTuning, wasmKernels } from '../src/wasm-kernels';
 import { initBackend } from '../src/index';
 import { lcg, onBackend, relativeError } from './helpers';
 
@@ -51,8 +51,12 @@ describe('wasm conv2d gradient kernels', () => {
     for (const config of wasmKernels) expect(getKernel(config.kernelName, 'wasm')).toBe(config);
   });
 
-  test.each(cases.map((c) => [JSON.stringify(c), c] as const))('match cpu: %s', async (_, c) => {
-    const [dxW, dWW] = await onBackend('wasm', () => gradsOf(c));
+  // the filter gradient has two forms (one convolution per channel group, or chunked matrix products over an
+  // im2col copy) chosen by layer shape: every case runs through each of them
+  const methods = ['conv', 'matmul'] as const;
+  test.each(methods.flatMap((m) => cases.map((c) => [m, JSON.stringify(c), c] as const)))('match cpu (%s): %s', async (method, _, c) => {
+    Object.assign(filterGradTuning, { method, maxReduction: 64 }); // a tiny reduction chunk: several chunks per case
+    const [dxW, dWW] = await onBackend('wasm', () => gradsOf(c)).finally(() => Object.assign(filterGradTuning, { method: 'auto', maxReduction: 16384 }));
     const [dxC, dWC] = await onBackend('cpu', () => gradsOf(c));
     expect(relativeError(dxW!, dxC!)).toBeLessThan(1e-4);
     expect(relativeError(dWW!, dWC!)).toBeLessThan(1e-4);
