@@ -7,8 +7,8 @@
 // which already contains the dependence of the batch statistics on x, so no gradient flows through the
 // returned mean/variance (they are for running-average updates only).
 //
-// On wasm the passes run as plain loops over the wasm heap (3 passes forward, 2 backward, float64 channel
-// sums): wasm's broadcasting binary ops and its reductions over leading axes are several times slower than that.
+// On wasm the passes run as plain loops over the wasm heap (2 passes forward, 2 backward, float64 channel
+// sums; x is kept for the gradient rather than a normalised copy): wasm's broadcasting binary ops and its reductions over leading axes are several times slower than that.
 // Every other backend uses the same formulas as tf ops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -42,39 +42,40 @@ function outputs(b: WasmHeapBackend, shapes: number[][]): { tensors: tf.Tensor[]
   return { tensors, data: infos.map((info) => b.typedArrayFromHeap(info)) };
 }
 
-interface ForwardResult { y: tf.Tensor; xhat: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor; invStd: tf.Tensor }
+/** xhat is the normalised input where it was materialised (tf-op path); the heap path recomputes it from x. */
+interface ForwardResult { y: tf.Tensor; xhat: tf.Tensor | null; mean: tf.Tensor; variance: tf.Tensor; invStd: tf.Tensor }
 
 function forwardWasm(b: WasmHeapBackend, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, count: number, channels: number): ForwardResult {
-  const { tensors, data } = outputs(b, [x.shape, x.shape, [channels], [channels], [channels]]);
-  const [y, xhat, mean, variance, invStd] = data as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const { tensors, data } = outputs(b, [x.shape, [channels], [channels], [channels]]);
+  const [y, mean, variance, invStd] = data as [Float32Array, Float32Array, Float32Array, Float32Array];
   // views only after all allocations: a heap growth detaches earlier ones
   const xv = b.typedArrayFromHeap(x), g = b.typedArrayFromHeap(gamma), bt = b.typedArrayFromHeap(beta);
-  const sum = new Float64Array(channels);
-  for (let m = 0, i = 0; m < count; m++) for (let c = 0; c < channels; c++, i++) sum[c]! += xv[i]!;
-  const mu = sum.map((s) => s / count);
-  const sq = new Float64Array(channels);
+  // one pass for both moments, in float64: E[x^2] - E[x]^2 loses nothing that matters at float32 precision
+  // unless |mean| / std exceeds ~1e4, far beyond what a network's activations reach
+  const sum = new Float64Array(channels), sumSq = new Float64Array(channels);
   for (let m = 0, i = 0; m < count; m++) {
     for (let c = 0; c < channels; c++, i++) {
-      const d = xv[i]! - mu[c]!;
-      sq[c]! += d * d;
+      const v = xv[i]!;
+      sum[c]! += v;
+      sumSq[c]! += v * v;
     }
   }
-  const inv = new Float64Array(channels);
+  const scale = new Float64Array(channels), shift = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
-    mean[c] = mu[c]!;
-    variance[c] = sq[c]! / count;
-    inv[c] = 1 / Math.sqrt(sq[c]! / count + epsilon);
-    invStd[c] = inv[c]!;
+    const mu = sum[c]! / count;
+    const v = Math.max(0, sumSq[c]! / count - mu * mu);
+    const inv = 1 / Math.sqrt(v + epsilon);
+    mean[c] = mu;
+    variance[c] = v;
+    invStd[c] = inv;
+    scale[c] = g[c]! * inv; // y = gamma * (x - mu) * inv + beta = x * scale + shift
+    shift[c] = bt[c]! - mu * scale[c]!;
   }
   for (let m = 0, i = 0; m < count; m++) {
-    for (let c = 0; c < channels; c++, i++) {
-      const h = (xv[i]! - mu[c]!) * inv[c]!;
-      xhat[i] = h;
-      y[i] = h * g[c]! + bt[c]!;
-    }
+    for (let c = 0; c < channels; c++, i++) y[i] = xv[i]! * scale[c]! + shift[c]!;
   }
-  const [yt, xhatT, meanT, varianceT, invStdT] = tensors as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-  return { y: yt, xhat: xhatT, mean: meanT, variance: varianceT, invStd: invStdT };
+  const [yt, meanT, varianceT, invStdT] = tensors as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  return { y: yt, xhat: null, mean: meanT, variance: varianceT, invStd: invStdT };
 }
 
 function forwardOps(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, channels: number): ForwardResult {
@@ -86,28 +87,37 @@ function forwardOps(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: nu
   return { y, xhat, mean: tf.reshape(mean, [channels]), variance: tf.reshape(variance, [channels]), invStd };
 }
 
-/** [dx, dgamma, dbeta] from the closed form in the header comment. */
-function backwardWasm(b: WasmHeapBackend, dy: tf.Tensor, xhat: tf.Tensor, gamma: tf.Tensor, invStd: tf.Tensor, count: number, channels: number): tf.Tensor[] {
+/**
+ * [dx, dgamma, dbeta] from the closed form in the header comment, with xhat = (x - mean) * invStd expanded so
+ * that two passes over dy and x suffice: sum(dy * xhat) = invStd * (sum(dy * x) - mean * sum(dy)), and dx is a
+ * per-channel combination A * dy + B * x + C (float64 sums and coefficients).
+ */
+function backwardWasm(b: WasmHeapBackend, dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, gamma: tf.Tensor, invStd: tf.Tensor, count: number, channels: number): tf.Tensor[] {
   const { tensors, data } = outputs(b, [dy.shape, [channels], [channels]]);
   const [dx, dGamma, dBeta] = data as [Float32Array, Float32Array, Float32Array];
-  const dyv = b.typedArrayFromHeap(dy), xh = b.typedArrayFromHeap(xhat), g = b.typedArrayFromHeap(gamma), inv = b.typedArrayFromHeap(invStd);
+  const dyv = b.typedArrayFromHeap(dy), xv = b.typedArrayFromHeap(x), mu = b.typedArrayFromHeap(mean);
+  const g = b.typedArrayFromHeap(gamma), inv = b.typedArrayFromHeap(invStd);
   const sdy = new Float64Array(channels), sdyx = new Float64Array(channels);
   for (let m = 0, i = 0; m < count; m++) {
     for (let c = 0; c < channels; c++, i++) {
-      sdy[c]! += dyv[i]!;
-      sdyx[c]! += dyv[i]! * xh[i]!;
+      const d = dyv[i]!;
+      sdy[c]! += d;
+      sdyx[c]! += d * xv[i]!;
     }
   }
-  const k = new Float64Array(channels), shift = new Float64Array(channels), slope = new Float64Array(channels);
+  const A = new Float64Array(channels), B = new Float64Array(channels), C = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
-    k[c] = g[c]! * inv[c]!;
-    shift[c] = sdy[c]! / count;
-    slope[c] = sdyx[c]! / count;
-    dGamma[c] = sdyx[c]!;
+    const iv = inv[c]!, k = g[c]! * iv;
+    const dG = iv * (sdyx[c]! - mu[c]! * sdy[c]!); // sum(dy * xhat)
+    dGamma[c] = dG;
     dBeta[c] = sdy[c]!;
+    // dx = k * (dy - sdy/M - xhat * dG/M), xhat = (x - mu) * iv
+    A[c] = k;
+    B[c] = -k * iv * dG / count;
+    C[c] = -k * sdy[c]! / count + k * iv * mu[c]! * dG / count;
   }
   for (let m = 0, i = 0; m < count; m++) {
-    for (let c = 0; c < channels; c++, i++) dx[i] = k[c]! * (dyv[i]! - shift[c]! - xh[i]! * slope[c]!);
+    for (let c = 0; c < channels; c++, i++) dx[i] = A[c]! * dyv[i]! + B[c]! * xv[i]! + C[c]!;
   }
   return tensors;
 }
@@ -157,15 +167,21 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
   const forward = customGrad3((xIn, g, b, save) => {
     const wasm = wasmHolding(xIn, g, b);
     const r = wasm ? forwardWasm(wasm, xIn, g, b, epsilon, count, channels) : forwardOps(xIn, g, b, epsilon, channels);
-    save([r.xhat, r.invStd, g]);
+    // the heap path keeps x (an input, alive anyway) instead of a materialised xhat
+    save(r.xhat ? [r.xhat, r.invStd, g] : [xIn, r.invStd, g, r.mean]);
     // customGrad's forward runs in its own tidy scope: keep the statistics past it (re-owned just below).
     stats = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
     return {
       value: r.y,
       gradFunc: (dy, saved) => {
-        const [xhat, invStd, gSaved] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const w = wasmHolding(dy, xhat, invStd, gSaved);
-        return w ? backwardWasm(w, dy, xhat, gSaved, invStd, count, channels) : backwardOps(dy, xhat, gSaved, invStd, count, channels);
+        const [xOrXhat, invStd, gSaved, mean] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        if (mean) {
+          const w = wasmHolding(dy, xOrXhat, invStd, gSaved, mean);
+          if (w) return backwardWasm(w, dy, xOrXhat, mean, gSaved, invStd, count, channels);
+          // (the gradient runs on another backend than the forward did: rebuild xhat from x)
+          return backwardOps(dy, tf.mul(tf.sub(xOrXhat, mean), invStd), gSaved, invStd, count, channels);
+        }
+        return backwardOps(dy, xOrXhat, gSaved, invStd, count, channels);
       },
     };
   });

@@ -197,6 +197,9 @@ function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info:
     const xv = b.typedArrayFromHeap(xCF), iv = b.typedArrayFromHeap(im);
     for (let u = 0; u < kh; u++) {
       for (let v = 0; v < kw; v++) {
+        // output columns j whose input column z = j*sw + v - pl lies inside the image: [jLo, jHi)
+        const jLo = Math.min(ow, Math.max(0, Math.ceil((pl - v) / sw)));
+        const jHi = Math.max(jLo, Math.min(ow, Math.floor((w - 1 + pl - v) / sw) + 1));
         for (let c = 0; c < ci; c++) {
           let d = ((u * kw + v) * ci + c) * cols;
           for (let a = a0; a < a1; a++) {
@@ -204,8 +207,9 @@ function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info:
             for (let i = 0; i < oh; i++) {
               const y = i * sh + u - pt;
               if (y < 0 || y >= h) { iv.fill(0, d, d + ow); d += ow; continue; }
-              const row = plane + y * w;
-              for (let j = 0, z = v - pl; j < ow; j++, d++, z += sw) iv[d] = z >= 0 && z < w ? xv[row + z]! : 0;
+              for (let j = 0; j < jLo; j++) iv[d++] = 0;
+              for (let j = jLo, s = plane + y * w + jLo * sw + v - pl; j < jHi; j++, s += sw) iv[d++] = xv[s]!;
+              for (let j = jHi; j < ow; j++) iv[d++] = 0;
             }
           }
         }
