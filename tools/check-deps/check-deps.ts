@@ -23,7 +23,7 @@ export const STAGE_PACKAGES = ['pretext', 'mine', 'scan', 'selflabel', 'eval'] a
  */
 export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   core: [],
-  backend: [],
+  backend: ['core'],
   tracking: ['core'],
   data: ['core'],
   'dataset-*': ['data', 'core'],

@@ -7,3 +7,4 @@ export type { BatchNormTrainResult } from './batch-norm';
 export { accumulateGradients, microBatchRanges } from './accumulate';
 export type { AccumulatedGradients, AccumulateOptions } from './accumulate';
 export { registerWasmKernels } from './wasm-kernels';
+export { setWasmThreads, wasmThreads, unsplitKernelFunc } from './wasm-threads';

@@ -1,9 +1,11 @@
 // Run-time choice of the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package
 // loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { require as tsxRequire } from 'tsx/cjs/api';
 import { registerTensorflowKernels } from './tensorflow-kernels';
 import { registerWasmKernels } from './wasm-kernels';
+import { setWasmThreads, wasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -12,7 +14,10 @@ export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
 export interface InitBackendOptions {
   /** 'auto' (default) tries tensorflow-gpu, tensorflow, wasm, cpu in that order; env SCAN_BACKEND applies when this is unset or 'auto' */
   name?: BackendName;
-  /** threads for the wasm backend (only honoured where the threaded wasm build can run; Node's is single-threaded) */
+  /**
+   * threads for the wasm backend's heavy kernels (this thread plus kernel workers, see wasm-threads.ts); default:
+   * env SCAN_WASM_THREADS, else all cores. tensorflow sizes its own thread pool and ignores this.
+   */
   threads?: number;
   /** do not print the choice */
   quiet?: boolean;
@@ -51,6 +56,15 @@ function loadTfjsExtras(): void {
   tfjsExtrasLoaded = true;
 }
 
+/** SCAN_WASM_THREADS if set (a positive integer), else all cores. */
+function wasmThreadsFromEnv(): number {
+  const env = process.env.SCAN_WASM_THREADS;
+  if (env == null || env === '') return availableParallelism();
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`environment variable SCAN_WASM_THREADS: '${env}' is not a positive integer`);
+  return n;
+}
+
 function describeLoadError(pkg: string, err: unknown): string {
   const e = err as { code?: string; message?: string };
   const first = String(e?.message ?? err).split('\n')[0];
@@ -61,11 +75,11 @@ function describeLoadError(pkg: string, err: unknown): string {
 async function tryBackend(name: ConcreteBackendName, threads: number | undefined): Promise<string | null> {
   const pkg = PACKAGE[name];
   try {
-    const mod = (await import(pkg)) as { setThreadsCount?: (n: number) => void };
+    await import(pkg);
     if (name === 'wasm') {
-      if (threads != null && mod.setThreadsCount) mod.setThreadsCount(threads);
       // after the import: importing the wasm package registers its own (naive / missing) kernels
       registerWasmKernels();
+      await setWasmThreads(threads ?? wasmThreadsFromEnv());
     }
     if (name === 'tensorflow' || name === 'tensorflow-gpu') registerTensorflowKernels();
   } catch (err) {
@@ -118,6 +132,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   // Keep the backend in use unless another one is asked for by name (a test that picked 'cpu' stays on cpu
   // when the code under test calls initBackend() again).
   if (current && (requested === 'auto' || requested === current.name) && tf.getBackend() === TFJS_BACKEND[current.name]) {
+    if (current.name === 'wasm' && opts.threads != null && opts.threads !== wasmThreads()) await setWasmThreads(opts.threads);
     return current;
   }
   loadTfjsExtras();
@@ -129,7 +144,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     if (failure == null) {
       const why = requested === 'auto' ? 'first available in auto order' : source === 'SCAN_BACKEND' ? 'set by SCAN_BACKEND' : 'requested';
       const notes = [why, ...skipped];
-      if (name === 'wasm' && (opts.threads ?? 1) > 1) notes.push(`threads=${opts.threads} has no effect: tfjs-backend-wasm runs single-threaded under Node`);
+      if (name === 'wasm') notes.push(`${wasmThreads()} thread${wasmThreads() > 1 ? 's' : ''}`);
       const reason = notes.join('; ');
       current = { name, reason };
       if (!opts.quiet) console.log(`backend: ${name} (${reason})`);

@@ -237,7 +237,7 @@ export const trackingSchema = {
 };
 export const backendSchema = {
   name: oneOf<BackendName>('TensorFlow.js backend (auto = best available; env SCAN_BACKEND)', 'auto', ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
-  threads: int('CPU threads for wasm / tensorflow backends (0 = library default)', 0, { min: 0 }),
+  threads: int('CPU threads for the wasm backend (0 = env SCAN_WASM_THREADS, else all cores); tensorflow sizes its own pool', 0, { min: 0 }),
 };
 export const runSchema = {
   root: str('folder that holds run folders', 'runs', { nonEmpty: true }),

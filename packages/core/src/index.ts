@@ -20,3 +20,4 @@ export { createRng, type Rng, type RngState } from './rng';
 export { createProgress, type Progress, type ProgressOptions } from './progress';
 export { log } from './log';
 export { projectRoot, codeRevision, type CodeRevision } from './project';
+export { typescriptWorkerEntry } from './worker-entry';

@@ -9,11 +9,8 @@
 // uint8 images of a batch (a memcpy) and posts them with the per-sample seeds; a worker rebuilds the transforms
 // from their { name, options } specs and returns the float views (transferred, not copied). On one core the
 // SimCLR transform manages a few thousand CIFAR images per second (npm run bench), less than a GPU trains on.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { createRng } from '@scan-repro/core';
+import { createRng, typescriptWorkerEntry } from '@scan-repro/core';
 import { createTransform, type ImageTransform, type TransformName, type TransformOptions } from './augment';
 import type { DecodedImage, ImageSplit } from './dataset';
 
@@ -138,18 +135,6 @@ interface WorkerJob {
   layout: Int32Array;
 }
 
-// The repo runs TypeScript without a build step, and a worker does not inherit the test runner's or tsx's
-// module hooks: the worker registers tsx itself, then imports the TypeScript worker module.
-function workerBootstrap(): URL {
-  const req = createRequire(import.meta.url);
-  const tsxPkgPath = req.resolve('tsx/package.json');
-  const tsxPkg = req(tsxPkgPath) as { exports: Record<string, { import: { default: string } }> };
-  const tsxApi = pathToFileURL(join(dirname(tsxPkgPath), tsxPkg.exports['./esm/api'].import.default)).href;
-  const entry = new URL('./loader-worker.ts', import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
 class TransformPool {
   private workers: Worker[] = [];
   private waiting = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
@@ -163,7 +148,7 @@ class TransformPool {
 
   private start(): void {
     for (let w = 0; w < this.count; w++) {
-      const worker = new Worker(workerBootstrap(), { workerData: { views: this.views } });
+      const worker = new Worker(typescriptWorkerEntry(new URL('./loader-worker.ts', import.meta.url)), { workerData: { views: this.views } });
       worker.unref();
       worker.on('message', (m: { id: number; views?: Float32Array[]; error?: string }) => {
         const p = this.waiting.get(m.id);

@@ -1,0 +1,270 @@
+// More than one core for the wasm backend. tfjs-backend-wasm's threaded build cannot start under Node (it spawns
+// its pthread workers from Blob URLs; tfjs issue #3830), so the parallelism lives one level up: the kernels that
+// carry nearly all of a training step (Conv2D and our two conv2d gradient kernels) split the batch between this
+// thread and kernel workers, each worker running its own single-threaded wasm backend with our kernels
+// (kernel-worker.ts). Each part is the same kernel on a slice of the batch; the forward and input-gradient outputs
+// are joined, the filter-gradient parts summed, so results equal the single-threaded ones up to that summation.
+//
+// The kernel contract is synchronous, so a split kernel hands the workers their slices through shared memory,
+// computes its own slice meanwhile (a prefix view of its inputs, no copy), and then blocks on Atomics.wait until
+// the workers are done. Kernels called inside a split kernel run unsplit.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { backend_util, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { typescriptWorkerEntry } from '@scan-repro/core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+type KernelArgs = Parameters<KernelFunc>[0];
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * minSplitMacs: below this many multiply-adds a kernel runs unsplit, as the copies and the hand-off would cost
+ * more than they save (2e7 is about 0.5 ms of XNNPACK convolution). Tunable for tests and benchmarks.
+ */
+export const wasmThreadTuning = { minSplitMacs: 2e7 };
+/** A worker that has not answered within this time is reported as hung (it cannot be inspected while we wait). */
+const WORKER_TIMEOUT_MS = 600_000;
+
+interface JobInput { name: string; shape: number[]; offset: number }
+
+class KernelWorker {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  private data = new Float32Array(new SharedArrayBuffer(4 * (1 << 20)));
+  private seq = 0;
+  private sentBuffer: SharedArrayBuffer | null = null;
+  readonly ready: Promise<void>;
+
+  constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(typescriptWorkerEntry(new URL('./kernel-worker.ts', import.meta.url)), { workerData: { ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2] });
+    this.worker.unref();
+    this.port.unref();
+    let failed: Error | null = null;
+    this.worker.on('error', (err) => { failed = err; });
+    this.ready = (async () => {
+      const started = Date.now();
+      while (Atomics.load(this.ctrl, 1) !== -1) {
+        if (failed) throw new Error(`wasm kernel worker failed to start: ${(failed as Error).message}`);
+        if (Date.now() - started > 120_000) throw new Error('wasm kernel worker did not start within 120 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      Atomics.store(this.ctrl, 1, 0);
+    })();
+  }
+
+  /** Shared buffer with room for `size` floats (replaced, and sent along with the next job, when too small). */
+  buffer(size: number): Float32Array {
+    if (size > this.data.length) this.data = new Float32Array(new SharedArrayBuffer(4 * Math.ceil(size * 1.25)));
+    return this.data;
+  }
+
+  submit(kernel: string, inputs: JobInput[], attrs: NamedAttrMap, outOffset: number, outCapacity: number): void {
+    const buffer = this.sentBuffer === this.data.buffer ? undefined : (this.data.buffer as SharedArrayBuffer);
+    this.sentBuffer = this.data.buffer as SharedArrayBuffer;
+    this.port.postMessage({ kernel, inputs, attrs, outOffset, outCapacity, buffer });
+    this.seq++;
+    Atomics.store(this.ctrl, 0, this.seq);
+    Atomics.notify(this.ctrl, 0);
+  }
+
+  /** Blocks until the submitted job is done; returns its output shape or throws the worker's error. */
+  wait(kernel: string): number[] {
+    const started = Date.now();
+    while (Atomics.load(this.ctrl, 1) !== this.seq) {
+      if (Atomics.wait(this.ctrl, 1, Atomics.load(this.ctrl, 1), 1000) === 'timed-out' && Date.now() - started > WORKER_TIMEOUT_MS) {
+        throw new Error(`wasm kernel worker did not finish ${kernel} within ${WORKER_TIMEOUT_MS / 1000} s`);
+      }
+    }
+    const reply = receiveMessageOnPort(this.port)?.message as { shape?: number[]; error?: string } | undefined;
+    if (!reply || reply.error) throw new Error(`wasm kernel worker failed in ${kernel}: ${reply?.error ?? 'no reply'}`);
+    return reply.shape!;
+  }
+
+  stop(): Promise<number> {
+    this.port.postMessage({ stop: true });
+    Atomics.store(this.ctrl, 0, ++this.seq);
+    Atomics.notify(this.ctrl, 0);
+    return this.worker.terminate();
+  }
+}
+
+let workers: KernelWorker[] = [];
+const originals = new Map<string, KernelFunc>();
+let insideSplit = false;
+
+/** Splits `total` rows into one contiguous range per thread (this one first), proportional and non-empty. */
+function rowRanges(total: number, threads: number): [number, number][] {
+  const parts = Math.min(threads, total);
+  const ranges: [number, number][] = [];
+  for (let k = 0; k < parts; k++) ranges.push([Math.round((k * total) / parts), Math.round(((k + 1) * total) / parts)]);
+  return ranges;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const withRows = (shape: number[], rows: number) => [rows, ...shape.slice(1)];
+
+interface SplitPlan {
+  /** inputs cut along their first axis (all with the same batch size) */
+  split: string[];
+  /** the output's values per batch row ('sum' outputs: its whole size) */
+  outRowSize: number;
+  /** 'concat': output rows follow the input rows; 'sum': the parts' outputs are added */
+  combine: 'concat' | 'sum';
+  /** attributes for a slice of `rows` batch rows */
+  attrsFor(rows: number): NamedAttrMap;
+}
+
+/** Runs the kernel on batch slices in parallel (see the header comment) and combines the parts. */
+function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPlan): TensorInfo {
+  const backend = args.backend as unknown as HeapBackend;
+  const ranges = rowRanges(rows, workers.length + 1);
+  const names = Object.keys(args.inputs);
+  const jobs: { worker: KernelWorker; range: [number, number]; outOffset: number; data: Float32Array }[] = [];
+  for (let k = 1; k < ranges.length; k++) {
+    const worker = workers[k - 1]!, range = ranges[k]!, count = range[1] - range[0];
+    const layout: JobInput[] = [];
+    let offset = 0;
+    for (const name of names) {
+      const info = args.inputs[name]!;
+      const shape = plan.split.includes(name) ? withRows(info.shape, count) : info.shape;
+      layout.push({ name, shape, offset });
+      offset += size(shape);
+    }
+    const outCapacity = plan.combine === 'concat' ? count * plan.outRowSize : plan.outRowSize;
+    const data = worker.buffer(offset + outCapacity);
+    for (const input of layout) {
+      const src = backend.typedArrayFromHeap(args.inputs[input.name]!);
+      const rowSize = size(input.shape.slice(1));
+      data.set(plan.split.includes(input.name) ? src.subarray(range[0] * rowSize, range[1] * rowSize) : src, input.offset);
+    }
+    worker.submit(kernel, layout, plan.attrsFor(count), offset, outCapacity);
+    jobs.push({ worker, range, outOffset: offset, data });
+  }
+  // this thread's slice: prefix views of the split inputs
+  const ownRows = ranges[0]![1];
+  const ownInputs = Object.fromEntries(names.map((name) => {
+    const info = args.inputs[name]!;
+    return [name, plan.split.includes(name) ? { dataId: info.dataId, shape: withRows(info.shape, ownRows), dtype: info.dtype } : info];
+  }));
+  let own: TensorInfo;
+  insideSplit = true;
+  try {
+    own = originals.get(kernel)!({ inputs: ownInputs, attrs: plan.attrsFor(ownRows), backend: args.backend }) as TensorInfo;
+  } finally {
+    insideSplit = false;
+    for (const job of jobs) job.worker.wait(kernel); // never leave a worker running on buffers we may reuse
+  }
+  const outShape = plan.combine === 'concat' ? withRows(own.shape, rows) : own.shape;
+  const out = backend.makeOutput(outShape, 'float32');
+  const dst = backend.typedArrayFromHeap(out); // views after the allocation
+  const mine = backend.typedArrayFromHeap(own);
+  if (mine.length !== (plan.combine === 'concat' ? ownRows * plan.outRowSize : plan.outRowSize)) {
+    throw new Error(`wasm threads: ${kernel} gave [${own.shape}], not the planned size`);
+  }
+  dst.set(mine, 0);
+  for (const job of jobs) {
+    if (plan.combine === 'concat') {
+      const n = (job.range[1] - job.range[0]) * plan.outRowSize;
+      dst.set(job.data.subarray(job.outOffset, job.outOffset + n), job.range[0] * plan.outRowSize);
+    } else {
+      const part = job.data.subarray(job.outOffset, job.outOffset + plan.outRowSize);
+      for (let i = 0; i < part.length; i++) dst[i]! += part[i]!;
+    }
+  }
+  backend.disposeData(own.dataId);
+  return out;
+}
+
+function convInfoOf(xShape: number[], filterShape: number[], attrs: NamedAttrMap) {
+  const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as {
+    strides: number | [number, number]; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+    dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast',
+  );
+}
+
+/** Whether a kernel call is worth splitting: workers exist, not nested, a batch to cut, enough work. */
+function worthSplitting(args: KernelArgs, batch: number, macs: number): boolean {
+  if (workers.length === 0 || insideSplit || batch < 2 || macs < wasmThreadTuning.minSplitMacs) return false;
+  if (args.attrs?.dataFormat === 'NCHW') return false;
+  return Object.values(args.inputs).every((t) => t!.dtype === 'float32');
+}
+
+function conv2DSplit(args: KernelArgs): TensorInfo {
+  const x = args.inputs.x!, filter = args.inputs.filter!;
+  const info = convInfoOf(x.shape, filter.shape, args.attrs!);
+  const outRowSize = info.outHeight * info.outWidth * info.outChannels;
+  const macs = x.shape[0]! * outRowSize * info.filterHeight * info.filterWidth * info.inChannels;
+  if (!worthSplitting(args, x.shape[0]!, macs)) return originals.get('Conv2D')!(args) as TensorInfo;
+  return runSplit('Conv2D', args, x.shape[0]!, { split: ['x'], outRowSize, combine: 'concat', attrsFor: () => args.attrs! });
+}
+
+function conv2DBackpropInputSplit(args: KernelArgs): TensorInfo {
+  const dy = args.inputs.dy!, filter = args.inputs.filter!;
+  const inputShape = args.attrs!.inputShape as number[];
+  const info = convInfoOf(inputShape, filter.shape, args.attrs!);
+  const macs = size(dy.shape) * info.filterHeight * info.filterWidth * info.inChannels;
+  if (!worthSplitting(args, dy.shape[0]!, macs)) return originals.get('Conv2DBackpropInput')!(args) as TensorInfo;
+  return runSplit('Conv2DBackpropInput', args, dy.shape[0]!, {
+    split: ['dy'], outRowSize: size(inputShape.slice(1)), combine: 'concat',
+    attrsFor: (rows) => ({ ...args.attrs, inputShape: withRows(inputShape, rows) }),
+  });
+}
+
+function conv2DBackpropFilterSplit(args: KernelArgs): TensorInfo {
+  const x = args.inputs.x!, dy = args.inputs.dy!;
+  const filterShape = args.attrs!.filterShape as number[];
+  const macs = size(dy.shape) * filterShape[0]! * filterShape[1]! * filterShape[2]!;
+  if (!worthSplitting(args, x.shape[0]!, macs)) return originals.get('Conv2DBackpropFilter')!(args) as TensorInfo;
+  return runSplit('Conv2DBackpropFilter', args, x.shape[0]!, { split: ['x', 'dy'], outRowSize: size(filterShape), combine: 'sum', attrsFor: () => args.attrs! });
+}
+
+const splitters: Record<string, KernelFunc> = {
+  Conv2D: conv2DSplit as KernelFunc,
+  Conv2DBackpropInput: conv2DBackpropInputSplit as KernelFunc,
+  Conv2DBackpropFilter: conv2DBackpropFilterSplit as KernelFunc,
+};
+
+/** The kernel function behind a (possibly) split kernel, e.g. to check which implementation is installed. */
+export function unsplitKernelFunc(name: string): KernelFunc | undefined {
+  const current = getKernel(name, 'wasm')?.kernelFunc;
+  return current != null && current === splitters[name] ? originals.get(name) : current;
+}
+
+/** Threads the wasm backend uses: this one plus its kernel workers. */
+export function wasmThreads(): number {
+  return workers.length + 1;
+}
+
+/**
+ * Uses `threads` threads for the wasm backend's heavy kernels (1 = this thread only; default: all cores).
+ * Call after our wasm kernels are registered (registerWasmKernels); safe to call again with another count.
+ */
+export async function setWasmThreads(threads: number = availableParallelism()): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm threads: ${threads} must be a positive integer`);
+  for (const name of Object.keys(splitters)) {
+    const current = getKernel(name, 'wasm');
+    if (current == null) throw new Error(`wasm threads: kernel '${name}' is not registered for wasm`);
+    if (current.kernelFunc !== splitters[name]) {
+      originals.set(name, current.kernelFunc);
+      unregisterKernel(name, 'wasm');
+      registerKernel({ ...(current as KernelConfig), kernelFunc: splitters[name]! });
+    }
+  }
+  while (workers.length > threads - 1) await workers.pop()!.stop();
+  const started: KernelWorker[] = [];
+  while (workers.length + started.length < threads - 1) started.push(new KernelWorker());
+  await Promise.all(started.map((w) => w.ready));
+  workers.push(...started);
+}
