@@ -44,8 +44,8 @@ function parseOptions(args: string[]): Options {
 }
 
 /** Median seconds per training step (forward in training mode, loss = mean(features^2), backward, SGD). */
-async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, steps: number): Promise<number> {
-  await initBackend({ name: backend, quiet: true });
+async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, steps: number, threads: number): Promise<number> {
+  await initBackend({ name: backend, threads, quiet: true });
   const model = createBackbone({ name: 'resnet18_cifar', width }, 0);
   const params = [...model.parameters().values()];
   const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -107,25 +107,32 @@ export async function run(args: string[]): Promise<void> {
   }
   const backends = await availableBackends(opts.backends);
   console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  // Node's wasm build is single-threaded (tfjs-backend-wasm disables its threaded build under Node); native
-  // TensorFlow sizes its own thread pool. Only PyTorch's thread count follows --threads.
+  // --threads sets PyTorch's threads and ours for wasm (this thread plus kernel workers, see wasm-threads.ts);
+  // native TensorFlow sizes its own thread pool.
   for (const width of opts.widths) {
-    const tfjs = new Map<ConcreteBackendName, number[]>(backends.map((b) => [b, []]));
+    // wasm runs with each thread count (this thread plus kernel workers); tensorflow sizes its own pool, once
+    const key = (b: ConcreteBackendName, t: number) => `${b}/${b === 'wasm' || b === 'cpu' ? t : 0}`;
+    const tfjs = new Map<string, number[]>();
     const torch = new Map<number, number[]>(opts.threads.map((t) => [t, []]));
     for (let r = 0; r < opts.repeats; r++) {
-      for (const t of opts.threads) if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.steps));
-      for (const b of backends) tfjs.get(b)!.push(await timeTfjs(b, width, opts.batch, opts.steps));
+      for (const t of opts.threads) {
+        if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.steps));
+        for (const b of backends) {
+          if (!tfjs.has(key(b, t))) tfjs.set(key(b, t), []);
+          if (tfjs.get(key(b, t))!.length <= r) tfjs.get(key(b, t))!.push(await timeTfjs(b, width, opts.batch, opts.steps, t));
+        }
+      }
     }
     const ips = (secs: number[]) => opts.batch / median(secs);
     for (const t of opts.threads) {
-      const parts = backends.map((b) => `${b} ${ips(tfjs.get(b)!).toFixed(1)} img/s`);
+      const parts = backends.map((b) => `${b} ${ips(tfjs.get(key(b, t))!).toFixed(1)} img/s`);
       if (opts.python) {
         const ref = ips(torch.get(t)!);
         parts.push(`PyTorch ${ref.toFixed(1)} img/s`);
-        for (const b of backends) parts.push(`${b} ratio ${(ips(tfjs.get(b)!) / ref).toFixed(2)}`);
+        for (const b of backends) parts.push(`${b} ratio ${(ips(tfjs.get(key(b, t))!) / ref).toFixed(2)}`);
       }
       const notes = [];
-      if (backends.includes('wasm') && t > 1) notes.push('wasm uses 1 thread');
+      if (backends.includes('cpu') && t > 1) notes.push('cpu uses 1 thread');
       if (backends.some((b) => b.startsWith('tensorflow'))) notes.push('tensorflow uses its own thread pool');
       const note = notes.length ? ` (${notes.join('; ')})` : '';
       console.log(`width ${width} batch ${opts.batch} threads ${t}: ${parts.join(', ')}${note}`);
