@@ -9,7 +9,8 @@
 //
 // On wasm the passes run as plain loops over the wasm heap (2 passes forward, 2 backward, float64 channel
 // sums; x is kept for the gradient rather than a normalised copy): wasm's broadcasting binary ops and its reductions over leading axes are several times slower than that.
-// Every other backend uses the same formulas as tf ops.
+// On tfjs-node ('tensorflow') TensorFlow's own FusedBatchNormV3 / FusedBatchNormGradV3 ops run (training mode;
+// the same closed form). Every other backend uses the same formulas as tf ops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -27,6 +28,30 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   dataIdMap: { has(dataId: object): boolean };
+}
+
+/** The parts of tfjs-node's NodeJSKernelBackend used to run TensorFlow's fused batch-norm ops. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
+  executeMultipleOutputs(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+}
+
+/** tfjs-node's backend, if it is the active one. */
+function nativeTensorflow(): NativeBackend | null {
+  if (tf.getBackend() !== 'tensorflow') return null;
+  const b = tf.backend() as unknown as Partial<NativeBackend>;
+  return typeof b.executeMultipleOutputs === 'function' && b.binding ? (b as NativeBackend) : null;
+}
+
+function fusedAttrs(b: NativeBackend, epsilon: number) {
+  const { TF_ATTR_TYPE, TF_ATTR_FLOAT, TF_ATTR_STRING, TF_ATTR_BOOL, TF_FLOAT } = b.binding;
+  return [
+    { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT },
+    { name: 'U', type: TF_ATTR_TYPE, value: TF_FLOAT },
+    { name: 'epsilon', type: TF_ATTR_FLOAT, value: epsilon },
+    { name: 'data_format', type: TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: TF_ATTR_BOOL, value: true },
+  ];
 }
 
 /** The wasm backend, if it is the active one and already holds all these tensors' data. */
@@ -165,6 +190,23 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
 
   let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
   const forward = customGrad3((xIn, g, b, save) => {
+    const native = nativeTensorflow();
+    if (native) {
+      // TensorFlow's fused training-mode batch norm and its gradient: two ops instead of ~15 (see header)
+      const x4 = tf.reshape(xIn, [count, 1, 1, channels]);
+      const [y, mean, unbiasedVariance, r1, r2, r3] = native.executeMultipleOutputs('FusedBatchNormV3', fusedAttrs(native, epsilon), [x4, g, b, tf.tensor1d([]), tf.tensor1d([])], 6) as tf.Tensor[];
+      save([x4, g, r1!, r2!, r3!]);
+      // TensorFlow returns the Bessel-corrected variance (for its running average); ours is the biased one
+      stats = { mean: tf.keep(mean!), variance: tf.keep(tf.mul(unbiasedVariance!, (count - 1) / count)) };
+      return {
+        value: tf.reshape(y!, xIn.shape),
+        gradFunc: (dy, saved) => {
+          const [sx, sg, s1, s2, s3] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const [dx, dGamma, dBeta] = native.executeMultipleOutputs('FusedBatchNormGradV3', fusedAttrs(native, epsilon), [tf.reshape(dy, sx.shape), sx, sg, s1, s2, s3], 5) as tf.Tensor[];
+          return [tf.reshape(dx!, dy.shape), dGamma!, dBeta!];
+        },
+      };
+    }
     const wasm = wasmHolding(xIn, g, b);
     const r = wasm ? forwardWasm(wasm, xIn, g, b, epsilon, count, channels) : forwardOps(xIn, g, b, epsilon, channels);
     // the heap path keeps x (an input, alive anyway) instead of a materialised xhat

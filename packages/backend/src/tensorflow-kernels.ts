@@ -1,4 +1,5 @@
-// Explicit (PyTorch-style) padding for the conv2d gradients of tfjs-node's 'tensorflow' backend.
+// Kernels we wrap on tfjs-node's 'tensorflow' backend: explicit (PyTorch-style) padding for the conv2d gradients,
+// and a cheaper Step (below).
 //
 // tfjs-node's forward Conv2D accepts explicit padding, but its Conv2DBackpropInput/Filter kernels throw
 // "TF Backend supports only 'valid' and 'same' padding", and our models pad explicitly (stride-2 3x3 convs pad
@@ -29,10 +30,27 @@ function kernel(name: string): KernelFunc {
   return config.kernelFunc;
 }
 
+/**
+ * Whether explicit pads are what TensorFlow's 'same' gives: for stride 1, (k-1)/2 on both sides of each spatial
+ * dim (odd kernels) — the 3x3 convolutions that make up most of a ResNet, which then skip the pad/crop copies.
+ */
+function sameAsSame(pads: [[number, number], [number, number]], args: Args): boolean {
+  const strides = args.attrs?.strides as number | [number, number];
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  const dilations = args.attrs?.dilations as number | [number, number] | undefined;
+  if (sh !== 1 || sw !== 1 || (dilations != null && dilations !== 1 && !(Array.isArray(dilations) && dilations[0] === 1 && dilations[1] === 1))) return false;
+  const filterShape = (args.attrs?.filterShape ?? args.inputs.filter?.shape) as number[] | undefined;
+  if (!filterShape) return false;
+  const [kh, kw] = filterShape as [number, number];
+  return kh % 2 === 1 && kw % 2 === 1 && pads[0][0] === (kh - 1) / 2 && pads[0][1] === (kh - 1) / 2 &&
+    pads[1][0] === (kw - 1) / 2 && pads[1][1] === (kw - 1) / 2;
+}
+
 function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: KernelFunc): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo => {
     const pads = explicitPads(args.attrs?.pad);
     if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (sameAsSame(pads, args)) return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
     const b = args.backend as Backend;
     const attrs = { ...args.attrs, pad: 'valid' };
     const [[t, bo], [l, r]] = pads;
@@ -52,14 +70,40 @@ function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: Ke
   return { kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as KernelFunc };
 }
 
+/** The parts of tfjs-node's NodeJSKernelBackend used to run a TensorFlow op directly. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: TensorInfo[]): TensorInfo & { dispose(): void };
+}
+
+/**
+ * Step (the ReLU gradient's mask): tfjs-node builds it from six full-size ops (isNaN, greater, ones, fill, where,
+ * Select), about a sixth of a ResNet training step; for alpha 0 it is Sign(Relu(x)), NaN kept: four cheaper ops.
+ */
+function wrapStep(original: KernelFunc): KernelConfig {
+  const kernelFunc = (args: Args): TensorInfo => {
+    const x = args.inputs.x!;
+    if ((args.attrs?.alpha ?? 0) !== 0 || x.dtype !== 'float32') return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    const b = args.backend as NativeBackend;
+    const T = [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }];
+    const relu = b.executeSingleOutput('Relu', T, [x]);
+    const sign = b.executeSingleOutput('Sign', T, [relu]);
+    const nan = b.executeSingleOutput('IsNan', T, [x]);
+    const out = b.executeSingleOutput('Select', T, [nan, x, sign]);
+    for (const t of [relu, sign, nan]) t.dispose();
+    return out;
+  };
+  return { kernelName: 'Step', backendName: BACKEND, kernelFunc: kernelFunc as KernelFunc };
+}
+
 const installed = new Map<string, KernelConfig>();
 
-/** Wraps tfjs-node's conv2d gradient kernels (call after importing @tensorflow/tfjs-node; idempotent). */
+/** Wraps tfjs-node's conv2d gradient and Step kernels (call after importing @tensorflow/tfjs-node; idempotent). */
 export function registerTensorflowKernels(): void {
-  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) {
+  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Step'] as const) {
     const current = getKernel(name, BACKEND);
     if (!current || current === installed.get(name)) continue;
-    const wrapped = wrap(name, current.kernelFunc);
+    const wrapped = name === 'Step' ? wrapStep(current.kernelFunc) : wrap(name, current.kernelFunc);
     unregisterKernel(name, BACKEND);
     registerKernel(wrapped);
     installed.set(name, wrapped);

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { batchNormInfer, batchNormTrain, initBackend } from '../src/index';
-import { lcg, onBackend, relativeError } from './helpers';
+import { lcg, nativeTensorflowLoads, onBackend, relativeError } from './helpers';
+
+const nativeAvailable = await nativeTensorflowLoads();
 
 const shape: [number, number, number, number] = [3, 5, 4, 6];
 const size = shape.reduce((a, b) => a * b, 1);
@@ -48,8 +50,9 @@ describe('batchNormTrain', () => {
     expect(Array.from(variance!)).toEqual([5, 9]);
   });
 
-  for (const backend of ['cpu', 'wasm'] as const) {
-    test(`output, statistics and gradients match tfjs composite ops (ours on ${backend})`, async () => {
+  for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+    // (tensorflow: TensorFlow's fused training-mode ops, where tfjs-node loads)
+    test.skipIf(backend === 'tensorflow' && !nativeAvailable)(`output, statistics and gradients match tfjs composite ops (ours on ${backend})`, async () => {
       const expected = await onBackend('cpu', composite);
       const actual = await onBackend(backend, ours);
       const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];

@@ -13,7 +13,7 @@ export function lcg(n: number, seed: number): Float32Array {
 }
 
 /** Runs f on the named backend and returns its tensors' values as plain arrays (tensors disposed). */
-export async function onBackend(name: 'wasm' | 'cpu', f: () => tf.Tensor[]): Promise<Float32Array[]> {
+export async function onBackend(name: 'wasm' | 'cpu' | 'tensorflow', f: () => tf.Tensor[]): Promise<Float32Array[]> {
   await initBackend({ name, quiet: true });
   const ts = tf.tidy(f);
   const values = ts.map((t) => t.dataSync() as Float32Array);
@@ -30,4 +30,9 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
     scale = Math.max(scale, Math.abs(expected[i]!));
   }
   return diff / Math.max(scale, 1e-30);
+}
+
+/** Whether @tensorflow/tfjs-node loads here (tools/native/setup-tfjs-node.sh); tests of the native path skip otherwise. */
+export async function nativeTensorflowLoads(): Promise<boolean> {
+  return initBackend({ name: 'tensorflow', quiet: true }).then(() => true, () => false);
 }

@@ -3,15 +3,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { initBackend } from '../src/index';
-import { lcg, relativeError } from './helpers';
+import { lcg, nativeTensorflowLoads, relativeError } from './helpers';
 
-const nativeAvailable = await initBackend({ name: 'tensorflow', quiet: true }).then(() => true, () => false);
+const nativeAvailable = await nativeTensorflowLoads();
 
 describe.skipIf(!nativeAvailable)('tfjs-node conv2d gradients with explicit padding', () => {
   const cases: [number[], number[], number, [[0, 0], [number, number], [number, number], [0, 0]]][] = [
     [[2, 8, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [1, 1], [1, 1], [0, 0]]],
     [[2, 9, 7, 3], [3, 3, 3, 4], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]],
     [[2, 16, 16, 3], [7, 7, 3, 5], 2, [[0, 0], [3, 3], [3, 3], [0, 0]]],
+    // stride 1 with (k-1)/2 on each side: run as TensorFlow's 'same', without the pad/crop copies
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, [[0, 0], [1, 1], [1, 1], [0, 0]]],
+    [[2, 8, 10, 3], [5, 3, 3, 4], 1, [[0, 0], [2, 2], [1, 1], [0, 0]]],
   ];
   test.each(cases)('x %j filter %j stride %j pad %j', async (xs, ws, stride, pad) => {
     const run = async (name: 'cpu' | 'tensorflow') => {
@@ -28,5 +31,16 @@ describe.skipIf(!nativeAvailable)('tfjs-node conv2d gradients with explicit padd
     const actual = await run('tensorflow');
     expect(relativeError(actual[0]!, expected[0]!)).toBeLessThan(1e-4);
     expect(relativeError(actual[1]!, expected[1]!)).toBeLessThan(1e-4);
+  });
+});
+
+describe.skipIf(!nativeAvailable)('tfjs-node Step (the ReLU gradient mask), our four-op version', () => {
+  test('is 1 above zero, 0 at or below it, NaN for NaN; alpha != 0 keeps the original kernel', async () => {
+    await initBackend({ name: 'tensorflow', quiet: true });
+    const x = tf.tensor1d([-2, -0, 0, 1e-30, 3, NaN, Infinity, -Infinity]);
+    expect(Array.from(tf.step(x).dataSync())).toEqual([0, 0, 0, 1, 1, NaN, 1, 0]);
+    expect(Array.from(tf.step(x, 0.5).dataSync())).toEqual([0.5, 0.5, 0.5, 1, 1, NaN, 1, 0.5]);
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]))))([tf.tensor1d([-1, 2, -3, 4, 0, 6, -7, 8])]);
+    expect(Array.from(dx!.dataSync())).toEqual([0, 2, 0, 4, 0, 6, 0, 8]);
   });
 });
