@@ -11,18 +11,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type ConcreteBackendName } from '@scan-repro/backend';
 import { createBackbone } from '@scan-repro/models';
 
-export const describe = 'ResNet-18 CIFAR training steps/s per TF.js backend vs PyTorch CPU (options: --widths 16,64 --batch 64 --steps 2 --repeats 2 --threads 1,2 --backends wasm,tensorflow,cpu --python PATH)';
+export const describe = 'ResNet-18 CIFAR training steps/s per TF.js backend vs PyTorch CPU (options: --widths 16,64 --batch 64 --warmup 2 --steps 3 --repeats 2 --threads 1,2 --backends wasm,tensorflow,cpu --python PATH)';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
 
-interface Options { widths: number[]; batch: number; steps: number; repeats: number; threads: number[]; backends?: ConcreteBackendName[]; python: string | null }
+interface Options { widths: number[]; batch: number; warmup: number; steps: number; repeats: number; threads: number[]; backends?: ConcreteBackendName[]; python: string | null }
 
 function parseOptions(args: string[]): Options {
   const { values } = parseArgs({
     args,
     options: {
-      widths: { type: 'string', default: '16,64' }, batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '2' },
+      widths: { type: 'string', default: '16,64' }, batch: { type: 'string', default: '64' }, warmup: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' },
       repeats: { type: 'string', default: '2' }, threads: { type: 'string', default: '1,2' }, backends: { type: 'string' },
       python: { type: 'string' }, 'no-pytorch': { type: 'boolean', default: false },
     },
@@ -38,13 +38,13 @@ function parseOptions(args: string[]): Options {
   });
   const python = values['no-pytorch'] ? null : (values.python ?? process.env.SCAN_BENCH_PYTHON ?? join(repoRoot, '.venv-tools/bin/python'));
   return {
-    widths: ints('widths', values.widths!), batch: ints('batch', values.batch!)[0]!, steps: ints('steps', values.steps!)[0]!,
+    widths: ints('widths', values.widths!), batch: ints('batch', values.batch!)[0]!, warmup: ints('warmup', values.warmup!)[0]!, steps: ints('steps', values.steps!)[0]!,
     repeats: ints('repeats', values.repeats!)[0]!, threads: ints('threads', values.threads!), backends, python,
   };
 }
 
 /** Median seconds per training step (forward in training mode, loss = mean(features^2), backward, SGD). */
-async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, steps: number, threads: number): Promise<number> {
+async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, warmup: number, steps: number, threads: number): Promise<number> {
   await initBackend({ name: backend, threads, quiet: true });
   const model = createBackbone({ name: 'resnet18_cifar', width }, 0);
   const params = [...model.parameters().values()];
@@ -57,7 +57,7 @@ async function timeTfjs(backend: ConcreteBackendName, width: number, batch: numb
     tf.dispose([value, ...Object.values(grads)]);
   };
   try {
-    step(); // warm-up: kernel setup, allocations
+    for (let i = 0; i < warmup; i++) step(); // warm-up: kernel setup, allocations, JIT tiers of the JS loops
     const times: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
@@ -72,9 +72,9 @@ async function timeTfjs(backend: ConcreteBackendName, width: number, batch: numb
   }
 }
 
-function timePytorch(python: string, width: number, batch: number, threads: number, steps: number): number {
+function timePytorch(python: string, width: number, batch: number, threads: number, warmup: number, steps: number): number {
   const script = join(here, '..', 'pytorch_resnet_bench.py');
-  const r = spawnSync(python, [script, '--width', String(width), '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, '--width', String(width), '--batch', String(batch), '--threads', String(threads), '--warmup', String(warmup), '--steps', String(steps)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${python} ${script} failed (exit ${r.status}): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { images_per_second: number };
   return batch / result.images_per_second;
@@ -106,7 +106,7 @@ export async function run(args: string[]): Promise<void> {
     throw new Error(`PyTorch reference: ${opts.python} not found; run tools/bench/setup-venv.sh, pass --python PATH, or --no-pytorch`);
   }
   const backends = await availableBackends(opts.backends);
-  console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.warmup} warm-up + ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   // --threads sets PyTorch's threads and ours for wasm (this thread plus kernel workers, see wasm-threads.ts);
   // native TensorFlow sizes its own thread pool.
   for (const width of opts.widths) {
@@ -116,10 +116,10 @@ export async function run(args: string[]): Promise<void> {
     const torch = new Map<number, number[]>(opts.threads.map((t) => [t, []]));
     for (let r = 0; r < opts.repeats; r++) {
       for (const t of opts.threads) {
-        if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.steps));
+        if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.warmup, opts.steps));
         for (const b of backends) {
           if (!tfjs.has(key(b, t))) tfjs.set(key(b, t), []);
-          if (tfjs.get(key(b, t))!.length <= r) tfjs.get(key(b, t))!.push(await timeTfjs(b, width, opts.batch, opts.steps, t));
+          if (tfjs.get(key(b, t))!.length <= r) tfjs.get(key(b, t))!.push(await timeTfjs(b, width, opts.batch, opts.warmup, opts.steps, t));
         }
       }
     }
