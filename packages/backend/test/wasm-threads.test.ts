@@ -63,6 +63,13 @@ describe('wasm kernel workers', () => {
     expect(relativeError(dW3!, dW1!)).toBeLessThan(1e-5);
   });
 
+  test('a given thread count is deterministic: two runs give identical bits', async () => {
+    const c = cases[0]!;
+    const first = await withThreads(3, () => convAndGrads(c));
+    const second = await withThreads(3, () => convAndGrads(c));
+    first.forEach((values, i) => expect(Buffer.from(second[i]!.buffer).equals(Buffer.from(values.buffer))).toBe(true));
+  });
+
   test('initBackend takes the thread count from its option and from SCAN_WASM_THREADS', async () => {
     await initBackend({ name: 'wasm', threads: 2, quiet: true });
     expect(wasmThreads()).toBe(2);
