@@ -5,13 +5,16 @@
 // shared data (its Reshape already shares), so Identity can share like the cpu backend's does.
 //
 // The shipped wasm backend has no Conv2DBackpropFilter kernel at all and a naive Conv2DBackpropInput, so
-// training a ResNet on it is ~10x slower than it needs to be. Both gradients can be written as ONE forward
-// Conv2D, which runs through XNNPACK's well-optimised convolution:
+// training a ResNet on it is ~10x slower than it needs to be. Both gradients run through XNNPACK's
+// well-optimised convolution or matrix product:
 //
-//  * filter gradient: dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co].
-//    With the input transposed to [Ci, H, W, N] (batch becomes channels) and dy to a [OH, OW, N, Co] filter,
-//    this is a stride-1 convolution with dilation = forward stride whose [Ci, KH, KW, Co] output, transposed,
-//    is dW. (wasm's Conv3DBackpropFilterV2 is wrong for stride 2, so nothing goes through it.)
+//  * filter gradient: dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co], in one of
+//    two forms chosen by layer shape (useMatMulFilterGrad):
+//    - convolution: with the input transposed to [Ci, H, W, N] (batch becomes channels) and dy to a
+//      [OH, OW, N, Co] filter, this is a stride-1 convolution with dilation = forward stride whose
+//      [Ci, KH, KW, Co] output, transposed, is dW (one convolution per group of 8 output channels);
+//    - matrix products over the transposed im2col of x, per chunk of images (filterGradByMatMul).
+//    (wasm's Conv3DBackpropFilterV2 is wrong for stride 2, so nothing goes through it.)
 //  * input gradient: for forward stride s, the output rows h = s*i + r (phase r) only receive the filter taps
 //    kh = s*m + c_r with c_r = (r + pt) mod s. Each phase is a small correlation of dy with a flipped sub-filter;
 //    stacking all s*s phases as output channels gives ONE convolution of the un-dilated dy with a
