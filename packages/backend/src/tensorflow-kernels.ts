@@ -31,26 +31,23 @@ function kernel(name: string): KernelFunc {
 }
 
 /**
- * Whether explicit pads are what TensorFlow's 'same' gives: for stride 1, (k-1)/2 on both sides of each spatial
- * dim (odd kernels) — the 3x3 convolutions that make up most of a ResNet, which then skip the pad/crop copies.
+ * Whether explicit pads are what TensorFlow's 'same' gives: stride and dilation 1, odd kernels, (k-1)/2 on both
+ * sides of each spatial dim. These are the 3x3 convolutions that make up most of a ResNet; they then skip the
+ * pad/crop copies.
  */
-function sameAsSame(pads: [[number, number], [number, number]], args: Args): boolean {
-  const strides = args.attrs?.strides as number | [number, number];
-  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
-  const dilations = args.attrs?.dilations as number | [number, number] | undefined;
-  if (sh !== 1 || sw !== 1 || (dilations != null && dilations !== 1 && !(Array.isArray(dilations) && dilations[0] === 1 && dilations[1] === 1))) return false;
-  const filterShape = (args.attrs?.filterShape ?? args.inputs.filter?.shape) as number[] | undefined;
-  if (!filterShape) return false;
-  const [kh, kw] = filterShape as [number, number];
-  return kh % 2 === 1 && kw % 2 === 1 && pads[0][0] === (kh - 1) / 2 && pads[0][1] === (kh - 1) / 2 &&
-    pads[1][0] === (kw - 1) / 2 && pads[1][1] === (kw - 1) / 2;
+function isSamePadding(pads: [[number, number], [number, number]], args: Args): boolean {
+  const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
+  if (!ones(args.attrs?.strides) || !ones(args.attrs?.dilations)) return false;
+  const [kh, kw] = (args.attrs?.filterShape ?? args.inputs.filter?.shape) as number[];
+  const centred = (k: number, [before, after]: [number, number]) => k % 2 === 1 && before === (k - 1) / 2 && after === before;
+  return centred(kh!, pads[0]) && centred(kw!, pads[1]);
 }
 
 function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: KernelFunc): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo => {
     const pads = explicitPads(args.attrs?.pad);
     if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
-    if (sameAsSame(pads, args)) return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (isSamePadding(pads, args)) return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
     const b = args.backend as Backend;
     const attrs = { ...args.attrs, pad: 'valid' };
     const [[t, bo], [l, r]] = pads;

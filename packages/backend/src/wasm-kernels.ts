@@ -99,53 +99,29 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: { inputs: NamedTen
   const groups = filterGradGroups(co);
   const g = co / groups;
   const xT = b.makeOutput([ci, usedH, usedW, n], 'float32');
-  const dyG = b.makeOutput([groups, oh * ow, n, g], 'float32');
+  const parts = Array.from({ length: groups }, () => b.makeOutput([oh, ow, n, g], 'float32')); // dy per group
   const cat = b.makeOutput([groups, ci, kh * kw, g], 'float32');
   // views only after all allocations: a heap growth detaches earlier ones
   toChannelsFirst(b.typedArrayFromHeap(x), b.typedArrayFromHeap(xT), n, h, w, ci, usedH, usedW);
-  splitChannelGroups(b.typedArrayFromHeap(dy), b.typedArrayFromHeap(dyG), n, oh * ow, groups, g);
-  const partSize = oh * ow * n * g, outSize = ci * kh * kw * g;
+  splitChannelGroups(b.typedArrayFromHeap(dy), parts.map((t) => b.typedArrayFromHeap(t)), n, oh * ow, g);
+  const outSize = ci * kh * kw * g;
   for (let k = 0; k < groups; k++) {
-    const part = groups === 1 ? reshaped(dyG, [oh, ow, n, g]) : b.makeOutput([oh, ow, n, g], 'float32');
-    if (groups > 1) b.typedArrayFromHeap(part).set(b.typedArrayFromHeap(dyG).subarray(k * partSize, (k + 1) * partSize));
-    const out = conv2d(xT, part, [sh, sw], pads, b); // [Ci, KH, KW, g]
+    const out = conv2d(xT, parts[k]!, [sh, sw], pads, b); // [Ci, KH, KW, g]
     b.typedArrayFromHeap(cat).set(b.typedArrayFromHeap(out), k * outSize); // fresh views: conv2d allocated
-    free(b, out);
-    if (groups > 1) free(b, part);
+    free(b, out, parts[k]!);
   }
-  free(b, dyG);
   free(b, xT);
   const dW = transpose(cat, [2, 1, 0, 3], b); // [KH*KW, Ci, groups, g]
   free(b, cat);
   return reshaped(dW, [kh, kw, ci, co]);
 }
 
-// The two layout changes below run as blocked JS loops on the heap: 2-3x faster than wasm's Transpose kernel
+// The layout changes below run as blocked JS loops on the heap: 2-3x faster than wasm's Transpose kernel
 // (e.g. 8.6 vs 21.5 ms for a 64x32x32x64 activation), which copies element by element with index arithmetic.
 
-/**
- * dst[c, y, z, n] = src[n, y, z, c] for y < usedH, z < usedW, or with batchSecond dst[c, n, y, z] (then usedH = h
- * and usedW = w); 8x8 tiles of (n, c) keep both sides in L1.
- */
-function toChannelsFirst(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, usedH: number, usedW: number, batchSecond = false): void {
+/** dst[c, y, z, n] = src[n, y, z, c] for y < usedH, z < usedW; 8x8 tiles of (n, c) keep both sides in L1. */
+function toChannelsFirst(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, usedH: number, usedW: number): void {
   const T = 8, imageStride = h * w * c, planeSize = usedH * usedW * n;
-  if (batchSecond) {
-    // per image a [pixels, c] -> [c, pixels] transpose into rows of length pixels
-    const pixels = h * w;
-    for (let a = 0; a < n; a++) {
-      for (let p0 = 0; p0 < pixels; p0 += T) {
-        const p1 = Math.min(pixels, p0 + T);
-        for (let c0 = 0; c0 < c; c0 += T) {
-          const c1 = Math.min(c, c0 + T);
-          for (let cc = c0; cc < c1; cc++) {
-            let d = (cc * n + a) * pixels + p0, s = a * imageStride + p0 * c + cc;
-            for (let p = p0; p < p1; p++, d++, s += c) dst[d] = src[s]!;
-          }
-        }
-      }
-    }
-    return;
-  }
   for (let y = 0; y < usedH; y++) {
     for (let z = 0; z < usedW; z++) {
       const srcPixel = (y * w + z) * c, dstPixel = (y * usedW + z) * n;
@@ -163,15 +139,32 @@ function toChannelsFirst(src: Float32Array, dst: Float32Array, n: number, h: num
   }
 }
 
-/** dst[k, p, a, j] = src[a, p, k*g + j]: dy [N, P, groups*g] -> [groups, P, N, g] (P = OH*OW). */
-function splitChannelGroups(src: Float32Array, dst: Float32Array, n: number, pixels: number, groups: number, g: number): void {
-  const co = groups * g, groupSize = pixels * n * g;
+/** dst[c, a, p] = src[a, p, c]: per image a [pixels, c] -> [c, pixels] transpose, 8x8 tiles of (p, c). */
+function toChannelsBatchPixels(src: Float32Array, dst: Float32Array, n: number, pixels: number, c: number): void {
+  const T = 8;
+  for (let a = 0; a < n; a++) {
+    for (let p0 = 0; p0 < pixels; p0 += T) {
+      const p1 = Math.min(pixels, p0 + T);
+      for (let c0 = 0; c0 < c; c0 += T) {
+        const c1 = Math.min(c, c0 + T);
+        for (let cc = c0; cc < c1; cc++) {
+          let d = (cc * n + a) * pixels + p0, s = (a * pixels + p0) * c + cc;
+          for (let p = p0; p < p1; p++, d++, s += c) dst[d] = src[s]!;
+        }
+      }
+    }
+  }
+}
+
+/** parts[k][p, a, j] = src[a, p, k*g + j]: dy [N, P, groups*g] -> one [P, N, g] per group (P = OH*OW). */
+function splitChannelGroups(src: Float32Array, parts: Float32Array[], n: number, pixels: number, g: number): void {
+  const co = parts.length * g;
   for (let p = 0; p < pixels; p++) {
     for (let a = 0; a < n; a++) {
-      const s0 = (a * pixels + p) * co, d0 = (p * n + a) * g;
-      for (let k = 0; k < groups; k++) {
-        const s = s0 + k * g, d = d0 + k * groupSize;
-        for (let j = 0; j < g; j++) dst[d + j] = src[s + j]!;
+      const s0 = (a * pixels + p) * co, d = (p * n + a) * g;
+      for (let k = 0; k < parts.length; k++) {
+        const part = parts[k]!, s = s0 + k * g;
+        for (let j = 0; j < g; j++) part[d + j] = src[s + j]!;
       }
     }
   }
@@ -191,7 +184,7 @@ function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info:
   const chunk = Math.max(1, Math.min(n, Math.floor(filterGradTuning.maxReduction / pixels)));
   const xCF = b.makeOutput([ci, n, h, w], 'float32');
   const dW = b.makeOutput([kh, kw, ci, co], 'float32');
-  toChannelsFirst(b.typedArrayFromHeap(x), b.typedArrayFromHeap(xCF), n, 1, h * w, ci, 1, h * w, true);
+  toChannelsBatchPixels(b.typedArrayFromHeap(x), b.typedArrayFromHeap(xCF), n, h * w, ci); // [Ci, N, H, W]
   for (let a0 = 0; a0 < n; a0 += chunk) {
     const a1 = Math.min(n, a0 + chunk), cols = (a1 - a0) * pixels;
     const im = b.makeOutput([1, taps * ci, cols], 'float32');

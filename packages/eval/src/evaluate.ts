@@ -1,5 +1,5 @@
 // Clustering metrics of the official eval protocol (reference §4) and the prototype choice of eval.py.
-import { ami, ari, clusterAccuracy, confusionMatrix, applyMapping, hungarianMatch, majorityVoteMapping, nmi, top5Accuracy } from '@scan-repro/metrics';
+import { ami, argmaxRows, ari, clusterAccuracy, confusionMatrix, applyMapping, hungarianMatch, majorityVoteMapping, nmi, top5Accuracy } from '@scan-repro/metrics';
 
 export interface ClusterEvaluation {
   /** 'hungarian' (one-to-one) or 'majority' (many-to-one; always used when clusters > classes). */
@@ -14,17 +14,6 @@ export interface ClusterEvaluation {
   top5?: number;
   /** numClasses × numClasses, rows = true class, columns = mapped prediction. */
   confusion: Int32Array;
-}
-
-export function argmaxRows(probs: ArrayLike<number>, n: number): Int32Array {
-  const c = probs.length / n;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (probs[i * c + k] > probs[i * c + best]) best = k;
-    out[i] = best;
-  }
-  return out;
 }
 
 /**

@@ -8,10 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
 import { loadSplit, type ImageSplit } from '@scan-repro/data';
-import { kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
+import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
-import { extractFeatures, transformSpecFor } from '@scan-repro/train';
-import { argmaxRows, assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
+import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
+import { assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
 import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
 
 
@@ -122,13 +122,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
   const featureDim = model.backbone.featureDim;
   model.dispose();
   const n = val.size;
-  const width = numClusters + featureDim;
-  const probs = new Float32Array(n * numClusters);
-  const features = new Float32Array(n * featureDim);
-  for (let i = 0; i < n; i++) {
-    probs.set(out.subarray(i * width, i * width + numClusters), i * numClusters);
-    features.set(out.subarray(i * width + numClusters, (i + 1) * width), i * featureDim);
-  }
+  const [probs, features] = splitColumns(out, n, [numClusters, featureDim]) as [Float32Array, Float32Array];
   const pred = argmaxRows(probs, n);
   const ev = evaluateClustering(pred, val.labels, numClusters, numClasses, { mapping: config.eval.mapping, probs, top5: config.eval.top5 });
 

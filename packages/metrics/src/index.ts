@@ -8,7 +8,7 @@ export {
   top5Accuracy,
   type ClusterMapping,
 } from './accuracy';
-export { confusionMatrix, contingencyMatrix, type Labels } from './labels';
+export { argmaxRows, confusionMatrix, contingencyMatrix, type Labels } from './labels';
 export { ami, ari, mutualInformation, nmi } from './information';
 export { neighborAccuracy } from './neighbors';
 export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans';

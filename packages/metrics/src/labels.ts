@@ -18,6 +18,19 @@ export function checkLabelRange(what: string, name: string, labels: Labels, coun
   }
 }
 
+/** Per row of a row-major [n, c] matrix (class probabilities, scores), the index of its largest entry (first on ties). */
+export function argmaxRows(values: ArrayLike<number>, n: number): Int32Array {
+  const c = values.length / n;
+  if (!Number.isInteger(c)) throw new Error(`argmaxRows: ${values.length} values do not split into ${n} rows`);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < c; k++) if (values[i * c + k]! > values[i * c + best]!) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
 /**
  * Counts[cluster * numClasses + class]: how many samples with predicted cluster `cluster` have true
  * class `class` (the official _hungarian_match's num_correct matrix).

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterAccuracy, hungarianAccuracy, hungarianMatch, majorityVoteMapping, top5Accuracy } from '../src/accuracy';
 import { linearSumAssignment } from '../src/assignment';
 import { ami, ari, nmi } from '../src/information';
-import { confusionMatrix, contingencyMatrix } from '../src/labels';
+import { argmaxRows, confusionMatrix, contingencyMatrix } from '../src/labels';
 import { neighborAccuracy } from '../src/neighbors';
 
 // Made by tools/golden/metrics/make_metric_goldens.py (scikit-learn / scipy).
@@ -165,5 +165,12 @@ describe('top5Accuracy', () => {
     const probs = [0.3, 0.25, 0.2, 0.1, 0.1, 0.05];
     expect(top5Accuracy(probs, [4], identity)).toBe(1);
     expect(top5Accuracy(probs, [5], identity)).toBe(0);
+  });
+});
+
+describe('argmaxRows', () => {
+  it('picks each row\'s largest entry, the first one on ties, and rejects a ragged matrix', () => {
+    expect(Array.from(argmaxRows([0.1, 0.7, 0.2, 0.5, 0.5, 0, -1, -3, -2], 3))).toEqual([1, 0, 0]);
+    expect(() => argmaxRows([1, 2, 3, 4, 5], 2)).toThrow(/argmaxRows: 5 values do not split into 2 rows/);
   });
 });

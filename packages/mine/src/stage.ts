@@ -13,7 +13,7 @@ import { log, readSafetensors, writeSafetensors, type NamedArray, type RunFolder
 import { loadSplit, type ImageSplit } from '@scan-repro/data';
 import { neighborAccuracy } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@scan-repro/models';
-import { extractFeatures, transformSpecFor } from '@scan-repro/train';
+import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { mineNeighbors } from './mine-neighbors';
 
 export const NEIGHBORS_FILE = 'neighbors.safetensors';
@@ -54,14 +54,7 @@ async function embed(model: ContrastiveModel, hasHead: boolean, split: ImageSpli
     transform: transformSpecFor(config, 'val'), batchSize: config.mine.batch_size, label: `embed ${split.split}`,
   });
   if (!hasHead) return { head: null, backbone: both };
-  const n = split.size;
-  const width = headDim + featureDim;
-  const head = new Float32Array(n * headDim);
-  const backbone = new Float32Array(n * featureDim);
-  for (let i = 0; i < n; i++) {
-    head.set(both.subarray(i * width, i * width + headDim), i * headDim);
-    backbone.set(both.subarray(i * width + headDim, (i + 1) * width), i * featureDim);
-  }
+  const [head, backbone] = splitColumns(both, split.size, [headDim, featureDim]) as [Float32Array, Float32Array];
   return { head, backbone };
 }
 

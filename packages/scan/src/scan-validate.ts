@@ -1,7 +1,7 @@
 // Label-free head selection (official scan.py: scan_evaluate after every epoch, keep the head and epoch with
 // the lowest validation SCAN loss) plus the Hungarian accuracy of every head, logged for monitoring only.
 import * as tf from '@tensorflow/tfjs-core';
-import { clusterAccuracy, hungarianAccuracy, majorityVoteMapping } from '@scan-repro/metrics';
+import { argmaxRows, clusterAccuracy, hungarianAccuracy, majorityVoteMapping } from '@scan-repro/metrics';
 import type { ClusteringModel } from '@scan-repro/models';
 import { scanValidationLoss } from './scan-loss';
 
@@ -29,17 +29,6 @@ export function splitHeads(concatenated: Float32Array, numSamples: number, numHe
 /** Eval-mode softmax of every head, concatenated along the columns ([N, H·C]); for extractFeatures. */
 export function headProbabilitiesForward(model: ClusteringModel): (x: tf.Tensor4D) => tf.Tensor2D {
   return (x) => tf.tidy(() => tf.concat(model.apply(x, false).map((l) => tf.softmax(l)), 1) as tf.Tensor2D);
-}
-
-export function argmaxRows(probs: Float32Array, numSamples: number): Int32Array {
-  const c = probs.length / numSamples;
-  const out = new Int32Array(numSamples);
-  for (let i = 0; i < numSamples; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (probs[i * c + k] > probs[i * c + best]) best = k;
-    out[i] = best;
-  }
-  return out;
 }
 
 /**

@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
-import { hungarianAccuracy } from '@scan-repro/metrics';
 import { createClusterHeads, createClusteringModel } from '@scan-repro/models';
 import { createOptimizer } from '@scan-repro/train';
-import { argmaxRows, evaluateHeads, scanHeadsStep, scanStep, updateBestHead } from '../src';
+import { argmaxRows, hungarianAccuracy } from '@scan-repro/metrics';
+import { evaluateHeads, scanHeadsStep, scanStep, updateBestHead } from '../src';
 import { trueNeighbors } from './synthetic-runs';
 
 beforeAll(async () => {

@@ -16,6 +16,22 @@ export interface ExtractFeaturesOptions {
 }
 
 /**
+ * Splits the rows of a row-major [count, sum(widths)] matrix into one [count, width] matrix per width, e.g. the
+ * concatenated outputs of one forward pass (head probabilities | backbone features).
+ */
+export function splitColumns(rows: Float32Array, count: number, widths: number[]): Float32Array[] {
+  const total = widths.reduce((a, b) => a + b, 0);
+  if (rows.length !== count * total) throw new Error(`splitColumns: ${rows.length} values are not ${count} rows of ${total}`);
+  const out = widths.map((w) => new Float32Array(count * w));
+  for (let i = 0; i < count; i++) {
+    for (let k = 0, offset = i * total; k < widths.length; offset += widths[k]!, k++) {
+      out[k]!.set(rows.subarray(offset, offset + widths[k]!), i * widths[k]!);
+    }
+  }
+  return out;
+}
+
+/**
  * Runs `forward` on every image of the split (in index order) and returns the row-major [count, dim] features.
  * `forward` must run the model in eval mode (BN running statistics) and return a new tensor; it is called
  * inside tf.tidy, outside any gradient tape. dim = result.length / count.

@@ -2,7 +2,7 @@
 export { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizer';
 export { cosineLr } from './schedule';
 export { Ema, type EmaOptions } from './ema';
-export { extractFeatures, type ExtractFeaturesOptions } from './features';
+export { extractFeatures, splitColumns, type ExtractFeaturesOptions } from './features';
 export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
 export { trainStep, microBatches, type TrainStepOptions } from './step';
 export { snapshotVariables, restoreVariables } from './variables';
