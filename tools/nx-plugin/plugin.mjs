@@ -5,4 +5,6 @@ import { tsImport } from 'tsx/esm/api';
 const mod = await tsImport('./src/plugin.ts', import.meta.url);
 export const createNodesV2 = mod.createNodesV2;
 export const createNodes = mod.createNodes;
+export const preTasksExecution = mod.preTasksExecution;
+export const postTasksExecution = mod.postTasksExecution;
 export const name = '@scan-repro/nx-plugin';

@@ -6,6 +6,8 @@ export {
   createContrastiveModel,
   contrastiveModelFromConfig,
   createClusteringModel,
+  isPretextHeadKey,
+  PRETEXT_HEAD_PREFIXES,
   type NamedModule,
 } from './models';
 export { stateDict, loadStateDict, torchShape, type LoadStateDictOptions, type LoadStateDictReport } from './stateDict';

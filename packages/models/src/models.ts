@@ -11,6 +11,14 @@ export interface NamedModule {
   buffers(): Map<string, tf.Variable>;
 }
 
+/** Pretext heads: weights a pretext file may carry that the clustering stages never load (they start from the backbone). */
+export const PRETEXT_HEAD_PREFIXES = ['contrastive_head.', 'rotnet_head.'] as const;
+
+/** Whether a state-dict key belongs to a pretext head (see PRETEXT_HEAD_PREFIXES). */
+export function isPretextHeadKey(key: string): boolean {
+  return PRETEXT_HEAD_PREFIXES.some((p) => key.startsWith(p));
+}
+
 function prefixed(prefix: string, m: Map<string, tf.Variable>): [string, tf.Variable][] {
   return [...m].map(([k, v]) => [`${prefix}${k}`, v]);
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
-import { createClusteringModel, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
+import { createClusteringModel, isPretextHeadKey, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
 import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
@@ -78,9 +78,10 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
   const pretextFile = join(inputs.pretext, 'model.safetensors');
-  // Official: non-strict load that asserts that only the contrastive head is unexpected; the heads are new.
+  // Official: non-strict load that asserts that only the pretext head (contrastive, or RotNet's) is unexpected;
+  // the cluster heads are new.
   await loadModel(pretextFile, model, {
-    allowUnexpected: (k) => k.startsWith('contrastive_head.'),
+    allowUnexpected: isPretextHeadKey,
     allowMissing: (k) => k.startsWith('cluster_head.'),
   });
 

@@ -2,6 +2,7 @@
 // eval per experiment row. Identical stages across experiments (all CIFAR-10 SCAN ablations share one SimCLR
 // pretext and one mine) become the same node, so Nx runs them once.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeConfig, stageHash } from '@scan-repro/core';
 import { checkAvailability, datasetInfo, expectedDataPaths, type Availability, type DatasetInfo } from './datasets';
@@ -44,6 +45,8 @@ export interface Plan {
   nodes: Map<string, StageNode>;
   rows: RowPlan[];
   experiments: Experiment[];
+  /** Stage targets depend on native:build (the workspace has tools/native). */
+  native: boolean;
 }
 
 const slug = (o: string) => {
@@ -135,13 +138,18 @@ export function buildPlan(experiments: Experiment[], workspaceRoot: string, env:
   }
   for (const exp of sortedExperiments) for (const row of exp.rows) rows.push(planned.get(row)!);
   for (const n of nodes.values()) n.experiments.sort();
-  return { nodes, rows, experiments };
+  return { nodes, rows, experiments, native: hasNativeProject(workspaceRoot) };
 }
 
 // ---- Nx project configurations ----
 
 const CORE_PACKAGES = ['core', 'backend', 'data', 'models', 'metrics', 'cli'];
 const RUNNER = 'tsx tools/nx-plugin/src/run-stage.ts';
+/** The project whose `build` target installs native TensorFlow (tools/native); stage targets run after it. */
+export const NATIVE_PROJECT = 'native';
+
+/** Whether the workspace has the native build project (throw-away test workspaces may not). */
+export const hasNativeProject = (workspaceRoot: string) => existsSync(join(workspaceRoot, 'tools/native/package.json'));
 
 function sourceInputs(stagePackage: string, datasetPackageDir: string): string[] {
   const dirs = [...CORE_PACKAGES.map((p) => `packages/${p}`), `packages/${stagePackage}`, datasetPackageDir];
@@ -182,6 +190,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function stageTarget(opts: {
   stage: Stage; out: string; inputs: Partial<Record<Stage, string>>; overrides: string[]; seeds: Record<Profile, number> | null;
   info: DatasetInfo; requires: Requirement[]; tags: Record<string, string>; mlflowExperiment: string; dependsOn: { projects: string[]; target: string }[];
+  native: boolean;
 }) {
   const inputArgs = Object.entries(opts.inputs).map(([s, dir]) => `--input ${s}=${dir}`);
   const tagArgs = Object.entries(opts.tags).map(([k, v]) => `--tag ${q(`${k}=${v}`)}`);
@@ -194,12 +203,14 @@ function stageTarget(opts: {
   return {
     executor: 'nx:run-commands',
     options: { command, profile: 'cpu', ...(opts.seeds ? { seeds: opts.seeds.cpu } : {}) },
+    // A training task uses every core (tfjs-node's pool, or the wasm kernel workers): never two at once.
+    parallelism: false,
     configurations: profileConfigurations(opts.seeds),
     defaultConfiguration: 'cpu',
     cache: true,
     inputs: stageInputs(opts.stage, opts.info, opts.requires),
     outputs: [`{workspaceRoot}/${opts.out.replace('{args.profile}', '{options.profile}')}`],
-    dependsOn: opts.dependsOn.filter((d) => d.projects.length),
+    dependsOn: [...opts.dependsOn.filter((d) => d.projects.length), ...(opts.native ? [{ projects: [NATIVE_PROJECT], target: 'build' }] : [])],
     metadata: { description: `scan-repro ${opts.stage} on ${opts.info.choice}${opts.seeds ? ' (per seed)' : ''}` },
   };
 }
@@ -238,6 +249,7 @@ export function nodeProject(node: StageNode, plan: Plan): NxProject {
         tags: { node: node.name, tables: node.tables.join(','), experiments: node.experiments.join(','), ...(single ? { table: node.tables[0] } : {}) },
         mlflowExperiment: single ? `scan-repro/${node.tables[0]}` : 'scan-repro/shared-stages',
         dependsOn: parent ? [{ projects: [parent], target: TRAIN_STAGES[TRAIN_STAGES.indexOf(node.stage) - 1] }] : [],
+        native: plan.native,
       }),
     },
     metadata: { scanRepro: { kind: 'stage-node', stage: node.stage, key: node.key } },
@@ -277,7 +289,7 @@ export function experimentProject(exp: Experiment, plan: Plan, experimentRoot: s
       overrides: [...plan.nodes.get(n[r.row.until]!)!.overrides, ...r.row.overrides.eval], seeds: exp.seeds, info, requires: exp.requires,
       tags: { experiment: exp.name, table: exp.feeds, row: r.row.id, ablation: `${r.row.ablation.factor}=${r.row.ablation.value}`,
         ablation_factor: r.row.ablation.factor, ablation_value: r.row.ablation.value },
-      mlflowExperiment: exp.mlflowExperiment, dependsOn: [upstream],
+      mlflowExperiment: exp.mlflowExperiment, dependsOn: [upstream], native: plan.native,
     });
   }
   targets.eval = {

@@ -4,6 +4,9 @@ import { dirname, basename, join } from 'node:path';
 import { readdirSync, existsSync } from 'node:fs';
 import { parseExperiment, type Experiment } from './experiment';
 import { buildPlan, experimentProject, nodeProject, type Plan } from './graph';
+import { formatRunPlan, formatRunSummary, makeRunPlan } from './run-plan';
+
+const STAGE_TARGET_NAMES = new Set(['pretext', 'mine', 'scan', 'selflabel', 'eval']);
 
 export const EXPERIMENT_GLOB = 'experiments/*/experiment.yaml';
 
@@ -47,3 +50,24 @@ async function createNodesFn(files: readonly string[], _options: unknown, contex
 
 export const createNodesV2 = [EXPERIMENT_GLOB, createNodesFn] as const;
 export const createNodes = createNodesV2;
+
+interface HookContext { workspaceRoot: string; argv: string[] }
+interface TaskResultEntry { task: { id: string; target: { target: string }; startTime?: number; endTime?: number }; status: string }
+
+/** Before any task: the plan (tasks, cached ones, rows without data, backend, estimated times). */
+export async function preTasksExecution(_options: unknown, context: HookContext): Promise<void> {
+  const runPlan = makeRunPlan(loadPlan(context.workspaceRoot), context.workspaceRoot, context.argv);
+  if (runPlan) process.stdout.write(`\n${formatRunPlan(runPlan)}\n\n`);
+}
+
+/** After the tasks: each stage task's outcome and time. */
+export async function postTasksExecution(
+  _options: unknown,
+  context: HookContext & { taskResults: Record<string, TaskResultEntry>; startTime: number; endTime: number },
+): Promise<void> {
+  if (!makeRunPlan(loadPlan(context.workspaceRoot), context.workspaceRoot, context.argv)) return;
+  const outcomes = Object.values(context.taskResults)
+    .filter((r) => STAGE_TARGET_NAMES.has(r.task.target.target.replace(/^eval--.*/, 'eval')))
+    .map((r) => ({ id: r.task.id, status: r.status, seconds: r.task.startTime && r.task.endTime ? (r.task.endTime - r.task.startTime) / 1000 : 0 }));
+  process.stdout.write(`\n${formatRunSummary(outcomes, (context.endTime - context.startTime) / 1000)}\n`);
+}
