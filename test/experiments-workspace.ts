@@ -34,7 +34,7 @@ export interface NxResult { status: number; out: string }
 
 /** Run nx in the workspace the way the docs tell users to (no daemon, no cloud), with its own cache folder.
  *  Asynchronous on purpose: a remote cache server in the test process must keep answering while nx runs. */
-export function nx(ws: string, args: string[], env: Record<string, string> = {}): Promise<NxResult> {
+export function nx(ws: string, args: string[], env: Record<string, string> = {}, timeoutMs = 600_000): Promise<NxResult> {
   return new Promise((resolveResult, reject) => {
     const child = spawn(join(ws, 'node_modules/.bin/nx'), args, {
       cwd: ws,
@@ -47,7 +47,7 @@ export function nx(ws: string, args: string[], env: Record<string, string> = {})
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGTERM'), 600_000);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolveResult({ status: code ?? -1, out }); });
   });

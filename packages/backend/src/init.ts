@@ -1,6 +1,8 @@
 // Run-time choice of the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package
 // loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { require as tsxRequire } from 'tsx/cjs/api';
 import { registerTensorflowKernels } from './tensorflow-kernels';
@@ -72,10 +74,19 @@ function describeLoadError(pkg: string, err: unknown): string {
   return `${pkg} ${missing ? 'not installed' : 'failed to load'}: ${first}`;
 }
 
+/**
+ * What to import for a backend. SCAN_TFJS_NODE_DIR points 'tensorflow' at another build of tfjs-node (a folder under
+ * node_modules/.scan-native/, see tools/native/build.sh), so the benchmark can time each TensorFlow version.
+ */
+function moduleFor(name: ConcreteBackendName): string {
+  const dir = process.env.SCAN_TFJS_NODE_DIR;
+  return name === 'tensorflow' && dir ? pathToFileURL(join(dir, 'dist/index.js')).href : PACKAGE[name];
+}
+
 async function tryBackend(name: ConcreteBackendName, threads: number | undefined): Promise<string | null> {
   const pkg = PACKAGE[name];
   try {
-    await import(pkg);
+    await import(moduleFor(name));
     if (name === 'wasm') {
       // after the import: importing the wasm package registers its own (naive / missing) kernels
       registerWasmKernels();

@@ -32,7 +32,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return diff / Math.max(scale, 1e-30);
 }
 
-/** Whether @tensorflow/tfjs-node loads here (tools/native/setup-tfjs-node.sh); tests of the native path skip otherwise. */
+/** Whether @tensorflow/tfjs-node loads here (tools/native/build.sh); tests of the native path skip otherwise. */
 export async function nativeTensorflowLoads(): Promise<boolean> {
   return initBackend({ name: 'tensorflow', quiet: true }).then(() => true, () => false);
 }

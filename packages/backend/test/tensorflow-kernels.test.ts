@@ -1,4 +1,4 @@
-// Runs only where @tensorflow/tfjs-node loads (see tools/native/setup-tfjs-node.sh): its conv2d gradients with
+// Runs only where @tensorflow/tfjs-node loads (see tools/native/build.sh): its conv2d gradients with
 // explicit padding, through our wrapper, against the cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';

@@ -233,7 +233,8 @@ export const trackingSchema = {
   experiment: str('MLflow experiment name', 'scan-repro', { nonEmpty: true }),
   run_name: str('MLflow run name (empty = derived from stage and dataset)', ''),
   tags: stringMap('extra MLflow tags'),
-  results_dir: str('folder for result tables', 'results', { nonEmpty: true }),
+  // One-off runs record here (git-ignored); the experiment runner points cpu/paper runs at results/.
+  results_dir: str('folder of the local run records (runs.csv, runs.jsonl, the MLflow queue)', 'runs/records', { nonEmpty: true }),
 };
 export const backendSchema = {
   name: oneOf<BackendName>('TensorFlow.js backend (auto = best available; env SCAN_BACKEND)', 'auto', ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),

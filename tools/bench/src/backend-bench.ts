@@ -2,7 +2,7 @@
 // network and step in PyTorch on the CPU, measured in the same run (interleaved) so that the ratio holds even
 // when other work shares the machine.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,28 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Native TensorFlow builds side by side (tools/native/build.sh): label -> folder, e.g. 'tensorflow 2.18.1'. */
+function tensorflowVariants(): Map<string, string> {
+  const dir = join(repoRoot, 'node_modules/.scan-native');
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const v of readdirSync(dir).sort()) {
+    const m = /^tf-([\d.]+)-cpu$/.exec(v);
+    if (m && existsSync(join(dir, v, 'lib/napi-v8/tfjs_binding.node'))) out.set(`tensorflow ${m[1]}`, join(dir, v));
+  }
+  return out;
+}
+
+/** Median seconds per step of one TensorFlow build, timed in a child process (two builds cannot share one). */
+function timeTensorflowVariant(dir: string, width: number, batch: number, warmup: number, steps: number): number {
+  const args = [join(here, 'main.ts'), 'backend', '--backends', 'tensorflow', '--widths', String(width), '--batch', String(batch),
+    '--warmup', String(warmup), '--steps', String(steps), '--repeats', '1', '--threads', '1', '--no-pytorch'];
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), args, { encoding: 'utf8', env: { ...process.env, SCAN_TFJS_NODE_DIR: dir, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  const m = / tensorflow ([\d.]+) img\/s/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) throw new Error(`timing ${dir} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+  return batch / Number(m[1]);
+}
+
 async function availableBackends(requested?: ConcreteBackendName[]): Promise<ConcreteBackendName[]> {
   const out: ConcreteBackendName[] = [];
   for (const name of requested ?? (['tensorflow-gpu', 'tensorflow', 'wasm'] as ConcreteBackendName[])) {
@@ -105,13 +127,19 @@ export async function run(args: string[]): Promise<void> {
   if (opts.python && !existsSync(opts.python)) {
     throw new Error(`PyTorch reference: ${opts.python} not found; run tools/bench/setup-venv.sh, pass --python PATH, or --no-pytorch`);
   }
-  const backends = await availableBackends(opts.backends);
+  let backends: string[] = await availableBackends(opts.backends);
+  // Each TensorFlow build is its own column (timed in a child process) when there are builds to compare.
+  const variants = process.env.SCAN_TFJS_NODE_DIR ? new Map<string, string>() : tensorflowVariants();
+  if (backends.includes('tensorflow') && variants.size) backends = backends.flatMap((b) => (b === 'tensorflow' ? [...variants.keys()] : [b]));
+  const time = (b: string, width: number, t: number) => variants.has(b)
+    ? Promise.resolve(timeTensorflowVariant(variants.get(b)!, width, opts.batch, opts.warmup, opts.steps))
+    : timeTfjs(b as ConcreteBackendName, width, opts.batch, opts.warmup, opts.steps, t);
   console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.warmup} warm-up + ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   // --threads sets PyTorch's threads and ours for wasm (this thread plus kernel workers, see wasm-threads.ts);
   // native TensorFlow sizes its own thread pool.
   for (const width of opts.widths) {
     // wasm runs with each thread count (this thread plus kernel workers); tensorflow sizes its own pool, once
-    const key = (b: ConcreteBackendName, t: number) => `${b}/${b === 'wasm' || b === 'cpu' ? t : 0}`;
+    const key = (b: string, t: number) => `${b}/${b === 'wasm' || b === 'cpu' ? t : 0}`;
     const tfjs = new Map<string, number[]>();
     const torch = new Map<number, number[]>(opts.threads.map((t) => [t, []]));
     for (let r = 0; r < opts.repeats; r++) {
@@ -119,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
         if (opts.python) torch.get(t)!.push(timePytorch(opts.python, width, opts.batch, t, opts.warmup, opts.steps));
         for (const b of backends) {
           if (!tfjs.has(key(b, t))) tfjs.set(key(b, t), []);
-          if (tfjs.get(key(b, t))!.length <= r) tfjs.get(key(b, t))!.push(await timeTfjs(b, width, opts.batch, opts.warmup, opts.steps, t));
+          if (tfjs.get(key(b, t))!.length <= r) tfjs.get(key(b, t))!.push(await time(b, width, t));
         }
       }
     }

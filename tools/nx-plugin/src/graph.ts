@@ -2,7 +2,7 @@
 // eval per experiment row. Identical stages across experiments (all CIFAR-10 SCAN ablations share one SimCLR
 // pretext and one mine) become the same node, so Nx runs them once.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeConfig, stageHash } from '@scan-repro/core';
 import { checkAvailability, datasetInfo, expectedDataPaths, type Availability, type DatasetInfo } from './datasets';
@@ -47,6 +47,7 @@ export interface Plan {
   experiments: Experiment[];
   /** Stage targets depend on native:build (the workspace has tools/native). */
   native: boolean;
+  workspaceRoot: string;
 }
 
 const slug = (o: string) => {
@@ -138,12 +139,11 @@ export function buildPlan(experiments: Experiment[], workspaceRoot: string, env:
   }
   for (const exp of sortedExperiments) for (const row of exp.rows) rows.push(planned.get(row)!);
   for (const n of nodes.values()) n.experiments.sort();
-  return { nodes, rows, experiments, native: hasNativeProject(workspaceRoot) };
+  return { nodes, rows, experiments, native: hasNativeProject(workspaceRoot), workspaceRoot };
 }
 
 // ---- Nx project configurations ----
 
-const CORE_PACKAGES = ['core', 'backend', 'data', 'models', 'metrics', 'cli'];
 const RUNNER = 'tsx tools/nx-plugin/src/run-stage.ts';
 /** The project whose `build` target installs native TensorFlow (tools/native); stage targets run after it. */
 export const NATIVE_PROJECT = 'native';
@@ -151,10 +151,26 @@ export const NATIVE_PROJECT = 'native';
 /** Whether the workspace has the native build project (throw-away test workspaces may not). */
 export const hasNativeProject = (workspaceRoot: string) => existsSync(join(workspaceRoot, 'tools/native/package.json'));
 
-function sourceInputs(stagePackage: string, datasetPackageDir: string): string[] {
-  const dirs = [...CORE_PACKAGES.map((p) => `packages/${p}`), `packages/${stagePackage}`, datasetPackageDir];
-  return dirs.flatMap((d) => [`{workspaceRoot}/${d}/src/**/*.ts`, `!{workspaceRoot}/${d}/src/**/*.test.ts`, `{workspaceRoot}/${d}/package.json`]);
+const STAGE_PACKAGES: Record<Stage, string> = {
+  pretext: '@scan-repro/pretext', mine: '@scan-repro/mine', scan: '@scan-repro/scan', selflabel: '@scan-repro/selflabel', eval: '@scan-repro/eval',
+};
+
+/**
+ * The workspace packages a stage task runs: its stage package, the dataset package, and the CLI's own dependencies
+ * other than the stage packages (the CLI imports every stage, but a task runs one). They become the project's
+ * implicit dependencies, so `^production` hashes their sources and, through the project graph, everything they
+ * import, transitively.
+ */
+export function stagePackages(workspaceRoot: string, stage: Stage, info: DatasetInfo): string[] {
+  const name = (dir: string) => (JSON.parse(readFileSync(join(workspaceRoot, dir, 'package.json'), 'utf8')) as { name: string }).name;
+  const cliFile = join(workspaceRoot, 'packages/cli/package.json');
+  const cliDeps = existsSync(cliFile) ? Object.keys((JSON.parse(readFileSync(cliFile, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {}) : [];
+  const stagePkgs = new Set(Object.values(STAGE_PACKAGES));
+  return [...new Set([STAGE_PACKAGES[stage], name(info.packageDir), ...cliDeps.filter((d) => d.startsWith('@scan-repro/') && !stagePkgs.has(d))])].sort();
 }
+
+/** Source inputs of a stage task: the production files of its packages (transitively) and the CLI shell's own. */
+const SOURCE_INPUTS = ['^production', '{workspaceRoot}/packages/cli/src/**/*.ts', '!{workspaceRoot}/packages/cli/src/**/*.test.ts', '{workspaceRoot}/packages/cli/package.json'];
 
 function configInputs(dataset: string): string[] {
   return [
@@ -168,7 +184,7 @@ const fingerprintInput = (reader: string) => ({ runtime: `node tools/nx-plugin/b
 function stageInputs(stage: Stage, info: DatasetInfo, requires: Requirement[]): unknown[] {
   return [
     ...configInputs(info.choice),
-    ...sourceInputs(stage, info.packageDir),
+    ...SOURCE_INPUTS,
     '{workspaceRoot}/tools/nx-plugin/src/run-stage.ts', '{workspaceRoot}/tools/nx-plugin/src/datasets.ts',
     '{workspaceRoot}/package-lock.json',
     // The dataset files themselves: a cheap content fingerprint (sizes and the first/last MiB), so new or changed
@@ -241,7 +257,9 @@ export function nodeProject(node: StageNode, plan: Plan): NxProject {
     name: node.name,
     tags: ['scan-stage', `stage:${node.stage}`, `dataset:${node.dataset.choice}`, ...node.experiments.map((e) => `experiment:${e}`),
       ...node.tables.map((t) => `table:${t}`), ...(node.available.ok ? [] : ['data:missing'])],
-    implicitDependencies: parent ? [parent] : [],
+    // Packages only: `^production` hashes the production files of every implicit dependency, and a stage node has
+    // none (its upstream runs come in through dependentTasksOutputFiles).
+    implicitDependencies: stagePackages(plan.workspaceRoot, node.stage, node.dataset),
     targets: {
       [node.stage]: stageTarget({
         stage: node.stage, out: runDir(node.name, node.stage), inputs, overrides: node.overrides, seeds: node.seeds, info: node.dataset,
@@ -318,9 +336,11 @@ export function experimentProject(exp: Experiment, plan: Plan, experimentRoot: s
     metadata: { description: `run ${exp.title} (rows with data) and record every row's runs or why it did not run` },
   };
   const datasets = [...new Set(rows.map((r) => r.row.dataset))];
+  const evalInfos = rows.filter((r) => r.evalTarget).map((r) => plan.nodes.get(r.nodes.pretext!)!.dataset);
   return {
     root: experimentRoot,
     name: exp.name,
+    implicitDependencies: [...new Set(evalInfos.flatMap((info) => stagePackages(plan.workspaceRoot, 'eval', info)))].sort(),
     tags: ['experiment', `table:${exp.feeds}`, ...datasets.map((d) => `dataset:${d}`), ...(rows.some((r) => !r.available.ok) ? ['data:missing'] : ['data:complete'])],
     targets,
     metadata: { scanRepro: { kind: 'experiment', feeds: exp.feeds, title: exp.title, budget: exp.budget } },

@@ -65,7 +65,10 @@ async function main(): Promise<void> {
     fail(`run-stage: --seeds ${values.seeds}: expected a count >= 1`, 2);
   }
   const tags = Object.fromEntries(values.tag.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
-  const resultsDir = process.env.SCAN_RESULTS_DIR ? resolve(process.env.SCAN_RESULTS_DIR) : undefined;
+  // The records of experiment runs at the committed profiles go to results/ (committed); ci records stay in the
+  // profile's git-ignored runs/ci/records, one-off CLI runs in runs/records.
+  const resultsDir = process.env.SCAN_RESULTS_DIR ? resolve(process.env.SCAN_RESULTS_DIR)
+    : values.profile === 'ci' ? undefined : join(workspaceRoot, 'results');
   const taskHash = process.env.NX_TASK_HASH ?? '';
   const tsx = join(workspaceRoot, 'node_modules', '.bin', 'tsx');
   const cli = existsSync(join(workspaceRoot, 'packages/cli/src/main.ts')) ? 'packages/cli/src/main.ts' : join(repoOfThisFile, 'packages/cli/src/main.ts');

@@ -55,12 +55,16 @@ async function scaleOf(dir: string, backend: string | null): Promise<Scale> {
  * The reproduce records of the local run folders (runs/), and of the committed archive (<results>/runs/) for every
  * profile + experiment that has no local record (a fresh clone regenerates the committed tables unchanged).
  */
-export async function readRecords(workspaceRoot: string, resultsDir = join(workspaceRoot, 'results')): Promise<ReproduceRecordFile[]> {
+/** Profiles whose results are committed: the tables read only these unless told otherwise. */
+export const COMMITTED_PROFILES = ['paper', 'cpu'];
+
+export async function readRecords(workspaceRoot: string, resultsDir = join(workspaceRoot, 'results'), profiles = COMMITTED_PROFILES): Promise<ReproduceRecordFile[]> {
   const out: ReproduceRecordFile[] = [];
   const seen = new Set<string>();
   for (const runs of [join(workspaceRoot, 'runs'), join(resultsDir, 'runs')]) {
     if (!existsSync(runs)) continue;
     for (const profile of readdirSync(runs).sort()) {
+      if (!profiles.includes(profile)) continue;
       const pdir = join(runs, profile);
       for (const exp of existsSync(pdir) ? readdirSync(pdir).sort() : []) {
         const file = join(pdir, exp, 'reproduce.json');
