@@ -62,3 +62,13 @@ export function cacheCounts(out: string): [number, number] | null {
 export function removeWorkspace(ws: string): void {
   rmSync(ws, { recursive: true, force: true });
 }
+
+/** Tags of the MLflow runs of an experiment that match a filter (the server at MLFLOW_TRACKING_URI). */
+export async function mlflowRunTags(experiment: string, filter: string): Promise<Record<string, string>[]> {
+  const { MlflowClient } = await import('@scan-repro/tracking');
+  const client = new MlflowClient(process.env.MLFLOW_TRACKING_URI!);
+  const exp = await client.getExperimentByName(experiment);
+  if (!exp) throw new Error(`MLflow has no experiment '${experiment}'`);
+  const runs = await client.searchRuns({ experimentIds: [exp.experiment_id], filter });
+  return runs.map((r) => Object.fromEntries(r.data.tags.map((t) => [t.key, t.value])));
+}

@@ -7,8 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTables, meanStd } from '@scan-repro/tables';
-import { MlflowClient } from '@scan-repro/tracking';
-import { REPO, makeWorkspace, nx, removeWorkspace, type NxResult } from './experiments-workspace';
+import { REPO, makeWorkspace, mlflowRunTags, nx, removeWorkspace, type NxResult } from './experiments-workspace';
 
 /** Datasets present in ../shared/data (the others' rows must read "data missing"). */
 const DATA_PRESENT = new Set(['cifar10']);
@@ -78,11 +77,7 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
   }, 120_000);
 
   it.skipIf(!process.env.MLFLOW_TRACKING_URI)('MLflow: eval runs are in scan-repro/table1 tagged with table, row, ablation factor and seed', async () => {
-    const client = new MlflowClient(process.env.MLFLOW_TRACKING_URI!);
-    const exp = await client.getExperimentByName('scan-repro/table1');
-    expect(exp).not.toBeNull();
-    const runs = await client.searchRuns({ experimentIds: [exp!.experiment_id], filter: "tags.experiment = 'table1-components' and tags.row = 'scan-selflabel'" });
-    const tagSets = runs.map((r) => Object.fromEntries(r.data.tags.map((t) => [t.key, t.value])));
+    const tagSets = await mlflowRunTags('scan-repro/table1', "tags.experiment = 'table1-components' and tags.row = 'scan-selflabel'");
     expect(tagSets.map((t) => t.seed)).toContain('0');
     for (const t of tagSets) {
       expect(t).toMatchObject({ table: 'table1', row: 'scan-selflabel', ablation_factor: 'components', ablation_value: 'scan+strong-aug+selflabel', stage: 'eval', profile: 'ci' });
