@@ -18,8 +18,10 @@ if [ -x "$venv/bin/mlflow" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; the
   exit 0
 fi
 
+echo "install.sh: installing MLflow ($(grep -m1 '^mlflow==' "$requirements")) into $venv; the first time takes a few minutes" >&2
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-# Several people share this machine's pip: serialise pip runs.
-flock /tmp/pip.lock "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# Several people share this machine's pip: serialise pip runs. Progress: one line per package, on stderr.
+flock /tmp/pip.lock "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$requirements" |
+  { grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed)' | cut -c1-120 >&2 || true; }
 "$venv/bin/mlflow" --version >&2
 echo "$want" > "$stamp"
