@@ -7,12 +7,14 @@
 //
 // The kernel contract is synchronous, so a split kernel hands the workers their slices through shared memory,
 // computes its own slice meanwhile (a prefix view of its inputs, no copy), and then blocks on Atomics.wait until
-// the workers are done. Kernels called inside a split kernel run unsplit.
+// the workers are done, or one of them fails, dies or stops answering (the step then fails with the reason, and
+// that worker is dropped). Kernels called inside a split kernel run unsplit.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { backend_util, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { typescriptWorkerEntry } from '@scan-repro/core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { CTRL, CTRL_WORDS, WORKER_STATE, type JobInput, type WorkerFault, type WorkerJob } from './kernel-protocol';
 
 type KernelArgs = Parameters<KernelFunc>[0];
 
@@ -25,17 +27,22 @@ interface HeapBackend {
 /**
  * minSplitMacs: below this many multiply-adds a kernel runs unsplit, as the copies and the hand-off would cost
  * more than they save (2e7 is about 0.5 ms of XNNPACK convolution). Tunable for tests and benchmarks.
+ * hangFloorMs, hangFactor: a worker that has not answered within max(hangFloorMs, hangFactor x the time this
+ * thread took for its own slice, which is as large) is reported as hung. While we block we cannot see worker
+ * events, so a worker that dies without a word (out of memory, killed) is caught by this bound.
  */
-export const wasmThreadTuning = { minSplitMacs: 2e7 };
-/** A worker that has not answered within this time is reported as hung (it cannot be inspected while we wait). */
-const WORKER_TIMEOUT_MS = 600_000;
+export const wasmThreadTuning = { minSplitMacs: 2e7, hangFloorMs: 20_000, hangFactor: 50 };
 
-interface JobInput { name: string; shape: number[]; offset: number }
+/** Test hook: the next job sent to worker `worker` (0-based) fails the given way. */
+export const wasmThreadFaults: { next: { worker: number; fault: WorkerFault } | null } = { next: null };
+
+let workerIds = 0;
 
 class KernelWorker {
+  readonly id = ++workerIds;
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
   private data = new Float32Array(new SharedArrayBuffer(4 * (1 << 20)));
   private seq = 0;
   private sentBuffer: SharedArrayBuffer | null = null;
@@ -47,16 +54,17 @@ class KernelWorker {
     this.worker = new Worker(typescriptWorkerEntry(new URL('./kernel-worker.ts', import.meta.url)), { workerData: { ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2] });
     this.worker.unref();
     this.port.unref();
-    let failed: Error | null = null;
-    this.worker.on('error', (err) => { failed = err; });
+    const failed: { error?: Error } = {};
+    this.worker.on('error', (err) => { failed.error = err; });
     this.ready = (async () => {
       const started = Date.now();
-      while (Atomics.load(this.ctrl, 1) !== -1) {
-        if (failed) throw new Error(`wasm kernel worker failed to start: ${(failed as Error).message}`);
+      while (Atomics.load(this.ctrl, CTRL.STATE) !== WORKER_STATE.READY) {
+        if (failed.error || Atomics.load(this.ctrl, CTRL.STATE) === WORKER_STATE.DEAD) {
+          throw new Error(`wasm kernel worker failed to start: ${failed.error?.message ?? this.fatalReason()}`);
+        }
         if (Date.now() - started > 120_000) throw new Error('wasm kernel worker did not start within 120 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      Atomics.store(this.ctrl, 1, 0);
     })();
   }
 
@@ -66,37 +74,77 @@ class KernelWorker {
     return this.data;
   }
 
-  submit(kernel: string, inputs: JobInput[], attrs: NamedAttrMap, outOffset: number, outCapacity: number): void {
+  submit(kernel: string, inputs: JobInput[], attrs: NamedAttrMap, outOffset: number, outCapacity: number, fault?: WorkerFault): void {
     const buffer = this.sentBuffer === this.data.buffer ? undefined : (this.data.buffer as SharedArrayBuffer);
+    const job: WorkerJob = { seq: ++this.seq, kernel, inputs, attrs, outOffset, outCapacity, buffer, fault };
+    this.port.postMessage(job);
     this.sentBuffer = this.data.buffer as SharedArrayBuffer;
-    this.port.postMessage({ kernel, inputs, attrs, outOffset, outCapacity, buffer });
-    this.seq++;
-    Atomics.store(this.ctrl, 0, this.seq);
-    Atomics.notify(this.ctrl, 0);
+    Atomics.add(this.ctrl, CTRL.REQ, 1);
+    Atomics.notify(this.ctrl, CTRL.REQ);
   }
 
-  /** Blocks until the submitted job is done; returns its output shape or throws the worker's error. */
-  wait(kernel: string): number[] {
+  /**
+   * Blocks until the last submitted job is done; returns its output shape. Throws, within `limitMs`, if the
+   * job failed, the worker died, or it stopped answering.
+   */
+  wait(kernel: string, limitMs: number): number[] {
     const started = Date.now();
-    while (Atomics.load(this.ctrl, 1) !== this.seq) {
-      if (Atomics.wait(this.ctrl, 1, Atomics.load(this.ctrl, 1), 1000) === 'timed-out' && Date.now() - started > WORKER_TIMEOUT_MS) {
-        throw new Error(`wasm kernel worker did not finish ${kernel} within ${WORKER_TIMEOUT_MS / 1000} s`);
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL.DONE);
+      if (done === this.seq) break;
+      if (Atomics.load(this.ctrl, CTRL.STATE) === WORKER_STATE.DEAD) {
+        throw new Error(`wasm kernel worker ${this.id} died during ${kernel}: ${this.fatalReason()}`);
       }
+      if (Date.now() - started > limitMs) {
+        throw new Error(`wasm kernel worker ${this.id} stopped answering: ${kernel} not done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+      Atomics.wait(this.ctrl, CTRL.DONE, done, 100);
     }
-    const reply = receiveMessageOnPort(this.port)?.message as { shape?: number[]; error?: string } | undefined;
-    if (!reply || reply.error) throw new Error(`wasm kernel worker failed in ${kernel}: ${reply?.error ?? 'no reply'}`);
-    return reply.shape!;
+    // replies of jobs whose wait was abandoned come first; the one with our number is ours
+    for (;;) {
+      const reply = receiveMessageOnPort(this.port)?.message as { seq?: number; shape?: number[]; error?: string } | undefined;
+      if (reply === undefined) throw new Error(`wasm kernel worker ${this.id} finished ${kernel} without a reply`);
+      if (reply.seq !== this.seq) continue;
+      if (reply.error) throw new Error(`wasm kernel worker ${this.id} failed in ${kernel}: ${reply.error}`);
+      return reply.shape!;
+    }
+  }
+
+  /** The reason a dead worker sent (its `fatal` message), skipping any replies before it. */
+  private fatalReason(): string {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      const fatal = (m.message as { fatal?: string }).fatal;
+      if (fatal) return fatal;
+    }
+    return 'no reason given';
   }
 
   stop(): Promise<number> {
     this.port.postMessage({ stop: true });
-    Atomics.store(this.ctrl, 0, ++this.seq);
-    Atomics.notify(this.ctrl, 0);
+    Atomics.add(this.ctrl, CTRL.REQ, 1);
+    Atomics.notify(this.ctrl, CTRL.REQ);
     return this.worker.terminate();
+  }
+
+  terminate(): void {
+    this.worker.terminate().catch(() => undefined);
   }
 }
 
 let workers: KernelWorker[] = [];
+
+/** Removes a failed worker from the pool and ends its thread (a hung one cannot be asked to stop). */
+function dropWorker(worker: KernelWorker): void {
+  workers = workers.filter((w) => w !== worker);
+  worker.terminate();
+}
+
+function takeFault(worker: number): WorkerFault | undefined {
+  const next = wasmThreadFaults.next;
+  if (next == null || next.worker !== worker) return undefined;
+  wasmThreadFaults.next = null;
+  return next.fault;
+}
 const originals = new Map<string, KernelFunc>();
 let insideSplit = false;
 
@@ -128,39 +176,59 @@ function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPla
   const ranges = rowRanges(rows, workers.length + 1);
   const names = Object.keys(args.inputs);
   const jobs: { worker: KernelWorker; range: [number, number]; outOffset: number; data: Float32Array }[] = [];
-  for (let k = 1; k < ranges.length; k++) {
-    const worker = workers[k - 1]!, range = ranges[k]!, count = range[1] - range[0];
-    const layout: JobInput[] = [];
-    let offset = 0;
-    for (const name of names) {
-      const info = args.inputs[name]!;
-      const shape = plan.split.includes(name) ? withRows(info.shape, count) : info.shape;
-      layout.push({ name, shape, offset });
-      offset += size(shape);
-    }
-    const outCapacity = plan.combine === 'concat' ? count * plan.outRowSize : plan.outRowSize;
-    const data = worker.buffer(offset + outCapacity);
-    for (const input of layout) {
-      const src = backend.typedArrayFromHeap(args.inputs[input.name]!);
-      const rowSize = size(input.shape.slice(1));
-      data.set(plan.split.includes(input.name) ? src.subarray(range[0] * rowSize, range[1] * rowSize) : src, input.offset);
-    }
-    worker.submit(kernel, layout, plan.attrsFor(count), offset, outCapacity);
-    jobs.push({ worker, range, outOffset: offset, data });
-  }
-  // this thread's slice: prefix views of the split inputs
   const ownRows = ranges[0]![1];
-  const ownInputs = Object.fromEntries(names.map((name) => {
-    const info = args.inputs[name]!;
-    return [name, plan.split.includes(name) ? { dataId: info.dataId, shape: withRows(info.shape, ownRows), dtype: info.dtype } : info];
-  }));
-  let own: TensorInfo;
-  insideSplit = true;
+  let own!: TensorInfo;
+  let ownMs = 0;
   try {
-    own = originals.get(kernel)!({ inputs: ownInputs, attrs: plan.attrsFor(ownRows), backend: args.backend }) as TensorInfo;
+    for (let k = 1; k < ranges.length; k++) {
+      const worker = workers[k - 1]!, range = ranges[k]!, count = range[1] - range[0];
+      const layout: JobInput[] = [];
+      let offset = 0;
+      for (const name of names) {
+        const info = args.inputs[name]!;
+        const shape = plan.split.includes(name) ? withRows(info.shape, count) : info.shape;
+        layout.push({ name, shape, offset });
+        offset += size(shape);
+      }
+      const outCapacity = plan.combine === 'concat' ? count * plan.outRowSize : plan.outRowSize;
+      const data = worker.buffer(offset + outCapacity);
+      for (const input of layout) {
+        const src = backend.typedArrayFromHeap(args.inputs[input.name]!);
+        const rowSize = size(input.shape.slice(1));
+        data.set(plan.split.includes(input.name) ? src.subarray(range[0] * rowSize, range[1] * rowSize) : src, input.offset);
+      }
+      worker.submit(kernel, layout, plan.attrsFor(count), offset, outCapacity, takeFault(k - 1));
+      jobs.push({ worker, range, outOffset: offset, data });
+    }
+    // this thread's slice: prefix views of the split inputs
+    const ownInputs = Object.fromEntries(names.map((name) => {
+      const info = args.inputs[name]!;
+      return [name, plan.split.includes(name) ? { dataId: info.dataId, shape: withRows(info.shape, ownRows), dtype: info.dtype } : info];
+    }));
+    const started = Date.now();
+    insideSplit = true;
+    try {
+      own = originals.get(kernel)!({ inputs: ownInputs, attrs: plan.attrsFor(ownRows), backend: args.backend }) as TensorInfo;
+    } finally {
+      insideSplit = false;
+      ownMs = Date.now() - started;
+    }
   } finally {
-    insideSplit = false;
-    for (const job of jobs) job.worker.wait(kernel); // never leave a worker running on buffers we may reuse
+    // never leave a worker running on buffers we may reuse; a worker that failed is stopped and dropped
+    const limitMs = Math.max(wasmThreadTuning.hangFloorMs, wasmThreadTuning.hangFactor * ownMs);
+    const failures: string[] = [];
+    for (const job of jobs) {
+      try {
+        job.worker.wait(kernel, limitMs);
+      } catch (err) {
+        failures.push((err as Error).message);
+        dropWorker(job.worker);
+      }
+    }
+    if (failures.length > 0) {
+      if (own) backend.disposeData(own.dataId);
+      throw new Error(`${failures.join('; ')} (the worker is stopped; ${wasmThreads()} thread${wasmThreads() > 1 ? 's' : ''} remain)`);
+    }
   }
   const outShape = plan.combine === 'concat' ? withRows(own.shape, rows) : own.shape;
   const out = backend.makeOutput(outShape, 'float32');
