@@ -30,5 +30,7 @@ export interface WorkerJob {
   /** the shared data buffer, sent when it changes */
   buffer?: SharedArrayBuffer;
   fault?: WorkerFault;
+  /** test hook: pause this long after finishing, before waiting for the next job */
+  lateWaitMs?: number;
   stop?: boolean;
 }

@@ -81,6 +81,7 @@ function serve(): void {
     port.postMessage(reply);
     Atomics.store(ctrl, CTRL.DONE, job.seq);
     Atomics.notify(ctrl, CTRL.DONE);
+    if (job.lateWaitMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.lateWaitMs);
   }
 }
 

@@ -33,8 +33,13 @@ interface HeapBackend {
  */
 export const wasmThreadTuning = { minSplitMacs: 2e7, hangFloorMs: 20_000, hangFactor: 50 };
 
-/** Test hook: the next job sent to worker `worker` (0-based) fails the given way. */
-export const wasmThreadFaults: { next: { worker: number; fault: WorkerFault } | null } = { next: null };
+/**
+ * Test hooks. next: the next job sent to worker `worker` (0-based) fails the given way. lateNotifyMs: this thread
+ * pauses between publishing a job and notifying the worker, and the worker for a third of that between finishing a
+ * job and waiting for the next, as when they are descheduled there.
+ */
+export const wasmThreadFaults: { next: { worker: number; fault: WorkerFault } | null; lateNotifyMs: number } = { next: null, lateNotifyMs: 0 };
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 let workerIds = 0;
 
@@ -76,10 +81,11 @@ class KernelWorker {
 
   submit(kernel: string, inputs: JobInput[], attrs: NamedAttrMap, outOffset: number, outCapacity: number, fault?: WorkerFault): void {
     const buffer = this.sentBuffer === this.data.buffer ? undefined : (this.data.buffer as SharedArrayBuffer);
-    const job: WorkerJob = { seq: ++this.seq, kernel, inputs, attrs, outOffset, outCapacity, buffer, fault };
+    const job: WorkerJob = { seq: ++this.seq, kernel, inputs, attrs, outOffset, outCapacity, buffer, fault, lateWaitMs: wasmThreadFaults.lateNotifyMs / 3 };
     this.port.postMessage(job);
     this.sentBuffer = this.data.buffer as SharedArrayBuffer;
     Atomics.add(this.ctrl, CTRL.REQ, 1);
+    if (wasmThreadFaults.lateNotifyMs > 0) Atomics.wait(pause, 0, 0, wasmThreadFaults.lateNotifyMs);
     Atomics.notify(this.ctrl, CTRL.REQ);
   }
 
