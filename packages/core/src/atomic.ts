@@ -54,3 +54,33 @@ export async function removeAtomicTmpDebris(dir: string): Promise<string[]> {
   await Promise.all(names.map((n) => rm(join(dir, n), { force: true })));
   return names;
 }
+
+/** `.tmp-<pid>-` in a temp file's name: the process that wrote it. */
+const TMP_OWNER = /\.tmp-(\d+)-/;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Delete temp files in `dir` (names with `.tmp-<pid>-`) whose writing process is dead: a write killed before its
+ * rename (SIGKILL, power cut) leaves one, and nothing else would ever remove it. Files of live processes are
+ * writes in progress and stay. Returns the names removed; a missing `dir` has none.
+ */
+export async function removeOrphanedTmpFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  const orphans = names.filter((n) => {
+    const pid = Number(TMP_OWNER.exec(n)?.[1] ?? NaN);
+    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processIsAlive(pid);
+  });
+  await Promise.all(orphans.map((n) => rm(join(dir, n), { force: true })));
+  return orphans;
+}

@@ -10,7 +10,7 @@ export {
   composeConfig, configHash, stageHash, stageConfigGroups, NON_IDENTITY_KEYS, flattenConfig, configToYaml,
   defaultRunDir, listGroupChoices, defaultConfigDir, type ComposeOptions, type StageName,
 } from './config';
-export { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris } from './atomic';
+export { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris, removeOrphanedTmpFiles } from './atomic';
 export { writeSafetensors, readSafetensors, type NamedArray, type DType } from './safetensors';
 export {
   RunFolder, readManifest, readMetrics, runConfigHash, sha256File,

@@ -31,7 +31,7 @@ import {
 } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWriteFile } from '@scan-repro/core';
+import { atomicWriteFile, removeOrphanedTmpFiles } from '@scan-repro/core';
 import type { DecodedImage, ImageSplit } from './dataset';
 
 const CACHE_FORMAT = 'scan-repro-split-cache/1';
@@ -159,6 +159,7 @@ export async function loadCachedSplit(opts: CachedSplitOptions): Promise<ImageSp
     .slice(0, 16);
   const dir = join(opts.cacheDir, safeName(opts.dataset));
   const base = join(dir, `${safeName(opts.split)}-${key}`);
+  await removeOrphanedTmpFiles(dir); // a decode killed mid-write (SIGKILL) left these; they are never renamed
   const header = await readValidHeader(base, key);
   if (header) return openCachedSplit(base, header, opts.inMemoryLimitBytes ?? 1 << 30);
 
