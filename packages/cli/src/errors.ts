@@ -11,17 +11,18 @@ export class CliError extends Error {
   }
 }
 
-/** Print an error the way the CLI does and return its exit code. */
-export function reportError(err: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
-  if (err instanceof ConfigError) {
-    stderr.write(`scan-repro: ${err.message}\n`);
-    return EXIT.usage;
-  }
-  if (err instanceof CliError) {
-    stderr.write(`scan-repro: ${err.message}\n`);
-    return err.code;
-  }
-  const e = err as Error;
-  stderr.write(`scan-repro: ${e?.stack ?? String(err)}\n`);
+/**
+ * Print an error the way the CLI does and return its exit code: one line (the message's first line, which for
+ * file system errors names the call and the path), and the stack trace only when `verbose`.
+ */
+export function reportError(err: unknown, stderr: NodeJS.WritableStream = process.stderr, verbose = false): number {
+  const e = err as Error & { code?: unknown };
+  const message = String(e?.message ?? err);
+  const line = message.split('\n')[0];
+  const expected = err instanceof ConfigError || err instanceof CliError || (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code));
+  if (verbose) stderr.write(`scan-repro: ${e?.stack ?? message}\n`);
+  else stderr.write(`scan-repro: ${err instanceof ConfigError || err instanceof CliError ? message : line}${expected ? '' : ' (--verbose for the stack trace)'}\n`);
+  if (err instanceof ConfigError) return EXIT.usage;
+  if (err instanceof CliError) return err.code;
   return EXIT.failure;
 }

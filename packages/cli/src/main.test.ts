@@ -1,5 +1,7 @@
 // The CLI as a user runs it: a separate process through npx tsx, checking output and exit codes.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +48,23 @@ describe('scan-repro config (spawned)', () => {
     expect(help.stdout).toContain('--input <name=dir>');
     expect(help.stdout).toContain('--print-config');
   });
+});
+
+describe('scan-repro expected failures (spawned)', () => {
+  it('an --out that cannot be created prints one line naming the path; the stack only with --verbose', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scan-cli-out-'));
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    try {
+      const args = ['pretext', '--out', join(file, 'run'), 'dataset=cifar10', 'profile=ci'];
+      const [plain, verbose] = await Promise.all([cli(args), cli([...args, '--verbose'])]);
+      expect(plain.code).toBe(1);
+      const errors = plain.stderr.split('\n').filter((l) => l.startsWith('scan-repro:') || l.startsWith('    at '));
+      expect(errors).toEqual([`scan-repro: ENOTDIR: not a directory, mkdir '${join(file, 'run')}'`]);
+      expect(verbose.code).toBe(1);
+      expect(verbose.stderr).toMatch(/\n {4}at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
