@@ -112,10 +112,14 @@ describe('Nx task graph (the plugin loaded by Nx itself)', () => {
         'cifar10-simclr-mine-scan-augmentation-simclr:scan:ci', 'cifar10-simclr-mine-scan-selflabel:selflabel:ci', 'cifar10-simclr-mine-scan:scan:ci',
         'cifar10-simclr-mine:mine:ci', 'cifar10-simclr:pretext:ci',
         'table1-components:eval--kmeans:ci', 'table1-components:eval--scan-selflabel:ci', 'table1-components:eval--scan-simclr-aug:ci',
-        'table1-components:eval--scan-strong-aug:ci', 'table1-components:reproduce:ci',
+        'table1-components:eval--scan-strong-aug:ci', 'table1-components:reproduce:ci', 'native:build',
       ].sort());
       // Nx 24 writes dependencies as [{ id }]; older versions as plain ids
-      const deps = Object.fromEntries(Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]));
+      const all = Object.fromEntries(Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]));
+      // every stage task (training and eval) runs after native:build; the rest of the edges are the pipeline's
+      for (const t of tasks.filter((x) => !x.includes(':reproduce:') && x !== 'native:build')) expect(all[t], t).toContain('native:build');
+      const deps = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.filter((d) => d !== 'native:build')]));
+      expect(deps['cifar10-simclr:pretext:ci']).toEqual([]);
       expect(deps['cifar10-simclr-mine:mine:ci']).toEqual(['cifar10-simclr:pretext:ci']);
       expect(deps['cifar10-simclr-mine-scan:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
       expect(deps['cifar10-simclr-mine-scan-augmentation-simclr:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);

@@ -21,8 +21,8 @@ async function evalRun(dir: string, seed: number, metrics: Record<string, number
   await run.complete({ metrics, artifacts: ['confusion.png'], backend: 'cpu' });
 }
 
-beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'scan-tables-'));
+/** Three ci seeds of one Table 1 row and a data-missing row, as reproduce records them. */
+async function writeRecord(root: string): Promise<void> {
   const rows = [];
   const results = [];
   for (let s = 0; s < 3; s++) {
@@ -39,6 +39,11 @@ beforeAll(async () => {
     version: 1, experiment: 'table1-components', title: 'T1', feeds: 'table1', mlflowExperiment: 'scan-repro/table1', profile: 'ci', seeds: 3,
     writtenAt: new Date().toISOString(), rows,
   }));
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'scan-tables-'));
+  await writeRecord(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -51,7 +56,7 @@ describe('tables generator', () => {
   });
 
   it('renders paper number + status, our mean ± std / best / seeds / scale / run link, and missing rows', async () => {
-    const { markdown, files } = await generateTables({ root, outMd: join(root, 'paper-tables.md'), resultsDir: join(root, 'results') });
+    const { markdown, files } = await generateTables({ root, outMd: join(root, 'paper-tables.md'), resultsDir: join(root, 'results'), profiles: ['ci'] });
     // paper: 81.8 ± 0.3 (unverified); ours from the three manifests: 81.0 ± 2.0, best 83.0
     expect(markdown).toContain('| + strong augmentations (`scan-strong-aug`) | 81.8 ± 0.3 (unverified) | 81.0 ± 2.0 | 83.0 | 3 | ci | width 8, pretext 2 ep, SCAN 2 ep, self-label 1 ep, 300 train / 100 val images, cpu backend |');
     expect(markdown).toContain('[results/runs/ci/table1-components/scan-strong-aug/eval](results/runs/ci/table1-components/scan-strong-aug/eval) · MLflow scan-repro/table1: abcdef12');
@@ -74,7 +79,23 @@ describe('tables generator', () => {
     expect(existsSync(join(root, 'results/runs/ci/table1-components/reproduce.json'))).toBe(true);
     // ... so that without the (git-ignored) runs/ folder, as on a fresh clone, the same tables come out
     rmSync(join(root, 'runs'), { recursive: true, force: true });
-    const again = await generateTables({ root, outMd: join(root, 'paper-tables-again.md'), resultsDir: join(root, 'results') });
+    const again = await generateTables({ root, outMd: join(root, 'paper-tables-again.md'), resultsDir: join(root, 'results'), profiles: ['ci'] });
     expect(again.markdown).toBe(markdown);
+  });
+
+  it('the committed tables (no profiles given) leave ci runs out; -c ci renders them into runs/ci/tables/', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'scan-tables-committed-'));
+    try {
+      await writeRecord(root);
+      const committed = await generateTables({ root });
+      expect(committed.files[0]).toBe(join(root, 'paper-tables.md'));
+      expect(committed.markdown).toMatch(/`scan-strong-aug`\) \| 81\.8 ± 0\.3 \(unverified\) \| not run yet/);
+      expect(existsSync(join(root, 'results/runs/ci'))).toBe(false);
+      const scratch = await generateTables({ root, profiles: ['ci'] });
+      expect(scratch.files[0]).toBe(join(root, 'runs/ci/tables/paper-tables.md'));
+      expect(scratch.markdown).toContain('| + strong augmentations (`scan-strong-aug`) | 81.8 ± 0.3 (unverified) | 81.0 ± 2.0 | 83.0 | 3 | ci |');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
