@@ -1,10 +1,12 @@
 // Run-time choice of the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package
 // loads, else wasm with our gradient kernels, else the pure-JS cpu backend.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import * as esbuild from 'esbuild';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { require as tsxRequire } from 'tsx/cjs/api';
 import { registerTensorflowKernels } from './tensorflow-kernels';
 import { registerWasmKernels } from './wasm-kernels';
 import { setWasmThreads, wasmThreads } from './wasm-threads';
@@ -48,15 +50,31 @@ let tfjsExtrasLoaded = false;
 /**
  * tfjs-core's Node entry (dist/tf-core.node.js) contains neither the gradient functions nor the chained tensor
  * methods (x.add(...)); the @tensorflow/tfjs umbrella package normally registers them from tfjs-core's ES-module
- * files, which Node cannot load directly (extensionless imports). tsx's require loads them; the registries and the
- * engine they use are process-global, so they serve the tfjs-core instance everyone imports.
+ * files, which Node cannot load directly (extensionless imports). esbuild bundles those files once into one
+ * CommonJS file (node_modules/.cache/scan-repro/), which loads in a fraction of a second where compiling the
+ * hundreds of modules in every process took seconds. The registries and the engine they use are process-global,
+ * so they serve the tfjs-core instance everyone imports.
  */
 function loadTfjsExtras(): void {
   if (tfjsExtrasLoaded) return;
-  tsxRequire('@tensorflow/tfjs-core/dist/register_all_gradients.js', import.meta.url);
-  tsxRequire('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js', import.meta.url);
+  const require = createRequire(import.meta.url);
+  const core = dirname(require.resolve('@tensorflow/tfjs-core/package.json'));
+  const version = (require('@tensorflow/tfjs-core/package.json') as { version: string }).version;
+  const bundle = join(core, '../../.cache/scan-repro', `tfjs-core-${version}-extras-esbuild-${esbuild.version}.cjs`);
+  if (!existsSync(bundle)) {
+    mkdirSync(dirname(bundle), { recursive: true });
+    const tmp = `${bundle}.tmp-${process.pid}`;
+    esbuild.buildSync({
+      stdin: { contents: EXTRAS.map((m) => `require(${JSON.stringify(m)});`).join('\n'), resolveDir: core, loader: 'js' },
+      bundle: true, platform: 'node', format: 'cjs', outfile: tmp, logLevel: 'error',
+    });
+    renameSync(tmp, bundle); // atomic: a concurrent process sees the whole bundle or none
+  }
+  require(bundle);
   tfjsExtrasLoaded = true;
 }
+
+const EXTRAS = ['./dist/register_all_gradients.js', './dist/public/chained_ops/register_all_chained_ops.js'];
 
 /** SCAN_WASM_THREADS if set (a positive integer), else all cores. */
 function wasmThreadsFromEnv(): number {
@@ -85,6 +103,8 @@ function moduleFor(name: ConcreteBackendName): string {
 
 async function tryBackend(name: ConcreteBackendName, threads: number | undefined): Promise<string | null> {
   const pkg = PACKAGE[name];
+  // Without a GPU there is nothing to gain from loading the GPU build (and its import alone takes seconds).
+  if (name === 'tensorflow-gpu' && !(await hasGpu())) return `${pkg} skipped: no NVIDIA GPU (nvidia-smi -L lists none)`;
   try {
     await import(moduleFor(name));
     if (name === 'wasm') {
@@ -96,7 +116,6 @@ async function tryBackend(name: ConcreteBackendName, threads: number | undefined
   } catch (err) {
     return describeLoadError(pkg, err);
   }
-  if (name === 'tensorflow-gpu' && !(await hasGpu())) return `${pkg} loaded but found no GPU`;
   try {
     if (!(await tf.setBackend(TFJS_BACKEND[name]))) return `${pkg} loaded but its backend failed to initialise`;
     await tf.ready();

@@ -19,7 +19,7 @@ describe('initBackend', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { lines.push(a.join(' ')); });
     const choice = await initBackend({ name: 'auto' });
     expect(choice.name).toBe('wasm');
-    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu (not installed|failed to load|loaded but found no GPU)/);
+    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu (not installed|failed to load|skipped: no NVIDIA GPU)/);
     expect(choice.reason).toMatch(/@tensorflow\/tfjs-node (not installed|failed to load)/);
     expect(lines).toEqual([`backend: wasm (${choice.reason})`]);
   });
@@ -45,7 +45,7 @@ describe('initBackend', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { lines.push(a.join(' ')); });
     const choice = await initBackend({ name: 'auto' });
     expect(choice.name).toBe('tensorflow');
-    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu (not installed|failed to load|loaded but found no GPU)/);
+    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu (not installed|failed to load|skipped: no NVIDIA GPU)/);
     expect(lines).toEqual([`backend: tensorflow (${choice.reason})`]);
   });
 
