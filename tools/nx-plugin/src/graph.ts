@@ -151,9 +151,8 @@ export const NATIVE_PROJECT = 'native';
 /** Whether the workspace has the native build project (throw-away test workspaces may not). */
 export const hasNativeProject = (workspaceRoot: string) => existsSync(join(workspaceRoot, 'tools/native/package.json'));
 
-const STAGE_PACKAGES: Record<Stage, string> = {
-  pretext: '@scan-repro/pretext', mine: '@scan-repro/mine', scan: '@scan-repro/scan', selflabel: '@scan-repro/selflabel', eval: '@scan-repro/eval',
-};
+/** Nx project (= npm package) name of each stage's package: named, not imported (the runner loads it via the CLI). */
+const STAGE_PACKAGES = Object.fromEntries((['pretext', 'mine', 'scan', 'selflabel', 'eval'] as Stage[]).map((s) => [s, `@scan-repro/${s}`])) as Record<Stage, string>;
 
 /**
  * The workspace packages a stage task runs: its stage package, the dataset package, and the CLI's own dependencies
