@@ -5,15 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClusteringModel } from '@scan-repro/models';
 import { microBatches, trainStep, type Optimizer } from '@scan-repro/train';
-import { confidenceBasedCE } from './selflabel-loss';
+import { balancingWeights, confidenceBasedCE, confidentTargets } from './selflabel-loss';
 
 export interface SelflabelStepOptions {
   threshold: number;
   classBalance: boolean;
   /**
-   * Chunk size for gradient accumulation (0 = whole batch). Pseudo-labels are always taken per sample, but
-   * the class weights are then computed per chunk and chunks are weighted by their confident count: exact
-   * without class balancing, an approximation with it (as BN statistics per chunk are).
+   * Chunk size for gradient accumulation (0 = whole batch). Pseudo-labels and the class-balancing weights
+   * come from the whole batch and each chunk enters with the sum of its rows' weights, so the step is the
+   * whole-batch one except for BN, whose statistics are per chunk.
    */
   microBatch: number;
   lr?: number;
@@ -50,20 +50,22 @@ export function selflabelStep(
   const ranges = microBatches(weak.shape[0], opts.microBatch);
   const targets = weakLogits(model, weak, ranges);
   try {
-    // Confident count per chunk, from the loss itself (the logits stand in for both views: only the mask is read).
-    // (tidy: confidenceBasedCE leaves its softmax tensor undisposed when called outside a tidy scope)
-    const counts = targets.map((t) => tf.tidy(() => confidenceBasedCE(t, t, opts.threshold, opts.classBalance).numConfident));
-    const numConfident = counts.reduce((a, b) => a + b, 0);
+    const confident = targets.map((t) => confidentTargets(t, opts.threshold).targets);
+    const numConfident = confident.reduce((a, t) => a + t.length, 0);
     if (numConfident === 0) return { numConfident, batchSize: weak.shape[0], skipped: true, loss: NaN };
-    const used = ranges.map((r, i) => ({ ...r, i })).filter(({ i }) => counts[i] > 0);
+    const numClasses = targets[0].shape[1];
+    const classWeights = opts.classBalance ? balancingWeights(confident.flat(), numClasses) : new Float32Array(numClasses).fill(1);
+    // A chunk's weighted mean times its weight sum, summed and divided by the total, is the batch's weighted mean.
+    const weightSums = confident.map((t) => t.reduce((a, k) => a + classWeights[k], 0));
+    const used = ranges.map((r, i) => ({ ...r, i })).filter(({ i }) => confident[i].length > 0);
     const loss = trainStep({
       params: model.parameters(),
       optimizer,
       microBatches: used,
-      weightOf: ({ i }) => counts[i],
+      weightOf: ({ i }) => weightSums[i],
       loss: ({ start, size, i }) => {
         const x = used.length === 1 && size === strong.shape[0] ? strong : tf.slice(strong, [start, 0, 0, 0], [size, -1, -1, -1]);
-        return confidenceBasedCE(targets[i], model.apply(x, true)[0], opts.threshold, opts.classBalance).loss;
+        return confidenceBasedCE(targets[i], model.apply(x, true)[0], opts.threshold, opts.classBalance, classWeights).loss;
       },
       lr: opts.lr,
     });
