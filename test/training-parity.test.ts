@@ -58,7 +58,7 @@ function expectSameRun(name: string, g: StepGolden, losses: number[], model: Nam
   let worst = 0;
   for (const [k, w] of Object.entries(want)) {
     if (w.dtype === 'I32') expect(Number(ours[k].data[0]), k).toBe(w.data[0]); // state dicts hold it as int64
-    else for (let i = 0; i < w.data.length; i++) worst = Math.max(worst, Math.abs(ours[k].data[i] - w.data[i]));
+    else for (let i = 0; i < w.data.length; i++) worst = Math.max(worst, Math.abs(Number(ours[k].data[i]) - Number(w.data[i])));
   }
   console.log(`${name}: max |loss - golden| ${lossErr.toExponential(2)}, max |weight - golden| ${worst.toExponential(2)}`);
   expect(worst, 'max abs difference of the final weights and BN buffers').toBeLessThanOrEqual(tolerance(g.torch_f32_err.final));

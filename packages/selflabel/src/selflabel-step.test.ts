@@ -15,7 +15,7 @@ function linearBackbone(inputs: number): Backbone {
   return {
     name: 'resnet18_cifar',
     featureDim: FEATURES,
-    apply: (x) => tf.tidy(() => tf.relu(tf.matMul(tf.reshape(x, [x.shape[0], inputs]), w))),
+    apply: (x) => tf.tidy(() => tf.relu(tf.matMul(tf.reshape(x, [x.shape[0], inputs]), w)) as tf.Tensor2D),
     parameters: () => new Map([['w', w]]),
     buffers: () => new Map(),
     dispose: () => w.dispose(),

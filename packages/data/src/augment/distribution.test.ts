@@ -10,6 +10,8 @@ const golden = JSON.parse(readFileSync(new URL('./__goldens__/simclr-distributio
   brightness: [number, number]; hue: [number, number]; firstOp: number[]; flipP: number; jitterP: number; grayscaleP: number;
 };
 const N = 20_000;
+// configs/dataset/cifar10.yaml's augment block (the official simclr config)
+const OFFICIAL = { num_strong_ops: 4, cutout: 16, crop_scale: [0.2, 1], jitter: [0.4, 0.4, 0.4, 0.1], jitter_p: 0.8, grayscale_p: 0.2 };
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -26,7 +28,7 @@ function expectFrequency(hits: number, n: number, p: number): void {
 
 describe('sampleSimclrParams vs torchvision (official SimCLR config, 32x32)', () => {
   const rng = createRng(123);
-  const draws: SimclrParams[] = Array.from({ length: N }, () => sampleSimclrParams(32, 32, {}, rng));
+  const draws: SimclrParams[] = Array.from({ length: N }, () => sampleSimclrParams(32, 32, OFFICIAL, rng));
 
   it('crop area and log aspect ratio have torchvision RandomResizedCrop quantiles; position is uniform', () => {
     const area = draws.map((d) => (d.crop.height * d.crop.width) / 1024).sort((a, b) => a - b);
