@@ -2,7 +2,7 @@
 // augmented) batches, 20 optimizer steps of ours give the per-step losses, final weights and BN buffers of
 // tools/golden/train/make_training_goldens.py (PyTorch in float64, so the goldens are the exact result). The
 // tolerance is 4x PyTorch's own float32 error over the same steps, at least 1e-4: 20 steps amplify rounding.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import type { NamedArray } from '@scan-repro/core';
@@ -64,7 +64,10 @@ function expectSameRun(name: string, g: StepGolden, losses: number[], model: Nam
   expect(worst, 'max abs difference of the final weights and BN buffers').toBeLessThanOrEqual(tolerance(g.torch_f32_err.final));
 }
 
-describe.each(['cpu', 'wasm'] as const)('training parity with PyTorch on %s', (backend) => {
+// tensorflow (native, with its fused batch-norm and ReLU-mask kernels) where tools/native/build.sh has installed it
+const NATIVE = existsSync(new URL('../node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node', import.meta.url));
+
+describe.each([...(['cpu', 'wasm'] as const), ...(NATIVE ? (['tensorflow'] as const) : [])])('training parity with PyTorch on %s', (backend) => {
   beforeAll(async () => {
     await initBackend({ name: backend, quiet: true });
   });
