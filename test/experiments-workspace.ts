@@ -21,7 +21,9 @@ export function makeWorkspace(experiments: Record<string, string>): string {
     if (existsSync(join(src, 'src'))) cpSync(join(src, 'src'), join(ws, 'packages', p, 'src'), { recursive: true });
   }
   symlinkSync(join(REPO, 'node_modules'), join(ws, 'node_modules'), 'dir');
-  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'scan-exp-test-ws', private: true, type: 'module' }));
+  // workspaces: Nx makes projects of package.json files only where the root lists them (the stage targets'
+  // implicit dependencies name the packages' projects)
+  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'scan-exp-test-ws', private: true, type: 'module', workspaces: ['packages/*'] }));
   writeFileSync(join(ws, '.gitignore'), 'node_modules/\n.nx/\nruns/\nresults/\n');
   for (const [name, text] of Object.entries(experiments)) {
     mkdirSync(join(ws, 'experiments', name), { recursive: true });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a throw-away MLflow tracking server for tests and local use:
+# Starts a throw-away MLflow tracking server for tests and local use (on the port its last start used, if free):
 #   eval "$(bash tools/mlflow/start.sh)"     # sets MLFLOW_TRACKING_URI and SCAN_MLFLOW_STATE_DIR
 #   ...                                      # use it
 #   bash tools/mlflow/stop.sh                # stops it (reads SCAN_MLFLOW_STATE_DIR, or pass the dir)
@@ -17,8 +17,21 @@ fi
 
 state="${MLFLOW_STATE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/scan-mlflow.XXXXXX")}"
 mkdir -p "$state/artifacts"
-# A free port chosen by the kernel; the tiny race until mlflow binds it is acceptable for a test server.
-port="${MLFLOW_PORT:-$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+# The port: MLFLOW_PORT if given; else the one this checkout's last server used (.mlflow-port), so URIs
+# written earlier (run sidecars, a browser tab) stay valid across restarts; else (or when that one is taken)
+# a free port chosen by the kernel, remembered for next time. MLFLOW_PORT=auto: a free port, not remembered
+# (the test setup, which must not take a developer's port). The tiny race until mlflow binds is acceptable.
+port_file="$repo_root/.mlflow-port"
+port_free() { "$venv/bin/python" -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+case "${MLFLOW_PORT:-}" in
+  auto) port="$(free_port)" ;;
+  "")
+    port="$(cat "$port_file" 2>/dev/null || true)"
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ! port_free "$port"; then port="$(free_port)"; fi
+    echo "$port" > "$port_file" ;;
+  *) port="$MLFLOW_PORT" ;;
+esac
 uri="http://127.0.0.1:$port"
 
 # setsid: the server (and its gunicorn workers) get their own process group, so stop.sh can end exactly them.

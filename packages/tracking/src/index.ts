@@ -32,3 +32,4 @@ export {
   type SyncReport,
 } from './track';
 export { runMlflowSync } from './sync-command';
+export { syncRecordedRuns, syncTrackingUri, NoTrackingUriError, RECORD_FOLDERS, type SyncRecordedOptions, type SyncRecordedReport } from './sync-records';

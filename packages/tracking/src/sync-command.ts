@@ -1,12 +1,16 @@
 // What `scan-repro mlflow sync` does, so the CLI only parses its options and sets the exit code.
-import { syncPending, type SyncOptions } from './track';
+import { syncRecordedRuns, type SyncRecordedOptions } from './sync-records';
 
-/** Uploads the pending runs, prints one line per run and a summary; resolves to the exit code (1 if any failed). */
-export async function runMlflowSync(opts: SyncOptions = {}, print: (line: string) => void = console.log): Promise<number> {
-  const report = await syncPending(opts);
-  for (const key of report.uploaded) print(`uploaded        ${key}`);
-  for (const key of report.alreadyPresent) print(`already present ${key}`);
-  for (const f of report.failed) print(`still pending   ${f.run_key}: ${f.error}`);
-  print(`mlflow sync: ${report.uploaded.length} uploaded, ${report.alreadyPresent.length} already present, ${report.failed.length} still pending`);
+/** Uploads the recorded runs the server lacks, prints one line per upload or failure and a summary; resolves to
+ *  the exit code (1 if any upload failed). */
+export async function runMlflowSync(opts: SyncRecordedOptions = {}, print: (line: string) => void = console.log): Promise<number> {
+  const report = await syncRecordedRuns(opts);
+  for (const key of report.uploaded) print(`uploaded ${key}`);
+  for (const f of report.failed) print(`failed   ${f.run_key}: ${f.error}`);
+  const failed = report.failed.length ? `, ${report.failed.length} failed` : '';
+  print(
+    `mlflow sync to ${report.uri}: looked in ${report.looked.join(', ')}: ${report.uploaded.length} uploaded, ` +
+      `${report.alreadyPresent.length} already on the server, ${report.skipped.length} skipped (folder gone)${failed}`,
+  );
   return report.failed.length > 0 ? 1 : 0;
 }

@@ -87,7 +87,7 @@ function resolveTrackingUri(run: CompletedRun, opts: TrackRunOptions): string | 
   return uri && uri.trim() ? uri.trim() : undefined;
 }
 
-function resolveExperiment(run: CompletedRun, opts: TrackRunOptions): string {
+export function resolveExperiment(run: CompletedRun, opts: TrackRunOptions): string {
   const fromConfig = getPath(run.config, 'tracking.experiment');
   return opts.experiment ?? (typeof fromConfig === 'string' && fromConfig ? fromConfig : 'scan-repro');
 }
@@ -244,7 +244,7 @@ async function uploadRun(
   return { state: 'uploaded', runId: info.run_id, experimentId: experiment.experiment_id, alreadyPresent: Boolean(done) };
 }
 
-async function uploadWithRetry(
+export async function uploadWithRetry(
   uri: string,
   run: CompletedRun,
   record: RunRecord,
@@ -284,7 +284,7 @@ async function markPending(resultsDir: string, entry: PendingUpload): Promise<vo
   });
 }
 
-async function clearPending(resultsDir: string, runKeyToClear: string): Promise<void> {
+export async function clearPending(resultsDir: string, runKeyToClear: string): Promise<void> {
   const paths = resultsPaths(resultsDir);
   await withFileLock(paths.lock, async () => {
     const entries = await readPendingFile(paths.pending);

@@ -2,6 +2,7 @@
 // node used by several experiments is one project (attributed to the first experiment, by name, that uses it).
 import { dirname, basename, join } from 'node:path';
 import { readdirSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { parseExperiment, type Experiment } from './experiment';
 import { buildPlan, experimentProject, nodeProject, type Plan } from './graph';
 import { formatRunPlan, formatRunSummary, makeRunPlan } from './run-plan';
@@ -60,7 +61,18 @@ export async function preTasksExecution(_options: unknown, context: HookContext)
   if (runPlan) process.stdout.write(`\n${formatRunPlan(runPlan)}\n\n`);
 }
 
-/** After the tasks: each stage task's outcome and time. */
+/**
+ * With MLFLOW_TRACKING_URI set, `scan-repro mlflow sync` after the tasks: cache hits never run the CLI (and the
+ * URI is no task input), so this is how their runs reach the server. A failure here only warns.
+ */
+function syncMlflow(workspaceRoot: string): void {
+  if (!process.env.MLFLOW_TRACKING_URI?.trim()) return;
+  const tsx = join(workspaceRoot, 'node_modules', '.bin', 'tsx');
+  const r = spawnSync(tsx, [join(workspaceRoot, 'packages/cli/src/main.ts'), 'mlflow', 'sync'], { cwd: workspaceRoot, stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.stdout.write(`scan-repro: mlflow sync after the tasks did not finish (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run it again: npm run scan-repro -- mlflow sync\n`);
+}
+
+/** After the tasks: each stage task's outcome and time, then the MLflow sync. */
 export async function postTasksExecution(
   _options: unknown,
   context: HookContext & { taskResults: Record<string, TaskResultEntry>; startTime: number; endTime: number },
@@ -70,4 +82,5 @@ export async function postTasksExecution(
     .filter((r) => STAGE_TARGET_NAMES.has(r.task.target.target.replace(/^eval--.*/, 'eval')))
     .map((r) => ({ id: r.task.id, status: r.status, seconds: r.task.startTime && r.task.endTime ? (r.task.endTime - r.task.startTime) / 1000 : 0 }));
   process.stdout.write(`\n${formatRunSummary(outcomes, (context.endTime - context.startTime) / 1000)}\n`);
+  syncMlflow(context.workspaceRoot);
 }
