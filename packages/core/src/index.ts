@@ -19,5 +19,6 @@ export {
 export { createRng, type Rng, type RngState } from './rng';
 export { createProgress, type Progress, type ProgressOptions } from './progress';
 export { log } from './log';
+export { portablePath, portableConfig, resolveRecordedPath } from './portable-paths';
 export { projectRoot, codeRevision, type CodeRevision } from './project';
 export { typescriptWorkerEntry } from './worker-entry';

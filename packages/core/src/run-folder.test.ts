@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot, type Checkpoint } from './index';
+import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot, portableConfig, type Checkpoint } from './index';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-runs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,7 +24,7 @@ describe('RunFolder', () => {
   it('writes config.yaml, a running manifest, then a complete manifest with artifact hashes', async () => {
     const dir = join(root, 'pretext');
     const run = await RunFolder.create({ dir, stage: 'pretext', config: cfg });
-    expect(YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(cfg)));
+    expect(YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(portableConfig(cfg))));   // paths relative to the workspace
     const running = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(running.status).toBe('running');
     await expect(readManifest(dir)).rejects.toThrow(/is not complete: status 'running'/);

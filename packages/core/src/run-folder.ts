@@ -13,12 +13,14 @@ import { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris } from './atomi
 import { configHash, configToYaml, stageConfigGroups, type StageName } from './config';
 import type { ScanConfig } from './config-schema';
 import { codeRevision, type CodeRevision } from './project';
+import { portableConfig, portablePath } from './portable-paths';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
 
 export interface StageResult { metrics: Record<string, number>; artifacts: string[]; summary?: string }
 export interface Checkpoint { epoch: number; step: number; tensors: Record<string, NamedArray>; state?: unknown }
 
 export interface ArtifactRecord { sha256: string; bytes: number }
+/** dir: the upstream run folder, relative to the workspace root when inside or beside it (portablePath). */
 export interface InputRecord { dir: string; stage: string; configHash: string; artifacts: Record<string, string /* sha256 */> }
 export type RunStatus = 'running' | 'complete' | 'failed';
 export interface Manifest {
@@ -161,7 +163,7 @@ export class RunFolder {
         throw new Error(`input '${name}' of stage ${opts.stage}: ${e.message}`);
       });
       inputs[name] = {
-        dir: resolve(inputDir), stage: m.stage, configHash: m.configHash,
+        dir: portablePath(resolve(inputDir)), stage: m.stage, configHash: m.configHash,
         artifacts: Object.fromEntries(Object.entries(m.artifacts).map(([a, r]) => [a, r.sha256])),
       };
     }
@@ -172,7 +174,7 @@ export class RunFolder {
       startedAt: new Date().toISOString(), endedAt: null, wallTimeS: null,
       host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.version },
     };
-    await atomicWriteFile(join(dir, CONFIG_YAML), configToYaml(opts.config));
+    await atomicWriteFile(join(dir, CONFIG_YAML), configToYaml(portableConfig(opts.config)));
     await atomicWriteJson(join(dir, MANIFEST), manifest);
     return new RunFolder(dir, opts.stage, opts.config, hash, manifest);
   }
