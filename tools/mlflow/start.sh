@@ -21,8 +21,9 @@ mkdir -p "$state/artifacts"
 # written earlier (run sidecars, a browser tab) stay valid across restarts; else (or when that one is taken)
 # a free port chosen by the kernel, remembered for next time. MLFLOW_PORT=auto: a free port, not remembered
 # (the test setup, which must not take a developer's port). The tiny race until mlflow binds is acceptable.
+# SO_REUSEADDR: a port the stopped server left in TIME_WAIT is free for the next (which binds the same way).
 port_file="$repo_root/.mlflow-port"
-port_free() { "$venv/bin/python" -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+port_free() { "$venv/bin/python" -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 case "${MLFLOW_PORT:-}" in
   auto) port="$(free_port)" ;;

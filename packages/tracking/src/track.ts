@@ -219,7 +219,8 @@ async function uploadRun(
         await client.createRun({
           experimentId: experiment.experiment_id,
           // MLflow stores run names in a 250-character column
-          runName: fitValue(typeof runName === 'string' && runName ? runName : [record.stage, record.dataset, record.run_dir.split('/').pop()].filter(Boolean).join('-'), MLFLOW_LIMITS.keyLength),
+          // the row tells a table's runs apart in the UI's compare view (their folders all end in seed-<n>)
+          runName: fitValue(typeof runName === 'string' && runName ? runName : [record.stage, record.dataset, record.row, record.run_dir.split('/').pop()].filter(Boolean).join('-'), MLFLOW_LIMITS.keyLength),
           startTime: run.startTime ?? Date.now(),
           tags: [{ key: RUN_KEY_TAG, value: record.run_key }],
         })
