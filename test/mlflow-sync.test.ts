@@ -3,7 +3,7 @@
 // (MLFLOW_TRACKING_URI): `reproduce` is all cache hits, and its postTasksExecution sync uploads every run once,
 // with the params, metric histories and table / row / ablation / seed tags a fresh run gets.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '@scan-repro/tracking';
@@ -45,7 +45,7 @@ afterAll(() => {
 
 describe.skipIf(!uri)('README Tracking recipe on runs that are all Nx cache hits', () => {
   const client = new MlflowClient(uri);
-  const looked = `looked in results/, runs/ci/records/, runs/records/`;
+  const looked = `looked in results/, runs/ci/records/, runs/records/ and run folders under runs/`;
 
   it('reproduce without a server records locally and uploads nothing', async () => {
     const r = await nx(ws, reproduce, { MLFLOW_TRACKING_URI: '' });
@@ -94,7 +94,7 @@ describe.skipIf(!uri)('README Tracking recipe on runs that are all Nx cache hits
     }
   }, 60_000);
 
-  it('a second sync uploads nothing; a run whose folder is gone is skipped and counted; no URI is one clear line', async () => {
+  it('a second sync uploads nothing; a gone folder is skipped and counted; an unlisted run folder is uploaded; no URI is one clear line', async () => {
     let r = sync({ MLFLOW_TRACKING_URI: uri });
     expect(r.status, r.stderr).toBe(0);
     expect(summary(r.stdout)).toBe(`mlflow sync to ${uri}: ${looked}: 0 uploaded, 5 already on the server, 0 skipped (folder gone)`);
@@ -103,7 +103,17 @@ describe.skipIf(!uri)('README Tracking recipe on runs that are all Nx cache hits
     r = sync({ MLFLOW_TRACKING_URI: uri });
     expect(summary(r.stdout)).toBe(`mlflow sync to ${uri}: ${looked}: 0 uploaded, 4 already on the server, 1 skipped (folder gone)`);
     const exp = (await client.getExperimentByName(`scan-repro/${TABLE}`))!;
-    expect(await client.searchRuns({ experimentIds: [exp.experiment_id] })).toHaveLength(5);
+    expect(await client.searchRuns({ experimentIds: [exp.experiment_id] })).toHaveLength(5);   // nothing sent twice
+
+    // a run folder no record lists (restored from a remote cache elsewhere) is found under runs/ and uploaded once,
+    // with the experiment and tags of its config.yaml
+    cpSync(join(ws, EVAL('scan')), join(ws, 'runs/ci/restored/eval/seed-0'), { recursive: true });
+    rmSync(join(ws, 'runs/ci/restored/eval/seed-0/mlflow.json'));
+    r = sync({ MLFLOW_TRACKING_URI: uri });
+    expect(summary(r.stdout)).toBe(`mlflow sync to ${uri}: ${looked}: 1 uploaded, 4 already on the server, 1 skipped (folder gone)`);
+    const restored = await client.searchRuns({ experimentIds: [exp.experiment_id], filter: "tags.run_dir = 'runs/ci/restored/eval/seed-0'" });
+    expect(restored.map((x) => Object.fromEntries(x.data.tags.map((t) => [t.key, t.value]))))
+      .toMatchObject([{ table: TABLE, row: 'scan', ablation: 'components=scan', seed: '0', stage: 'eval' }]);
 
     r = sync({ MLFLOW_TRACKING_URI: '' });
     expect(r.status).toBe(2);

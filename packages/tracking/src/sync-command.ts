@@ -9,7 +9,8 @@ export async function runMlflowSync(opts: SyncRecordedOptions = {}, print: (line
   for (const f of report.failed) print(`failed   ${f.run_key}: ${f.error}`);
   const failed = report.failed.length ? `, ${report.failed.length} failed` : '';
   print(
-    `mlflow sync to ${report.uri}: looked in ${report.looked.join(', ')}: ${report.uploaded.length} uploaded, ` +
+    `mlflow sync to ${report.uri}: looked in ${report.looked.join(', ')}${report.searched.length ? ` and run folders under ${report.searched.join(', ')}` : ''}: ` +
+      `${report.uploaded.length} uploaded, ` +
       `${report.alreadyPresent.length} already on the server, ${report.skipped.length} skipped (folder gone)${failed}`,
   );
   return report.failed.length > 0 ? 1 : 0;

@@ -9,7 +9,7 @@ export function register(program: Command): void {
   mlflow
     .command('sync')
     .description('upload every recorded run the server lacks, exactly once (runs already there are recognised by their run key tag)')
-    .option('--results-dir <dir...>', `record folders (runs.jsonl, mlflow-pending.jsonl), relative to the working directory (default: ${RECORD_FOLDERS.join(', ')})`)
+    .option('--results-dir <dir...>', `record folders (runs.jsonl, mlflow-pending.jsonl), relative to the working directory (default: ${RECORD_FOLDERS.join(', ')}, and unrecorded run folders under runs/)`)
     .option('--uri <uri>', 'MLflow tracking URI (default: MLFLOW_TRACKING_URI)')
     .addHelpText('after', `
 Start a server for browsing and syncing (see README "Tracking"):
