@@ -7,7 +7,8 @@ export default defineConfig({
     projects: ['packages/*/vitest.config.ts', 'tools/*/vitest.config.ts', 'test/vitest.config.ts'],
     // 'default' for people; the summary line `N passed, N failed` for CI logs.
     reporters: ['default', './tools/ci/summary-reporter.ts'],
-    // starts a local MLflow server when MLFLOW_TRACKING_URI is unset (the tracking tests need a real one)
-    globalSetup: ['./tools/mlflow/vitest-global-setup.ts'],
+    // one temp folder per run, removed at the end; then a local MLflow server when MLFLOW_TRACKING_URI is unset
+    // (the tracking tests need a real one)
+    globalSetup: ['./tools/ci/vitest-tmpdir.ts', './tools/mlflow/vitest-global-setup.ts'],
   },
 });
