@@ -39,7 +39,7 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
     expect(run.out).toMatch(/scan-repro plan \(ci profile\): \d+ stage tasks, \d+ to run/);
     expect(run.out).toMatch(/backend: wasm, 1 thread \(set by SCAN_BACKEND\)/);
     expect(run.out).toMatch(/not run, data missing: \d+ rows of .*: STL-10 \(binary version\) not found/);
-    expect(run.out.indexOf('scan-repro plan')).toBeLessThan(run.out.indexOf('nx run cifar10-simclr:pretext:ci'));
+    expect(run.out.indexOf('scan-repro plan')).toBeLessThan(run.out.search(/Running target reproduce for \d+ projects/));
     expect(run.out).toMatch(/scan-repro summary: \d+ stage tasks in .*: \d+ ran, 0 from the cache, 0 failed/);
   });
 

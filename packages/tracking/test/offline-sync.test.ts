@@ -33,7 +33,10 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     const experiment = unique('offline');
     const runs = await Promise.all(
       [0, 1].map((i) =>
-        makeRunFolder(join(root, 'runs', `run${i}`), { metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0 }], finalMetrics: { acc: 0.5 + i / 8 } }),
+        // the experiment in the run's config, as the experiment runner sets it: sync reads it from there
+        makeRunFolder(join(root, 'runs', `run${i}`), {
+          metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0 }], finalMetrics: { acc: 0.5 + i / 8 }, overrides: [`tracking.experiment=${experiment}`],
+        }),
       ),
     );
 
