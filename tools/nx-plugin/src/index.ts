@@ -6,3 +6,4 @@ export { parseExperiment, splitOverrides, ExperimentError, PROFILES, STAGES, typ
 export { buildPlan, nodeProject, experimentProject, runDir, evalDir, nodeRoot, type Plan, type StageNode, type RowPlan } from './graph';
 export { checkAvailability, datasetInfo, expectedDataPaths } from './datasets';
 export { startRemoteCacheServer, type RemoteCacheServer } from './remote-cache-server';
+export { formatRunPlan, formatRunSummary, makeRunPlan, parseNxArgv, type RunPlan } from './run-plan';
