@@ -51,7 +51,8 @@ export function nx(ws: string, args: string[], env: Record<string, string> = {},
     child.stderr.on('data', (d) => { out += d; });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolveResult({ status: code ?? -1, out }); });
+    // plain text: under CI=true Nx colours its output, with escape codes inside the lines the tests look for
+    child.on('close', (code) => { clearTimeout(timer); resolveResult({ status: code ?? -1, out: out.replace(/\x1b\[[0-9;]*m/g, '') }); });
   });
 }
 
