@@ -5,9 +5,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parseExperiment, type Experiment } from './experiment';
 import { buildPlan, experimentProject, nodeProject, type Plan } from './graph';
-import { formatRunPlan, formatRunSummary, makeRunPlan } from './run-plan';
-
-const STAGE_TARGET_NAMES = new Set(['pretext', 'mine', 'scan', 'selflabel', 'eval']);
+import { formatRunPlan, formatRunSummary, isStageTarget, makeRunPlan, runsStages } from './run-plan';
 
 export const EXPERIMENT_GLOB = 'experiments/*/experiment.yaml';
 
@@ -77,9 +75,9 @@ export async function postTasksExecution(
   _options: unknown,
   context: HookContext & { taskResults: Record<string, TaskResultEntry>; startTime: number; endTime: number },
 ): Promise<void> {
-  if (!makeRunPlan(loadPlan(context.workspaceRoot), context.workspaceRoot, context.argv)) return;
+  if (!runsStages(context.argv)) return;
   const outcomes = Object.values(context.taskResults)
-    .filter((r) => STAGE_TARGET_NAMES.has(r.task.target.target.replace(/^eval--.*/, 'eval')))
+    .filter((r) => isStageTarget(r.task.target.target) && r.task.target.target !== 'reproduce')
     .map((r) => ({ id: r.task.id, status: r.status, seconds: r.task.startTime && r.task.endTime ? (r.task.endTime - r.task.startTime) / 1000 : 0 }));
   process.stdout.write(`\n${formatRunSummary(outcomes, (context.endTime - context.startTime) / 1000)}\n`);
   syncMlflow(context.workspaceRoot);

@@ -137,9 +137,15 @@ export function tasksOf(plan: Plan, targets: string[], projects: string[] | null
   return [...out];
 }
 
+/** Whether an Nx target name is a scan-repro stage target (or reproduce, or a row's eval--<row>). */
+export const isStageTarget = (target: string): boolean => STAGE_TARGETS.has(target) || target.startsWith('eval--');
+
+/** Whether an nx command line runs scan-repro stage targets (cheap: no plan is built). */
+export const runsStages = (argv: string[]): boolean => !!parseNxArgv(argv)?.targets.some(isStageTarget);
+
 export function makeRunPlan(plan: Plan, workspaceRoot: string, argv: string[], env: NodeJS.ProcessEnv = process.env): RunPlan | null {
   const parsed = parseNxArgv(argv);
-  if (!parsed || !parsed.targets.some((t) => STAGE_TARGETS.has(t) || t.startsWith('eval--'))) return null;
+  if (!parsed || !runsStages(argv)) return null;
   const profile = (PROFILES as readonly string[]).includes(parsed.configuration) ? (parsed.configuration as Profile) : 'cpu';
   const targets = parsed.targets.map((t) => (t.startsWith('eval--') ? 'eval' : t));
   const backend = predictBackend(workspaceRoot, env);
