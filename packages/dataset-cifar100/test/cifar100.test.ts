@@ -194,3 +194,12 @@ describe('CIFAR-100 corrupt input', () => {
     await expect(createCifar100Dataset(config(root, tmp('trunc-cache')), small).load('train')).rejects.toThrow(/cifar-100-binary\.tar\.gz: bad archive: zlib: unexpected end of file/);
   });
 });
+
+describe('CIFAR-100 / CIFAR-100-20 normalisation', () => {
+  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+    const cfg = { ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig;
+    for (const ds of [createCifar100Dataset(cfg), createCifar20Dataset(cfg)]) {
+      expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    }
+  });
+});

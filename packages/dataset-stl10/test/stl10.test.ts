@@ -173,3 +173,10 @@ describe('missing STL-10 data', () => {
     expect(await prepareDataset('stl-10', root)).toEqual({ path: join(root, 'stl10_binary'), downloaded: false });
   });
 });
+
+describe('STL-10 normalisation', () => {
+  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+    const ds = createStl10Dataset({ ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig);
+    expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+  });
+});
