@@ -27,7 +27,7 @@ function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfi
   return {
     name, root, num_classes: 100, class_names: [], image_size: 32, crop_size: 32, resize: 0,
     mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, cache_dir: cacheDir,
+    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
   } as DatasetConfig;
 }
 

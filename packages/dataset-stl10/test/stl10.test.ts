@@ -19,7 +19,7 @@ function config(root: string, cacheDir: string): DatasetConfig {
   return {
     name: 'stl10', root, num_classes: 10, class_names: [], image_size: 96, crop_size: 96, resize: 0,
     mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pretext_splits: ['train', 'unlabeled'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, cache_dir: cacheDir,
+    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
   } as DatasetConfig;
 }
 
