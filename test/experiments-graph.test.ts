@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { buildPlan, experimentProject, loadPlan, nodeProject, parseExperiment, ExperimentError } from '@scan-repro/nx-plugin/src';
 import { REPO } from './experiments-workspace';
 
-const plan = loadPlan(REPO);
+const plan = await loadPlan(REPO);
 const node = (name: string) => {
   const n = plan.nodes.get(name);
   if (!n) throw new Error(`no node ${name}; nodes: ${[...plan.nodes.keys()].join(', ')}`);

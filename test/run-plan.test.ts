@@ -10,6 +10,7 @@ import { REPO } from './experiments-workspace';
 const nx = (...args: string[]) => ['/usr/bin/node', '/repo/node_modules/.bin/nx', ...args];
 const ws = mkdtempSync(join(tmpdir(), 'scan-plan-'));
 afterAll(() => rmSync(ws, { recursive: true, force: true }));
+const plan = await loadPlan(REPO);
 
 describe('parseNxArgv', () => {
   it('reads run-many, run and the short project:target:configuration form', () => {
@@ -22,8 +23,6 @@ describe('parseNxArgv', () => {
 });
 
 describe('makeRunPlan on the repository\'s experiments', () => {
-  const plan = loadPlan(REPO);
-
   it('stays silent for targets that run no stage', () => {
     expect(makeRunPlan(plan, ws, nx('run-many', '-t', 'typecheck'), {})).toBeNull();
   });

@@ -3,4 +3,4 @@ export { createProgram } from './program';
 export { STAGES, loadStage, type StageSpec, type StageFn } from './stages';
 export { runStageCommand, type StageCommandOptions, type StageIo } from './run-stage';
 export { CliError, EXIT, reportError } from './errors';
-export { registerAllDatasets, findDatasetPackages, DATASET_PACKAGE_PREFIX, type DatasetPackage, type DatasetRegistration } from './datasets';
+export { registerAllDatasets } from './datasets';

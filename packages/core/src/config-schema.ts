@@ -1,5 +1,5 @@
 // Convict schemas, one per config group, and the TypeScript types they validate.
-// Defaults here are the paper's CIFAR-10 values; the files under configs/ set every dataset's values explicitly.
+// Defaults here are the paper's CIFAR-10 values; configs/dataset/<name>.yaml sets only what differs for that dataset.
 // Formats are functions (not convict's built-in names) so that every error says exactly what was expected.
 import type { Schema } from 'convict';
 

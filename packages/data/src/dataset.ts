@@ -59,10 +59,20 @@ export interface DatasetSource {
   download?: { url: string; file: string; md5?: string };
 }
 
+/** A workspace package that registers datasets (found by loadDatasetPackages). */
+export interface DatasetPackageRef {
+  /** package name, e.g. @scan-repro/dataset-cifar10 */
+  name: string;
+  /** absolute folder */
+  dir: string;
+}
+
 interface Registration {
   name: string;
   factory: DatasetFactory;
   source?: DatasetSource;
+  /** The package whose import registered it (absent when imported other than by loadDatasetPackages). */
+  package?: DatasetPackageRef;
 }
 
 // Names are matched without case, '-' and '_' so that 'cifar-10', 'CIFAR10' and 'cifar_10' are one dataset.
@@ -72,13 +82,28 @@ export function normalizeDatasetName(name: string): string {
 
 const registry = new Map<string, Registration>();
 
+// loadDatasetPackages imports one package at a time and names it here first, so that each registration records
+// its package without a hand-written map of dataset names to packages.
+let importing: DatasetPackageRef | undefined;
+const failedPackages = new Map<string, string>();
+
+/** Internal to loadDatasetPackages: the package being imported now (undefined when done). */
+export function setImportingPackage(pkg: DatasetPackageRef | undefined): void {
+  importing = pkg;
+}
+
+/** Internal to loadDatasetPackages: a package whose import failed (named in unknown-dataset errors). */
+export function noteFailedPackage(name: string, error: string): void {
+  failedPackages.set(name, error);
+}
+
 /** Registers a dataset factory under a name (and optional aliases). Re-registering a name replaces it. */
 export function registerDataset(
   name: string,
   factory: DatasetFactory,
   opts: { aliases?: string[]; source?: DatasetSource } = {},
 ): void {
-  const reg: Registration = { name, factory, source: opts.source };
+  const reg: Registration = { name, factory, source: opts.source, package: importing };
   for (const n of [name, ...(opts.aliases ?? [])]) registry.set(normalizeDatasetName(n), reg);
 }
 
@@ -91,9 +116,12 @@ function lookup(name: string): Registration {
   const reg = registry.get(normalizeDatasetName(name));
   if (!reg) {
     const known = registeredDatasets();
+    const failures = [...failedPackages].map(([pkg, error]) => `${pkg} (${error})`).join('; ');
     throw new Error(
       `dataset.name: unknown dataset '${name}'; registered: ${known.length ? known.join(', ') : '(none)'}. ` +
-        `Import its package (e.g. '@scan-repro/dataset-${name.toLowerCase().replace(/[-_]/g, '')}') before opening it.`,
+        (failures
+          ? `Dataset packages that failed to load: ${failures}`
+          : `Its package (e.g. '@scan-repro/dataset-${name.toLowerCase().replace(/[-_]/g, '')}') must be loaded first (loadDatasetPackages).`),
     );
   }
   return reg;
@@ -107,4 +135,9 @@ export function openDataset(cfg: DatasetConfig): Dataset {
 /** The registered download / placement description of a dataset, if its package gave one. */
 export function datasetSource(name: string): DatasetSource | undefined {
   return lookup(name).source;
+}
+
+/** The workspace package that registered a dataset; undefined when it was imported other than by loadDatasetPackages. */
+export function registeringPackage(name: string): DatasetPackageRef | undefined {
+  return lookup(name).package;
 }

@@ -5,7 +5,7 @@ import type { ClassFolderFiles } from './class-folders';
 import { loadCachedSplit } from './cache';
 import type { ImageSplit } from './dataset';
 import { decodeImagesInOrder } from './image-decode';
-import { hashString, stratifiedSubsetIndices } from './subset';
+import { splitSubsetIndices } from './subset';
 
 // Bump when decodeImageFile's output changes for the same files (kernel, colour handling, resize rule).
 const FOLDER_DECODER_VERSION = 1;
@@ -34,7 +34,7 @@ export interface FolderSplitSpec {
 /** Decodes a class-folder split into the decoded-data cache (or reads it from there), with a progress bar. */
 export async function loadFolderSplit(spec: FolderSplitSpec): Promise<ImageSplit> {
   const { files, labels, classNames } = spec.files;
-  const keep = stratifiedSubsetIndices(labels, spec.max, (spec.subsetSeed ^ hashString(spec.split)) >>> 0);
+  const keep = splitSubsetIndices(labels, spec.max, spec.subsetSeed, spec.split);
   const keptFiles = Array.from(keep, (i) => files[i]);
   const keptLabels = Int32Array.from(keep, (i) => labels[i]);
 

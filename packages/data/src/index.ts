@@ -3,6 +3,7 @@
 // loader, and the augmentations.
 export type { Dataset, DatasetConfig, DatasetFactory, DatasetSource, DecodedImage, ImageSplit } from './dataset';
 export { registerDataset, openDataset, registeredDatasets, datasetSource, normalizeDatasetName } from './dataset';
+export { findDatasetPackages, loadDatasetPackages, datasetPackage, DATASET_PACKAGE_PREFIX, type DatasetPackage, type DatasetPackagesLoad } from './dataset-packages';
 
 export { repoRoot, resolveDataRoot, resolveCacheDir } from './paths';
 export { prepareDataset, findSource, missingDataMessage, type PrepareOptions } from './prepare';

@@ -50,6 +50,15 @@ export function stratifiedSubsetIndices(labels: Int32Array, max: number, seed: n
   return Int32Array.from(taken.sort((a, b) => a - b));
 }
 
+/**
+ * The max_train / max_val subset of a split: `max` stratified indices seeded by `dataset.subset_seed` and the split
+ * name (so train and val subsets are independent). loadSplit and the folder readers' decode-time subsets use this
+ * one formula, which is what makes them take the same images.
+ */
+export function splitSubsetIndices(labels: Int32Array, max: number, subsetSeed: number, split: string): Int32Array {
+  return stratifiedSubsetIndices(labels, max, (subsetSeed ^ hashString(split)) >>> 0);
+}
+
 /** A view of `split` holding only `indices` (in that order); originalIndices maps back to the full split. */
 export function subsetSplit(split: ImageSplit, indices: Int32Array): ImageSplit {
   for (const i of indices)
@@ -140,5 +149,5 @@ export async function loadSplit(
   const full = await loadSplitByName(openDataset(cfg), split);
   const max = opts.role === 'train' ? cfg.max_train : cfg.max_val;
   if (!(max > 0) || max >= full.size) return full;
-  return subsetSplit(full, stratifiedSubsetIndices(full.labels, max, (cfg.subset_seed ^ hashString(split)) >>> 0));
+  return subsetSplit(full, splitSubsetIndices(full.labels, max, cfg.subset_seed, split));
 }

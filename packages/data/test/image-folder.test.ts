@@ -14,7 +14,11 @@ import {
   listImageFiles,
   listSubfolders,
   loadFolderSplit,
+  loadSplit,
+  registerDataset,
   resizedShape,
+  stratifiedSubsetIndices,
+  type DatasetConfig,
   type DecodedImage,
 } from '../src/index';
 
@@ -191,5 +195,26 @@ describe('loadFolderSplit', () => {
       const seed = orig < 2 ? orig : 10 + (orig - 2);
       expect(Array.from(split.image(i).data)).toEqual(Array.from(pattern(3, 3, seed)));
     });
+  });
+
+  it('takes the same images as loadSplit takes from the full split (one subset formula)', async () => {
+    const root = join(tmp, 'split-same');
+    for (const cls of ['a', 'b', 'c']) {
+      mkdirSync(join(root, cls), { recursive: true });
+      for (let i = 0; i < 5; i++) await writePng(join(root, cls, `${i}.png`), 2, 2, i);
+    }
+    const files = listClassFolderFiles(root, ['a', 'b', 'c']);
+    const folder = await loadFolderSplit({ dataset: 'same-subset', split: 'train', source: root, files, resize: 0, max: 6, subsetSeed: 7, cacheDir: join(tmp, 'cache') });
+    registerDataset('same-subset-full', () => ({
+      name: 'same-subset-full', numClasses: 3, classNames: ['a', 'b', 'c'], splits: ['train'], imageSize: 2, mean: [0, 0, 0], std: [1, 1, 1],
+      load: async () => ({ ...folder, size: 15, labels: files.labels, originalIndices: undefined }),
+    }));
+    const cfg = { name: 'same-subset-full', max_train: 6, subset_seed: 7 } as DatasetConfig;
+    const full = await loadSplit(cfg, 'train', { role: 'train' });
+    // seed = subset_seed ^ FNV-1a('train') (2018864233, computed by hand)
+    const expected = Array.from(stratifiedSubsetIndices(files.labels, 6, (7 ^ 2018864233) >>> 0));
+    expect(Array.from(folder.originalIndices!)).toEqual(expected);
+    expect(Array.from(full.originalIndices!)).toEqual(expected);
+    expect(expected).not.toEqual(Array.from(stratifiedSubsetIndices(files.labels, 6, 7))); // the split name matters
   });
 });

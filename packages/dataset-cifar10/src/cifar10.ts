@@ -53,8 +53,9 @@ export function createCifar10Dataset(cfg: DatasetConfig, opts: Cifar10Options = 
     classNames: CIFAR10_CLASSES,
     splits: ['train', 'test'],
     imageSize: SIDE,
-    mean: [0.4914, 0.4822, 0.4465],
-    std: [0.2023, 0.1994, 0.201],
+    // Normalisation comes from the config alone (schema defaults / configs/dataset): it is in the config hash.
+    mean: cfg.mean,
+    std: cfg.std,
     async load(split: string): Promise<ImageSplit> {
       const files = SPLIT_FILES[split];
       if (!files) throw new Error(`cifar10: unknown split '${split}'; expected one of: train, test`);

@@ -107,3 +107,10 @@ describe('CIFAR-10 (shared real archive)', () => {
     }
   });
 });
+
+describe('CIFAR-10 normalisation', () => {
+  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+    const ds = createCifar10Dataset(config({ mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] }));
+    expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+  });
+});

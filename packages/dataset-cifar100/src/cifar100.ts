@@ -38,8 +38,6 @@ export const CIFAR100_SOURCE: DatasetSource = {
 };
 
 const OFFICIAL_RECORDS: Record<string, number> = { train: 50_000, test: 10_000 };
-const MEAN: [number, number, number] = [0.5071, 0.4867, 0.4408];
-const STD: [number, number, number] = [0.2675, 0.2565, 0.2761];
 
 export interface Cifar100Options {
   /** Records each split file must hold (official: train 50000, test 10000); null = any whole number. */
@@ -111,8 +109,9 @@ export function createCifar100Dataset(cfg: DatasetConfig, opts: Cifar100Options 
     classNames: CIFAR100_FINE_CLASSES,
     splits: ['train', 'test'],
     imageSize: SIDE,
-    mean: MEAN,
-    std: STD,
+    // Normalisation comes from the config alone (configs/dataset/cifar100-20.yaml): it is in the config hash.
+    mean: cfg.mean,
+    std: cfg.std,
     load: (split) => loadFine(cfg, split, opts),
   };
 }
@@ -125,8 +124,8 @@ export function createCifar20Dataset(cfg: DatasetConfig, opts: Cifar100Options =
     classNames: CIFAR20_CLASSES,
     splits: ['train', 'test'],
     imageSize: SIDE,
-    mean: MEAN,
-    std: STD,
+    mean: cfg.mean,
+    std: cfg.std,
     async load(split) {
       const fine = await loadFine(cfg, split, opts);
       return { ...fine, dataset: 'cifar20', labels: Int32Array.from(fine.labels, (f) => FINE_TO_COARSE[f]) };

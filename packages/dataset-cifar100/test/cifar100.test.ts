@@ -27,7 +27,7 @@ function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfi
   return {
     name, root, num_classes: 100, class_names: [], image_size: 32, crop_size: 32, resize: 0,
     mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, cache_dir: cacheDir,
+    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
   } as DatasetConfig;
 }
 
@@ -192,5 +192,14 @@ describe('CIFAR-100 corrupt input', () => {
     execFileSync('tar', ['-czf', arc, '-C', src, 'cifar-100-binary']);
     truncateSync(arc, 30_000);
     await expect(createCifar100Dataset(config(root, tmp('trunc-cache')), small).load('train')).rejects.toThrow(/cifar-100-binary\.tar\.gz: bad archive: zlib: unexpected end of file/);
+  });
+});
+
+describe('CIFAR-100 / CIFAR-100-20 normalisation', () => {
+  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+    const cfg = { ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig;
+    for (const ds of [createCifar100Dataset(cfg), createCifar20Dataset(cfg)]) {
+      expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    }
   });
 });

@@ -114,8 +114,9 @@ export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}):
     classNames: STL10_CLASSES,
     splits: ['train', 'test', 'unlabeled', 'train+unlabeled'],
     imageSize: SIDE,
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
+    // Normalisation comes from the config alone (configs/dataset/stl10.yaml): it is in the config hash.
+    mean: cfg.mean,
+    std: cfg.std,
     async load(split) {
       if (split === 'train+unlabeled') return concatSplits(split, [await loadBase('train'), await loadBase('unlabeled')]);
       if (split === 'train' || split === 'test' || split === 'unlabeled') return loadBase(split);

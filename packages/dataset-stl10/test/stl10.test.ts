@@ -19,7 +19,7 @@ function config(root: string, cacheDir: string): DatasetConfig {
   return {
     name: 'stl10', root, num_classes: 10, class_names: [], image_size: 96, crop_size: 96, resize: 0,
     mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pretext_splits: ['train', 'unlabeled'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, cache_dir: cacheDir,
+    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
   } as DatasetConfig;
 }
 
@@ -171,5 +171,12 @@ describe('missing STL-10 data', () => {
     const root = tmp('present');
     writeStl(root);
     expect(await prepareDataset('stl-10', root)).toEqual({ path: join(root, 'stl10_binary'), downloaded: false });
+  });
+});
+
+describe('STL-10 normalisation', () => {
+  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+    const ds = createStl10Dataset({ ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig);
+    expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
   });
 });

@@ -1,45 +1,33 @@
 // What an experiment needs from outside the repo: the dataset files (looked up through the dataset packages'
 // own source descriptions, so the message names exactly the file the reader wants) and extra files named by
-// environment variables (e.g. imported MoCo v2 weights).
-import { existsSync, readFileSync } from 'node:fs';
+// environment variables (e.g. imported MoCo v2 weights). Which package reads a dataset is the registry's answer
+// (@scan-repro/data), after loadDatasetPackages(workspaceRoot) has imported the workspace's dataset packages.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import YAML from 'yaml';
-import { datasetSource, findSource, missingDataMessage, resolveDataRoot } from '@scan-repro/data';
-import '@scan-repro/dataset-cifar10';
-import '@scan-repro/dataset-cifar100';
-import '@scan-repro/dataset-stl10';
-import '@scan-repro/dataset-imagenet';
-import '@scan-repro/dataset-imagefolder';
+import { composeConfig } from '@scan-repro/core';
+import { datasetPackage, datasetSource, findSource, missingDataMessage, resolveDataRoot } from '@scan-repro/data';
 import type { Requirement } from './experiment';
 
 export interface DatasetInfo {
   /** The config choice (configs/dataset/<choice>.yaml). */
   choice: string;
-  /** dataset.name in that file: the reader. */
+  /** dataset.name of the composed config: the registered dataset that reads it. */
   reader: string;
-  /** The package that reads it (its source is an input of every stage on this dataset). */
-  packageDir: string;
-  /** The pretext choice the dataset file's defaults list picks. */
+  /** The package that registered the reader (its source is an input of every stage on this dataset). */
+  packageName: string;
+  /** The pretext method the composed config uses (the dataset file's defaults list, or a pretext= override). */
   pretext: string;
 }
 
-const READER_PACKAGE: Record<string, string> = {
-  cifar10: 'dataset-cifar10', 'cifar100-20': 'dataset-cifar100', cifar100: 'dataset-cifar100', stl10: 'dataset-stl10',
-  imagenet: 'dataset-imagenet', imagenet_50: 'dataset-imagenet', imagenet_100: 'dataset-imagenet', imagenet_200: 'dataset-imagenet',
-  imagenet_sample: 'dataset-imagenet', imagefolder: 'dataset-imagefolder',
-};
-
+/** The dataset of `dataset=<choice>` plus the row's pretext-stage overrides. Needs the packages loaded first. */
 export function datasetInfo(workspaceRoot: string, choice: string, overrides: string[] = []): DatasetInfo {
-  const file = join(workspaceRoot, 'configs', 'dataset', `${choice}.yaml`);
-  if (!existsSync(file)) throw new Error(`dataset '${choice}': no config file ${file} (expected one of configs/dataset/*.yaml)`);
-  const doc = YAML.parse(readFileSync(file, 'utf8')) as { dataset?: { name?: string }; defaults?: Record<string, string>[] };
-  const nameOverride = overrides.find((o) => o.startsWith('dataset.name='));
-  const reader = nameOverride ? nameOverride.slice('dataset.name='.length) : String(doc.dataset?.name ?? choice);
-  const pretextChoice = overrides.find((o) => o.startsWith('pretext='))?.slice('pretext='.length)
-    ?? (doc.defaults ?? []).map((d) => d.pretext).find(Boolean) ?? 'simclr';
-  const pkg = READER_PACKAGE[reader];
-  if (!pkg) throw new Error(`dataset '${choice}' (${file}): reader '${reader}' has no known package (expected one of ${Object.keys(READER_PACKAGE).join(', ')})`);
-  return { choice, reader, packageDir: `packages/${pkg}`, pretext: pretextChoice };
+  const where = `dataset '${choice}' (configs/dataset/${choice}.yaml)`;
+  try {
+    const cfg = composeConfig([`dataset=${choice}`, ...overrides], { configDir: join(workspaceRoot, 'configs'), env: {} });
+    return { choice, reader: cfg.dataset.name, packageName: datasetPackage(cfg.dataset.name).name, pretext: cfg.pretext.method };
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
 }
 
 export type Availability = { ok: true } | { ok: false; message: string };

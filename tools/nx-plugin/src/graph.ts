@@ -84,7 +84,10 @@ function identityFn(workspaceRoot: string) {
   };
 }
 
-/** Build the plan. `env` decides data availability (graph-time; the stage runner checks again at run time). */
+/**
+ * Build the plan. `env` decides data availability (graph-time; the stage runner checks again at run time). The
+ * workspace's dataset packages must be loaded (loadDatasetPackages; loadPlan does it).
+ */
 export function buildPlan(experiments: Experiment[], workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Plan {
   const nodes = new Map<string, StageNode>();
   const byKey = new Map<string, StageNode>();
@@ -161,11 +164,10 @@ const STAGE_PACKAGES = Object.fromEntries((['pretext', 'mine', 'scan', 'selflabe
  * import, transitively.
  */
 export function stagePackages(workspaceRoot: string, stage: Stage, info: DatasetInfo): string[] {
-  const name = (dir: string) => (JSON.parse(readFileSync(join(workspaceRoot, dir, 'package.json'), 'utf8')) as { name: string }).name;
   const cliFile = join(workspaceRoot, 'packages/cli/package.json');
   const cliDeps = existsSync(cliFile) ? Object.keys((JSON.parse(readFileSync(cliFile, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {}) : [];
   const stagePkgs = new Set(Object.values(STAGE_PACKAGES));
-  return [...new Set([STAGE_PACKAGES[stage], name(info.packageDir), ...cliDeps.filter((d) => d.startsWith('@scan-repro/') && !stagePkgs.has(d))])].sort();
+  return [...new Set([STAGE_PACKAGES[stage], info.packageName, ...cliDeps.filter((d) => d.startsWith('@scan-repro/') && !stagePkgs.has(d))])].sort();
 }
 
 /** Source inputs of a stage task: the production files of its packages (transitively) and the CLI shell's own. */

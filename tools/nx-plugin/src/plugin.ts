@@ -3,6 +3,7 @@
 import { dirname, basename, join } from 'node:path';
 import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { loadDatasetPackages } from '@scan-repro/data';
 import { parseExperiment, type Experiment } from './experiment';
 import { buildPlan, experimentProject, nodeProject, type Plan } from './graph';
 import { formatRunPlan, formatRunSummary, isStageTarget, makeRunPlan, runsStages } from './run-plan';
@@ -11,7 +12,9 @@ export const EXPERIMENT_GLOB = 'experiments/*/experiment.yaml';
 
 type Result = readonly [string, { projects: Record<string, unknown> }];
 
-function plan(files: readonly string[], workspaceRoot: string): { plan: Plan; byName: Map<string, string> } {
+async function plan(files: readonly string[], workspaceRoot: string): Promise<{ plan: Plan; byName: Map<string, string> }> {
+  // The registry says which package reads each dataset: import this workspace's dataset packages first.
+  await loadDatasetPackages(workspaceRoot);
   const experiments: Experiment[] = [];
   const byName = new Map<string, string>();
   for (const file of files) {
@@ -23,16 +26,16 @@ function plan(files: readonly string[], workspaceRoot: string): { plan: Plan; by
 }
 
 /** Plan of every experiment in the workspace (for the runner scripts and the tests). */
-export function loadPlan(workspaceRoot: string): Plan {
+export async function loadPlan(workspaceRoot: string): Promise<Plan> {
   const dir = join(workspaceRoot, 'experiments');
   const files = existsSync(dir)
     ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'experiment.yaml'))).sort().map((d) => `experiments/${d}/experiment.yaml`)
     : [];
-  return plan(files, workspaceRoot).plan;
+  return (await plan(files, workspaceRoot)).plan;
 }
 
 async function createNodesFn(files: readonly string[], _options: unknown, context: { workspaceRoot: string }): Promise<Result[]> {
-  const { plan: p, byName } = plan(files, context.workspaceRoot);
+  const { plan: p, byName } = await plan(files, context.workspaceRoot);
   const out = new Map<string, Record<string, unknown>>();
   for (const exp of p.experiments) {
     const file = byName.get(exp.name)!;
@@ -55,7 +58,7 @@ interface TaskResultEntry { task: { id: string; target: { target: string }; star
 
 /** Before any task: the plan (tasks, cached ones, rows without data, backend, estimated times). */
 export async function preTasksExecution(_options: unknown, context: HookContext): Promise<void> {
-  const runPlan = makeRunPlan(loadPlan(context.workspaceRoot), context.workspaceRoot, context.argv);
+  const runPlan = makeRunPlan(await loadPlan(context.workspaceRoot), context.workspaceRoot, context.argv);
   if (runPlan) process.stdout.write(`\n${formatRunPlan(runPlan)}\n\n`);
 }
 

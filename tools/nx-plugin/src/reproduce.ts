@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const workspaceRoot = process.cwd();
-  const plan = loadPlan(workspaceRoot);
+  const plan = await loadPlan(workspaceRoot);
   const exp = plan.experiments.find((e) => e.name === values.experiment);
   if (!exp) {
     process.stderr.write(`scan-repro: no experiment '${values.experiment}' (expected a folder experiments/${values.experiment}/ with experiment.yaml)\n`);

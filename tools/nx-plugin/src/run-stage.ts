@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadDatasetPackages } from '@scan-repro/data';
 import { checkAvailability } from './datasets';
 import type { Requirement } from './experiment';
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     return { env, key, what: what.join('=') };
   });
 
+  await loadDatasetPackages(workspaceRoot);
   const availability = checkAvailability(values.reader, requires);
   if (!availability.ok) {
     fail(`${stage} on ${values.dataset} cannot run: data missing. ${availability.message}`, EXIT_DATA_MISSING);

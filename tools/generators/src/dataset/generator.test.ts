@@ -51,11 +51,14 @@ describe('dataset generator', () => {
     expect(typeof done).toBe('function');
   });
 
-  it('uses the schema defaults when only the name is given', async () => {
+  it('uses the schema defaults when only the name is given, and the config file repeats none of them', async () => {
     const tree = createTreeWithEmptyWorkspace();
     await datasetGenerator(tree, { name: 'toy' });
-    expect(read(tree, 'configs/dataset/toy.yaml')).toMatch(/^ {2}num_classes: 10$/m);
-    expect(read(tree, 'configs/dataset/toy.yaml')).toMatch(/^ {2}- backbone: resnet18_cifar$/m);
+    const yaml = read(tree, 'configs/dataset/toy.yaml');
+    // 10 classes and 32 px are the schema defaults: like every configs/dataset file, only what differs is set
+    expect(yaml).not.toMatch(/num_classes|image_size|crop_size/);
+    expect(yaml).toMatch(/^dataset:\n {2}name: toy\n(?: {2}#.*\n)? {2}mean: \[0\.5, 0\.5, 0\.5\]\n {2}std: \[0\.25, 0\.25, 0\.25\]\n$/m);
+    expect(yaml).toMatch(/^ {2}- backbone: resnet18_cifar$/m);
     expect(read(tree, 'packages/dataset-toy/src/reader.ts')).toContain('export const TOY_IMAGE_SIZE = 32;');
   });
 
