@@ -1,6 +1,6 @@
 // Public API of @scan-repro/data: the dataset contract and registry, official-format plumbing and class-folder
-// image decoding (sharp) shared by the dataset-* packages, the decoded-data cache, subsets, inspection, the batch
-// loader, and the augmentations.
+// image decoding (sharp) shared by the dataset-* packages, the decoded-data cache, subsets, inspection, and the
+// batch loader (which applies @scan-repro/augment's transforms).
 export type { Dataset, DatasetConfig, DatasetFactory, DatasetSource, DecodedImage, ImageSplit } from './dataset';
 export { registerDataset, openDataset, registeredDatasets, datasetSource, normalizeDatasetName } from './dataset';
 
@@ -21,5 +21,3 @@ export { stratifiedSubsetIndices, subsetSplit, concatSplits, loadSplitByName, lo
 export { inspectDataset, formatInspection, type DatasetInspection, type SplitInspection } from './inspect';
 export { createLoader, mixSeed, transformBatch } from './loader';
 export type { Batch, Loader, LoaderOptions, LoaderView, NeighborTable, TransformSpec } from './loader';
-
-export * from './augment';
