@@ -1,7 +1,7 @@
 // The workspace keeps the dependency directions of docs/architecture.md and declares what it imports
 // (tools/check-deps). The checker is first shown to catch each kind of problem in a small made-up workspace.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -148,5 +148,12 @@ describe('this workspace', () => {
     // The whole report on failure: which file imports what, and what to change.
     expect(report.violations.length === 0 ? '' : formatReport(report)).toBe('');
     expect(report.folders.filter((f) => f.manifest).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('names every export of a package index (no export *), so its face shows what others use', () => {
+    const starred = readdirSync(join(repoRoot, 'packages'))
+      .map((p) => join('packages', p, 'src/index.ts'))
+      .filter((f) => existsSync(join(repoRoot, f)) && /^\s*export\s*\*/m.test(readFileSync(join(repoRoot, f), 'utf8')));
+    expect(starred).toEqual([]);
   });
 });
