@@ -1,7 +1,7 @@
 // The workspace keeps the dependency directions of docs/architecture.md and declares what it imports
 // (tools/check-deps). The checker is first shown to catch each kind of problem in a small made-up workspace.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,10 @@ function makeBrokenWorkspace(root: string) {
     'src/index.ts': "import { x } from '@scan-repro/core';\nimport sharp from 'sharp';\nimport type { Y } from '@scan-repro/core/src/config';\nexport { x, sharp };\n",
     // Tests may register datasets, but not in the package the dataset packages are built on (a cycle).
     'test/data.test.ts': "import '@scan-repro/dataset-bar';\n",
+  });
+  // The augmentations sit below data (its loader applies them), so they never import it.
+  pkg(root, 'packages/augment', { dependencies: { '@scan-repro/core': '*', '@scan-repro/data': '*' } }, {
+    'src/index.ts': "import '@scan-repro/core';\nimport '@scan-repro/data';\n",
   });
   pkg(root, 'packages/dataset-bar', { dependencies: { '@scan-repro/data': '*' } }, { 'src/index.ts': "import '@scan-repro/data';\n" });
   pkg(root, 'packages/dataset-foo', { dependencies: { '@scan-repro/data': '*' } }, {
@@ -76,6 +80,7 @@ describe('check-deps', () => {
       'declared-twice packages/mine @scan-repro/core',
       'deep-import packages/data @scan-repro/core/src/config',
       'dev-only-declared packages/metrics @scan-repro/core',
+      'layering packages/augment @scan-repro/data',
       'layering packages/data @scan-repro/dataset-bar',
       'layering packages/dataset-foo @scan-repro/dataset-bar',
       'layering packages/models @scan-repro/cli',
@@ -100,10 +105,11 @@ describe('check-deps', () => {
 
   it('explains the layering problems in the words of docs/architecture.md', () => {
     const text = formatReport(checkWorkspace(broken));
-    expect(text).toMatch(/^check-deps: 14 workspace packages, 17 source files, 22 violations$/m);
+    expect(text).toMatch(/^check-deps: 15 workspace packages, 18 source files, 23 violations$/m);
     expect(text).toContain('packages/scan/src/index.ts:3 imports @scan-repro/mine: stages never import each other');
     expect(text).toContain('packages/scan/src/index.ts:5 imports @scan-repro/tracking: stages never import tracking');
     expect(text).toContain('packages/dataset-foo/src/index.ts:2 imports @scan-repro/dataset-bar: packages/dataset-foo (dataset-*) may import only data, core');
+    expect(text).toContain('packages/augment/src/index.ts:2 imports @scan-repro/data: packages/augment (augment) may import only core');
     expect(text).toContain('packages/models/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI (it is the shell)');
     expect(text).toContain('tools/nx-plugin/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI');
     expect(text).toContain('nothing imports tools/nx-plugin');
@@ -132,7 +138,7 @@ describe('check-deps', () => {
   it('exits 1 from the command line when something is wrong', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/check-deps/check-deps.ts'), '--root', broken], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('22 violations');
+    expect(r.stdout).toContain('23 violations');
   });
 });
 
@@ -142,5 +148,12 @@ describe('this workspace', () => {
     // The whole report on failure: which file imports what, and what to change.
     expect(report.violations.length === 0 ? '' : formatReport(report)).toBe('');
     expect(report.folders.filter((f) => f.manifest).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('names every export of a package index (no export *), so its face shows what others use', () => {
+    const starred = readdirSync(join(repoRoot, 'packages'))
+      .map((p) => join('packages', p, 'src/index.ts'))
+      .filter((f) => existsSync(join(repoRoot, f)) && /^\s*export\s*\*/m.test(readFileSync(join(repoRoot, f), 'utf8')));
+    expect(starred).toEqual([]);
   });
 });

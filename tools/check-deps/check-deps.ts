@@ -25,12 +25,13 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   core: [],
   backend: ['core'],
   tracking: ['core'],
-  data: ['core'],
+  augment: ['core'],
+  data: ['core', 'augment'],
   'dataset-*': ['data', 'core'],
   models: ['core', 'backend'],
   metrics: ['core'],
-  train: ['core', 'backend', 'data', 'models', 'metrics'],
-  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['data', 'models', 'metrics', 'train', 'core', 'backend']])),
+  train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
+  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'backend']])),
 };
 
 /** Tools nothing but the e2e tests may import (docs/architecture.md: "nothing imports them"). */
@@ -42,7 +43,7 @@ export const LEAF_TOOLS = ['tools/nx-plugin', 'tools/tables'];
  * not). Not dataset packages from the tests of the packages they are built on (a cycle).
  */
 export const TEST_EXTRA_IMPORTS = ['backend', 'dataset-*'];
-const NO_TEST_DATASET_IMPORTS = ['core', 'data', 'dataset-*'];
+const NO_TEST_DATASET_IMPORTS = ['core', 'augment', 'data', 'dataset-*'];
 
 const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
 /** Personal scratch files (`smoke.tmp.ts`, `prof.tmp.ts`): not part of any package, listed in the notes instead. */

@@ -1,10 +1,7 @@
 // @scan-repro/backend: TensorFlow.js backend selection, fast wasm gradient kernels, batch-norm with a fused
 // gradient, and micro-batch gradient accumulation.
-export { initBackend, BACKEND_NAMES } from './init';
-export type { BackendName, ConcreteBackendName, BackendChoice, InitBackendOptions } from './init';
+export { initBackend } from './init';
+export type { ConcreteBackendName } from './init';
 export { batchNormTrain, batchNormInfer } from './batch-norm';
-export type { BatchNormTrainResult } from './batch-norm';
 export { accumulateGradients, microBatchRanges } from './accumulate';
-export type { AccumulatedGradients, AccumulateOptions } from './accumulate';
-export { registerWasmKernels } from './wasm-kernels';
-export { setWasmThreads, wasmThreads, unsplitKernelFunc } from './wasm-threads';
+export { unsplitKernelFunc } from './wasm-threads';

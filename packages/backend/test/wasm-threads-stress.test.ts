@@ -2,8 +2,8 @@
 // worker that throws, exits or hangs fails its step within seconds, with the reason, instead of a silent wait.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { initBackend, setWasmThreads, wasmThreads } from '../src/index';
-import { wasmThreadFaults, wasmThreadTuning } from '../src/wasm-threads';
+import { initBackend } from '../src/index';
+import { setWasmThreads, wasmThreads, wasmThreadFaults, wasmThreadTuning } from '../src/wasm-threads';
 import { lcg, relativeError } from './helpers';
 
 const THREADS = 4; // more threads than this machine's cores: workers get descheduled at every point

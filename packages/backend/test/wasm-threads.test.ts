@@ -1,8 +1,8 @@
 // The wasm backend's kernel workers: kernels split over the batch give the single-threaded results.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { initBackend, setWasmThreads, wasmThreads } from '../src/index';
-import { wasmThreadTuning } from '../src/wasm-threads';
+import { initBackend } from '../src/index';
+import { setWasmThreads, wasmThreads, wasmThreadTuning } from '../src/wasm-threads';
 import { lcg, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];

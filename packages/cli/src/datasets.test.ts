@@ -7,7 +7,10 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { composeConfig, projectRoot } from '@scan-repro/core';
 import { datasetPackage, findDatasetPackages, openDataset, registeredDatasets } from '@scan-repro/data';
 import { datasetGenerator } from '@scan-repro/tools';
-import { CliError, registerAllDatasets, runStageCommand, type StageSpec } from './index';
+import { CliError } from './errors';
+import { registerAllDatasets } from './datasets';
+import { runStageCommand } from './run-stage';
+import type { StageSpec } from './stages';
 
 const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-datasets-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

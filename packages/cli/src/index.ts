@@ -1,6 +1,3 @@
-// @scan-repro/cli: the command-line shell. Nothing imports it; exported for tests and tools that drive stages.
-export { createProgram } from './program';
-export { STAGES, loadStage, type StageSpec, type StageFn } from './stages';
-export { runStageCommand, type StageCommandOptions, type StageIo } from './run-stage';
-export { CliError, EXIT, reportError } from './errors';
-export { registerAllDatasets } from './datasets';
+// @scan-repro/cli: the command-line shell (bin/scan-repro.js runs src/main.ts). Nothing imports it, so it exports
+// nothing; its tests import the modules they test.
+export {};

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest, stageHash, composeConfig } from '@scan-repro/core';
-import { runStageCommand, STAGES, loadStage, type StageSpec } from './index';
+import { runStageCommand } from './run-stage';
+import { STAGES, loadStage, type StageSpec } from './stages';
 
 const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

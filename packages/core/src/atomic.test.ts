@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris } from './index';
+import { atomicWriteFile, atomicWriteJson } from './index';
+import { removeAtomicTmpDebris } from './atomic';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-atomic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

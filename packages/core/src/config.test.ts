@@ -2,9 +2,8 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError, composeConfig, configHash, configToYaml, defaultConfigDir, flattenConfig, listGroupChoices, stageHash,
-} from './index';
+import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from './index';
+import { defaultConfigDir, listGroupChoices } from './config';
 import YAML from 'yaml';
 
 const env = {}; // isolate from the caller's SCAN_DATA_DIR / MLFLOW_TRACKING_URI

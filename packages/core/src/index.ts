@@ -1,24 +1,15 @@
 // Public API of @scan-repro/core: config composition, run folders and artifacts, seeding, progress, logging.
-export type {
-  ScanConfig, ConfigGroup, DatasetConfig, AugmentConfig, BackboneConfig, ModelConfig, PretextConfig, MineConfig,
-  ScanStageConfig, SelflabelConfig, EvalConfig, ProfileConfig, TrackingConfig, BackendConfig, RunConfig,
-  BackboneName, PretextMethod, OptimizerName, ProfileName, BackendName,
-} from './config-schema';
-export { groupSchemas, CONFIG_GROUPS, PATH_KEYS } from './config-schema';
-export { ConfigError, type ConfigIssue } from './config-error';
+export type { ScanConfig } from './config-schema';
+export { ConfigError } from './config-error';
 export {
-  composeConfig, configHash, stageHash, stageConfigGroups, NON_IDENTITY_KEYS, flattenConfig, configToYaml,
-  defaultRunDir, listGroupChoices, defaultConfigDir, type ComposeOptions, type StageName,
+  composeConfig, configHash, stageHash, stageConfigGroups, flattenConfig, configToYaml, defaultRunDir, type StageName,
 } from './config';
-export { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris, removeOrphanedTmpFiles } from './atomic';
-export { writeSafetensors, readSafetensors, type NamedArray, type DType } from './safetensors';
-export {
-  RunFolder, readManifest, readMetrics, runConfigHash, sha256File,
-  type Manifest, type StageResult, type Checkpoint, type ArtifactRecord, type InputRecord, type RunStatus,
-} from './run-folder';
+export { atomicWriteFile, atomicWriteJson, removeOrphanedTmpFiles } from './atomic';
+export { writeSafetensors, readSafetensors, type NamedArray } from './safetensors';
+export { RunFolder, readManifest, readMetrics, type Manifest, type StageResult } from './run-folder';
 export { createRng, type Rng, type RngState } from './rng';
-export { createProgress, type Progress, type ProgressOptions } from './progress';
+export { createProgress, type Progress } from './progress';
 export { log } from './log';
-export { portablePath, portableConfig, resolveRecordedPath } from './portable-paths';
-export { projectRoot, codeRevision, type CodeRevision } from './project';
+export { resolveRecordedPath } from './portable-paths';
+export { projectRoot } from './project';
 export { typescriptWorkerEntry } from './worker-entry';

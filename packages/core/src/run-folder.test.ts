@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot, portableConfig, type Checkpoint } from './index';
+import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot } from './index';
+import { portableConfig } from './portable-paths';
+import type { Checkpoint } from './run-folder';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-runs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,26 +1,19 @@
 // Public API of @scan-repro/data: the dataset contract and registry, official-format plumbing and class-folder
-// image decoding (sharp) shared by the dataset-* packages, the decoded-data cache, subsets, inspection, the batch
-// loader, and the augmentations.
-export type { Dataset, DatasetConfig, DatasetFactory, DatasetSource, DecodedImage, ImageSplit } from './dataset';
-export { registerDataset, openDataset, registeredDatasets, datasetSource, normalizeDatasetName } from './dataset';
+// image decoding (sharp) shared by the dataset-* packages, the decoded-data cache, subsets, inspection, and the
+// batch loader (which applies @scan-repro/augment's transforms).
+export type { Dataset, DatasetConfig, DatasetSource, ImageSplit } from './dataset';
+export { registerDataset, openDataset, registeredDatasets, datasetSource } from './dataset';
 export { findDatasetPackages, loadDatasetPackages, datasetPackage, DATASET_PACKAGE_PREFIX, type DatasetPackage, type DatasetPackagesLoad } from './dataset-packages';
 
 export { repoRoot, resolveDataRoot, resolveCacheDir } from './paths';
-export { prepareDataset, findSource, missingDataMessage, type PrepareOptions } from './prepare';
-export { loadCachedSplit, decodeCount, fingerprintFile, fingerprintSources } from './cache';
-export type { CachedSplitOptions, SplitWriter, FileFingerprint } from './cache';
-export { readRecordFiles, countRecords, describeBinaryFile } from './records';
-export type { BinaryFile, RecordFileSpec, RecordHandler } from './records';
+export { prepareDataset, findSource, missingDataMessage } from './prepare';
+export { loadCachedSplit, decodeCount } from './cache';
+export { readRecordFiles, describeBinaryFile, type RecordFileSpec } from './records';
 export { planarRowMajorToHwc, planarColumnMajorToHwc } from './pixels';
 export { locateBinaryDataset, locationPath, binaryFile, sourceFilesFor, textFileSpec, checkClassNames } from './binary-dataset';
-export type { BinaryLocation } from './binary-dataset';
-export { decodeImageFile, decodeImagesInOrder, resizedShape, isImageFileName, IMAGE_EXTENSIONS, type DecodeOptions } from './image-decode';
-export { listClassFolderFiles, listImageFiles, listSubfolders, requireDirectory, checkNumClasses } from './class-folders';
-export type { ClassFolderFiles } from './class-folders';
-export { loadFolderSplit, type FolderSplitSpec } from './folder-split';
-export { stratifiedSubsetIndices, subsetSplit, concatSplits, loadSplitByName, loadSplit, hashString } from './subset';
-export { inspectDataset, formatInspection, type DatasetInspection, type SplitInspection } from './inspect';
-export { createLoader, mixSeed, transformBatch } from './loader';
-export type { Batch, Loader, LoaderOptions, LoaderView, NeighborTable, TransformSpec } from './loader';
-
-export * from './augment';
+export { IMAGE_EXTENSIONS } from './image-decode';
+export { listClassFolderFiles, listSubfolders, requireDirectory, checkNumClasses, type ClassFolderFiles } from './class-folders';
+export { loadFolderSplit } from './folder-split';
+export { stratifiedSubsetIndices, concatSplits, loadSplit, hashString } from './subset';
+export { inspectDataset, formatInspection } from './inspect';
+export { createLoader, mixSeed, type Loader, type TransformSpec } from './loader';

@@ -1,7 +1,7 @@
 // Worker thread of the batch loader: rebuilds the view transforms from their specs and applies them to the
 // raw images the main thread sends (see loader.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createTransform } from './augment';
+import { createTransform } from '@scan-repro/augment';
 import type { DecodedImage } from './dataset';
 import { transformBatch, type TransformSpec } from './loader';
 

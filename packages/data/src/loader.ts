@@ -11,7 +11,7 @@
 // SimCLR transform manages a few thousand CIFAR images per second (npm run bench), less than a GPU trains on.
 import { Worker } from 'node:worker_threads';
 import { createRng, typescriptWorkerEntry } from '@scan-repro/core';
-import { createTransform, type ImageTransform, type TransformName, type TransformOptions } from './augment';
+import { createTransform, type ImageTransform, type TransformName, type TransformOptions } from '@scan-repro/augment';
 import type { DecodedImage, ImageSplit } from './dataset';
 
 /** A transform by name, rebuilt with createTransform where it runs (needed for worker threads). */

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeCount, fingerprintFile, loadCachedSplit } from '../src/index';
+import { decodeCount, loadCachedSplit } from '../src/index';
+import { fingerprintFile } from '../src/cache';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,7 +20,7 @@ describe('decoded-data cache', () => {
     writeFileSync(src, 'source');
     const opts = {
       cacheDir: join(dir, 'cache'), dataset: 'var', split: 'train', sourceFiles: [src], source: src, imageShape: null,
-      async decode(w: import('../src/index').SplitWriter) {
+      async decode(w: import('../src/cache').SplitWriter) {
         w.appendImage({ data: Uint8Array.from({ length: 2 * 3 * 3 }, (_, i) => i), height: 2, width: 3 }, 4);
         w.appendImage({ data: Uint8Array.from({ length: 1 * 1 * 3 }, () => 200), height: 1, width: 1 }, -1);
       },
@@ -61,7 +62,7 @@ describe('decoded-data cache', () => {
     writeFileSync(src, 'abc');
     const opts = {
       cacheDir: join(dir, 'cache'), dataset: 'dmg', split: 'test', sourceFiles: [src], source: src, imageShape: { height: 1, width: 1 },
-      async decode(w: import('../src/index').SplitWriter) {
+      async decode(w: import('../src/cache').SplitWriter) {
         w.append(Uint8Array.from([9, 8, 7]), [3]);
       },
     };

@@ -4,23 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  checkNumClasses,
-  decodeCount,
-  decodeImageFile,
-  decodeImagesInOrder,
-  isImageFileName,
-  listClassFolderFiles,
-  listImageFiles,
-  listSubfolders,
-  loadFolderSplit,
-  loadSplit,
-  registerDataset,
-  resizedShape,
-  stratifiedSubsetIndices,
-  type DatasetConfig,
-  type DecodedImage,
-} from '../src/index';
+import { checkNumClasses, decodeCount, listClassFolderFiles, listSubfolders, loadFolderSplit, loadSplit, registerDataset, stratifiedSubsetIndices } from '../src/index';
+import { decodeImageFile, decodeImagesInOrder, isImageFileName, resizedShape } from '../src/image-decode';
+import { listImageFiles } from '../src/class-folders';
+import type { DatasetConfig, DecodedImage } from '../src/dataset';
 
 const tmp = mkdtempSync(join(tmpdir(), 'image-folder-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

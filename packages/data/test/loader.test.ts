@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Rng } from '@scan-repro/core';
-import { createLoader, type Batch, type DecodedImage, type ImageSplit } from '../src/index';
+import { createLoader, type ImageSplit } from '../src/index';
+import type { Batch } from '../src/loader';
+import type { DecodedImage } from '../src/dataset';
 
 // 4x4 images whose pixels encode the image index, labels i % 3
 function synthSplit(n: number): ImageSplit {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatSplits, stratifiedSubsetIndices, subsetSplit, type ImageSplit } from '../src/index';
+import { concatSplits, stratifiedSubsetIndices, type ImageSplit } from '../src/index';
+import { subsetSplit } from '../src/subset';
 
 function fakeSplit(labels: number[], name = 'train'): ImageSplit {
   return {

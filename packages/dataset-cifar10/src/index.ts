@@ -2,6 +2,4 @@
 import { registerDataset } from '@scan-repro/data';
 import { CIFAR10_SOURCE, createCifar10Dataset } from './cifar10';
 
-export { CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, CIFAR10_SOURCE, createCifar10Dataset, type Cifar10Options } from './cifar10';
-
 registerDataset('cifar10', (cfg) => createCifar10Dataset(cfg), { source: CIFAR10_SOURCE });

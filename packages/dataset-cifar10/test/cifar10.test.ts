@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCount, inspectDataset, openDataset, resolveDataRoot, type DatasetConfig, type ImageSplit } from '@scan-repro/data';
-import { CIFAR10_CLASSES, createCifar10Dataset } from '../src/index';
+import { CIFAR10_CLASSES, createCifar10Dataset } from '../src/cifar10';
+import '../src/index'; // registers 'cifar10' for openDataset
 
 const ARCHIVE = join(resolveDataRoot(), 'cifar-10-binary.tar.gz');
 const RECORD = 3073;

@@ -6,14 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
-import {
-  CIFAR100_COARSE_FILE_NAMES,
-  CIFAR100_FINE_CLASSES,
-  CIFAR20_CLASSES,
-  createCifar100Dataset,
-  createCifar20Dataset,
-  FINE_TO_COARSE,
-} from '../src/index';
+import { CIFAR100_COARSE_FILE_NAMES, CIFAR100_FINE_CLASSES, CIFAR20_CLASSES, FINE_TO_COARSE } from '../src/labels';
+import { createCifar100Dataset, createCifar20Dataset } from '../src/cifar100';
+import '../src/index'; // registers 'cifar100' and 'cifar20' for openDataset
 
 const tmpRoots: string[] = [];
 afterAll(() => tmpRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));

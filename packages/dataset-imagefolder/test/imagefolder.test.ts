@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
-import { imageFolderFiles, inspectImageFolder } from '../src/index';
+import { imageFolderFiles, inspectImageFolder } from '../src/imagefolder';
 
 const tmp = mkdtempSync(join(tmpdir(), 'imagefolder-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

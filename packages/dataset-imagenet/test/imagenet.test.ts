@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { composeConfig } from '@scan-repro/core';
 import { openDataset, repoRoot, type DatasetConfig } from '@scan-repro/data';
-import { imagenetSubsetClasses, IMAGENET_SUBSETS, resolveImagenetLayout } from '../src/index';
+import { imagenetSubsetClasses, IMAGENET_SUBSETS } from '../src/subsets';
+import { resolveImagenetLayout } from '../src/imagenet';
 
 // The real-image sample (14 of the imagenet_50 classes, Tiny-ImageNet JPEGs): see shared/data/README.md.
 const SAMPLE = resolve(repoRoot(), '..', 'shared', 'data', 'imagenet-sample');

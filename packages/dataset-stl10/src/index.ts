@@ -2,6 +2,4 @@
 import { registerDataset } from '@scan-repro/data';
 import { STL10_SOURCE, createStl10Dataset } from './stl10';
 
-export { STL10_CLASSES, STL10_IMAGE_BYTES, STL10_SOURCE, createStl10Dataset, type Stl10Options } from './stl10';
-
 registerDataset('stl10', (cfg) => createStl10Dataset(cfg), { source: STL10_SOURCE });

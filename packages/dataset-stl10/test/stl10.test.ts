@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, prepareDataset, type DatasetConfig } from '@scan-repro/data';
-import { createStl10Dataset, STL10_CLASSES } from '../src/index';
+import { createStl10Dataset, STL10_CLASSES } from '../src/stl10';
+import '../src/index'; // registers 'stl10' for openDataset
 
 const tmpRoots: string[] = [];
 afterAll(() => tmpRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));

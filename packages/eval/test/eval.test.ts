@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { evaluateClustering, heatmapLayout, prototypeIndices, renderConfusionPng, renderCurvesPng, renderImageGridPng } from '../src';
+import { evaluateClustering, prototypeIndices } from '../src/evaluate';
+import { heatmapLayout, renderConfusionPng, renderCurvesPng, renderImageGridPng } from '../src/png';
 
 const decode = (bytes: Uint8Array) => PNG.sync.read(Buffer.from(bytes));
 const pixel = (png: PNG, x: number, y: number) => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));

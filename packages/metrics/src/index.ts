@@ -1,15 +1,9 @@
-export { linearSumAssignment, type Assignment } from './assignment';
+// @scan-repro/metrics: clustering metrics (Hungarian / majority mapping, accuracy, NMI, ARI, AMI), K-means, kNN.
 export {
-  applyMapping,
-  clusterAccuracy,
-  hungarianAccuracy,
-  hungarianMatch,
-  majorityVoteMapping,
-  top5Accuracy,
-  type ClusterMapping,
+  applyMapping, clusterAccuracy, hungarianAccuracy, hungarianMatch, majorityVoteMapping, top5Accuracy,
 } from './accuracy';
-export { argmaxRows, confusionMatrix, contingencyMatrix, type Labels } from './labels';
-export { ami, ari, mutualInformation, nmi } from './information';
+export { argmaxRows, confusionMatrix } from './labels';
+export { ami, ari, nmi } from './information';
 export { neighborAccuracy } from './neighbors';
-export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans';
-export { l2Normalize, weightedKnnAccuracy, weightedKnnPredict, type WeightedKnnOptions } from './knn';
+export { kmeans } from './kmeans';
+export { weightedKnnAccuracy } from './knn';

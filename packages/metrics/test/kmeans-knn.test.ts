@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hungarianAccuracy, kmeans, weightedKnnAccuracy, weightedKnnPredict } from '../src/index';
+import { hungarianAccuracy, kmeans, weightedKnnAccuracy } from '../src/index';
+import { weightedKnnPredict } from '../src/knn';
 
 // Made by tools/golden/metrics/make_metric_goldens.py (scikit-learn KMeans, official weighted kNN in numpy).
 const goldens = JSON.parse(readFileSync(new URL('./fixtures/metric-goldens.json', import.meta.url), 'utf8')) as {

@@ -1,2 +1,2 @@
-export { mineNeighbors, mineNeighborsAgainst, type MineNeighborsOptions } from './mine-neighbors';
-export { runMine, mineSplit, loadPretextModel, NEIGHBORS_FILE, FEATURES_FILE, NEIGHBOR_CURVE_KS, type FeatureKind } from './stage';
+// @scan-repro/mine: the mining stage (nearest neighbours of the pretext features).
+export { runMine } from './stage';

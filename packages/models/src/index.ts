@@ -1,15 +1,9 @@
-export { createBackbone, type Backbone, type BackboneConfig, type BackboneName } from './resnet';
-export { createContrastiveHead, createClusterHeads, type ContrastiveHead, type ClusterHead } from './heads';
+// @scan-repro/models: ResNet backbones, contrastive and cluster heads, PyTorch-named state dicts, safetensors I/O.
+export { createBackbone, type Backbone } from './resnet';
+export { createClusterHeads, type ClusterHead } from './heads';
 export {
-  ContrastiveModel,
-  ClusteringModel,
-  createContrastiveModel,
-  contrastiveModelFromConfig,
-  createClusteringModel,
-  isPretextHeadKey,
-  PRETEXT_HEAD_PREFIXES,
-  type NamedModule,
+  ContrastiveModel, ClusteringModel, createContrastiveModel, contrastiveModelFromConfig, createClusteringModel,
+  isPretextHeadKey, type NamedModule,
 } from './models';
-export { stateDict, loadStateDict, torchShape, type LoadStateDictOptions, type LoadStateDictReport } from './stateDict';
+export { stateDict, loadStateDict } from './stateDict';
 export { saveModel, loadModel } from './io';
-export { BN_EPS, BN_MOMENTUM } from './layers';

@@ -3,16 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, type NamedArray } from '@scan-repro/core';
-import {
-  ClusteringModel,
-  ContrastiveModel,
-  createBackbone,
-  createClusterHeads,
-  createContrastiveHead,
-  type Backbone,
-  type BackboneName,
-  type NamedModule,
-} from '../src/index';
+import { ClusteringModel, ContrastiveModel, createBackbone, createClusterHeads, type Backbone, type NamedModule } from '../src/index';
+import { createContrastiveHead } from '../src/heads';
+import type { BackboneName } from '../src/resnet';
 
 export interface GoldenConfig {
   model?: 'backbone' | 'contrastive' | 'clustering';

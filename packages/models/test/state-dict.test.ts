@@ -11,13 +11,13 @@ import {
   createBackbone,
   createClusterHeads,
   createClusteringModel,
-  createContrastiveHead,
   createContrastiveModel,
   loadModel,
   loadStateDict,
   saveModel,
   stateDict,
 } from '../src/index';
+import { createContrastiveHead } from '../src/heads';
 import { goldenPath, maxAbsDiff, readGolden, toTensor } from './goldens';
 
 let dir: string;

@@ -1,6 +1,4 @@
-export { ntXentLoss, rotnetLoss } from './losses';
-export { runPretext, PretextInterrupted, MODEL_FILE, type PretextRunOptions } from './stage';
-export { simclrStep, type SimclrBatch } from './simclr';
-export { mocoStep, createMocoState, type MocoState } from './moco';
-export { RotnetModel, createRotnetModel, rot90, rotnetStep } from './rotnet';
-export { createPretextContrastiveModel } from './common';
+// @scan-repro/pretext: the pretext stage (SimCLR, MoCo v2, RotNet, imported weights); its steps for the parity tests.
+export { runPretext } from './stage';
+export { simclrStep } from './simclr';
+export { mocoStep, createMocoState } from './moco';

@@ -2,7 +2,7 @@
 // which of the rotations 0/90/180/270 degrees was applied; every image of a batch is shown in all four.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@scan-repro/core';
-import type { ImageTransform, RgbImage } from '@scan-repro/data';
+import type { ImageTransform, RgbImage } from '@scan-repro/augment';
 import { createBackbone, createClusterHeads, type Backbone, type ClusterHead, type NamedModule } from '@scan-repro/models';
 import { microBatches, trainStep, type Optimizer } from '@scan-repro/train';
 import { rotnetLoss } from './losses';

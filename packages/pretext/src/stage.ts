@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { createRng, log, type NamedArray, type RngState, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { createLoader, createTransform, type Loader } from '@scan-repro/data';
+import { createTransform } from '@scan-repro/augment';
+import { createLoader, type Loader } from '@scan-repro/data';
 import { loadModel, saveModel, type NamedModule } from '@scan-repro/models';
 import {
   cosineLr, createOptimizer, restoreVariables, runEpochs, snapshotVariables, transformSpecFor,

@@ -1,7 +1,3 @@
-// @scan-repro/scan: the SCAN clustering stage (loss, training step, label-free best-head selection).
-export { scanLoss, scanValidationLoss, SCAN_ENTROPY_EPS, type ScanLossTerms } from './scan-loss';
-export { scanStep, scanHeadsStep, frozenBackboneFeatures, type ScanStepOptions, type ScanStepResult } from './scan-step';
-export { evaluateHeads, updateBestHead, splitHeads, headProbabilitiesForward, type HeadEvaluation, type BestHead } from './scan-validate';
-export { runScan, numClustersOf, singleHeadModule, SCAN_MODEL_FILE, type StageOptions } from './run-scan';
-export { readNeighborTables, loadTrainVal, type NeighborTables } from './stage-io';
-export { dropFalsePositiveNeighbors } from './oracle-neighbors';
+// @scan-repro/scan: the SCAN clustering stage; its step for the parity tests.
+export { scanStep } from './scan-step';
+export { runScan } from './run-scan';

@@ -5,7 +5,9 @@ import { initBackend } from '@scan-repro/backend';
 import { createClusterHeads, createClusteringModel } from '@scan-repro/models';
 import { createOptimizer } from '@scan-repro/train';
 import { argmaxRows, hungarianAccuracy } from '@scan-repro/metrics';
-import { evaluateHeads, scanHeadsStep, scanStep, updateBestHead } from '../src';
+import { evaluateHeads, updateBestHead } from '../src/scan-validate';
+import { scanHeadsStep } from '../src/scan-step';
+import { scanStep } from '../src';
 import { trueNeighbors } from './synthetic-runs';
 
 beforeAll(async () => {

@@ -9,7 +9,8 @@ import { initBackend } from '@scan-repro/backend';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
 import { createClusteringModel, saveModel } from '@scan-repro/models';
 import { createOptimizer } from '@scan-repro/train';
-import { confidenceBasedCE, runSelflabel, selflabelStep } from '../src';
+import { confidenceBasedCE } from '../src/selflabel-loss';
+import { runSelflabel, selflabelStep } from '../src';
 
 const SIDE = 8, CLASSES = 4;
 const COLOURS = [[220, 30, 30], [30, 220, 30], [30, 30, 220], [220, 220, 30]];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MLFLOW_LIMITS, splitLogBatch, type LogBatchPayload } from '../src';
+import { MLFLOW_LIMITS, splitLogBatch, type LogBatchPayload } from '../src/batching';
 
 const metrics = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `m${i % 7}`, value: i / 3, step: i, timestamp: 1000 + i }));
 const params = (n: number, len = 3) => Array.from({ length: n }, (_, i) => ({ key: `p${i}`, value: String(i).padEnd(len, 'x') }));

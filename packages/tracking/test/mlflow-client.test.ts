@@ -1,6 +1,6 @@
 // Pure parts of the client (no server): how a run's artifact_uri maps onto the server's artifact proxy.
 import { describe, expect, it } from 'vitest';
-import { MlflowClient, proxiedArtifactRoot } from '../src';
+import { MlflowClient, proxiedArtifactRoot } from '../src/mlflow-client';
 
 describe('proxiedArtifactRoot', () => {
   it('maps the artifact_uri forms the MLflow server resolves (handlers._get_proxied_run_artifact_destination_path)', () => {

@@ -2,7 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowClient, MlflowError, RUN_KEY_TAG, findRunsByKey, trackRun, type MlflowMetric, type MlflowSidecar } from '../src';
+import { MlflowClient, trackRun } from '../src';
+import { MlflowError, type MlflowMetric } from '../src/mlflow-client';
+import { RUN_KEY_TAG, findRunsByKey, type MlflowSidecar } from '../src/track';
 import { composeConfig } from '@scan-repro/core';
 import { removeTempDirs, makeRunFolder, makeTempDir, manifestFile, metricsFile, mlflowUri, patternBytes, skipMlflow } from './helpers';
 

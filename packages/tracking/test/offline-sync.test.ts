@@ -2,17 +2,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  MlflowClient,
-  RUN_KEY_TAG,
-  findRunsByKey,
-  readPendingUploads,
-  readRunRecords,
-  resetMlflowWarning,
-  runMlflowSync,
-  syncPending,
-  trackRun,
-} from '../src';
+import { MlflowClient, runMlflowSync, trackRun } from '../src';
+import { RUN_KEY_TAG, findRunsByKey, readPendingUploads, resetMlflowWarning, syncPending } from '../src/track';
+import { readRunRecords } from '../src/records';
 import { removeTempDirs, closedPortUri, makeRunFolder, makeTempDir, mlflowUri, skipMlflow } from './helpers';
 
 afterAll(removeTempDirs);

@@ -3,7 +3,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunFolder, composeConfig } from '@scan-repro/core';
-import { configToParams, readCompletedRun, readRunRecords, trackRun } from '../src';
+import { configToParams, readCompletedRun } from '../src/run-folder';
+import { readRunRecords } from '../src/records';
+import { trackRun } from '../src';
 import { removeTempDirs, makeRunFolder, makeTempDir, manifestFile, metricsFile } from './helpers';
 
 afterAll(removeTempDirs);

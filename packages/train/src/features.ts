@@ -1,7 +1,8 @@
 // Feature extraction over a whole split (kNN monitor, mining, evaluation): fixed order, no gradient tape.
 import * as tf from '@tensorflow/tfjs-core';
 import { createProgress } from '@scan-repro/core';
-import { createLoader, type ImageSplit, type ImageTransform, type TransformSpec } from '@scan-repro/data';
+import type { ImageTransform } from '@scan-repro/augment';
+import { createLoader, type ImageSplit, type TransformSpec } from '@scan-repro/data';
 
 export interface ExtractFeaturesOptions {
   /** Usually the val transform (center crop + normalise); deterministic transforms give deterministic features. */

@@ -1,9 +1,9 @@
 // @scan-repro/train: training machinery shared by the pretext, scan and selflabel stages.
-export { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizer';
+export { createOptimizer, type Optimizer } from './optimizer';
 export { cosineLr } from './schedule';
-export { Ema, type EmaOptions } from './ema';
-export { extractFeatures, splitColumns, type ExtractFeaturesOptions } from './features';
-export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
-export { trainStep, microBatches, type TrainStepOptions } from './step';
+export { Ema } from './ema';
+export { extractFeatures, splitColumns } from './features';
+export { runEpochs, type EpochContext } from './epochs';
+export { trainStep, microBatches } from './step';
 export { snapshotVariables, restoreVariables } from './variables';
 export { transformSpecFor } from './transforms';

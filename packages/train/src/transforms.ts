@@ -1,6 +1,7 @@
-// The data package's transform options from a stage config (one place, so every stage augments alike).
+// The augment package's transform options from a stage config (one place, so every stage augments alike).
 import type { ScanConfig } from '@scan-repro/core';
-import type { TransformName, TransformSpec } from '@scan-repro/data';
+import type { TransformName } from '@scan-repro/augment';
+import type { TransformSpec } from '@scan-repro/data';
 
 /** `{ name, options }` for createLoader views (works with worker threads too). */
 export function transformSpecFor(config: ScanConfig, name: TransformName): TransformSpec {

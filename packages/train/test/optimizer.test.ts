@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createOptimizer, type OptimizerConfig } from '../src/index';
+import { createOptimizer, type OptimizerConfig } from '../src/optimizer';
 
 // Made by tools/golden/train/make_optimizer_goldens.py (torch.optim.SGD / Adam on fixed gradients).
 interface GoldenCase {

@@ -5,7 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { composeConfig, createRng } from '@scan-repro/core';
-import { createLoader, createTransform, openDataset, type ImageSplit, type TransformName } from '@scan-repro/data';
+import { createTransform, type TransformName } from '@scan-repro/augment';
+import { createLoader, openDataset, type ImageSplit } from '@scan-repro/data';
 import '@scan-repro/dataset-cifar10';
 
 export async function benchAugment(opts: { images?: number } = {}): Promise<string[]> {

@@ -1,4 +1,4 @@
-// Throughput of the augmentations on one core (images/s). Run: npx tsx packages/data/src/augment/augment.bench.ts
+// Throughput of the augmentations on one core (images/s). Run: npx tsx packages/augment/src/augment.bench.ts
 // Exported so the repo's `npm run bench` driver (tools/bench) can call it.
 import { createRng } from '@scan-repro/core';
 import type { RgbImage } from './image';
