@@ -4,3 +4,4 @@ export {
   learningCurvesSpec, confusionMatrixSpec, sweepSpec, imageGridSpec,
   type CurvePanel, type CurveSeries, type SweepPoint, type SweepSeries, type Tile,
 } from './specs';
+export type { TopLevelSpec } from 'vega-lite';
