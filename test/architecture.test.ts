@@ -41,8 +41,12 @@ function makeBrokenWorkspace(root: string) {
   pkg(root, 'packages/dataset-foo', { dependencies: { '@scan-repro/data': '*' } }, {
     'src/index.ts': "import '@scan-repro/data';\nexport * from '@scan-repro/dataset-bar';\n",
   });
-  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
-    'src/index.ts': "export * from '@scan-repro/core';\n",
+  // A stage may draw figures with plots; plots itself sits on core and may not reach up into data.
+  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*', '@scan-repro/plots': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
+    'src/index.ts': "export * from '@scan-repro/core';\nexport * from '@scan-repro/plots';\n",
+  });
+  pkg(root, 'packages/plots', { dependencies: { '@scan-repro/core': '*', '@scan-repro/data': '*' } }, {
+    'src/index.ts': "import '@scan-repro/core';\nimport '@scan-repro/data';\n",
   });
   pkg(root, 'packages/scan', { dependencies: { '@scan-repro/data': '*', yaml: '^2.0.0' }, devDependencies: { '@scan-repro/backend': '*', '@scan-repro/dataset-bar': '*' } }, {
     // A stage table entry naming another stage (loaded through a variable), tracking, and a path out of the package.
@@ -84,6 +88,7 @@ describe('check-deps', () => {
       'layering packages/data @scan-repro/dataset-bar',
       'layering packages/dataset-foo @scan-repro/dataset-bar',
       'layering packages/models @scan-repro/cli',
+      'layering packages/plots @scan-repro/data',
       'layering packages/scan @scan-repro/mine',
       'layering packages/scan @scan-repro/tracking',
       'layering packages/cli @scan-repro/nx-plugin',
@@ -111,6 +116,7 @@ describe('check-deps', () => {
     expect(text).toContain('packages/dataset-foo/src/index.ts:2 imports @scan-repro/dataset-bar: packages/dataset-foo (dataset-*) may import only data, core');
     expect(text).toContain('packages/augment/src/index.ts:2 imports @scan-repro/data: packages/augment (augment) may import only core');
     expect(text).toContain('packages/models/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI (it is the shell)');
+    expect(text).toContain('packages/plots/src/index.ts:2 imports @scan-repro/data: packages/plots (plots) may import only core');
     expect(text).toContain('tools/nx-plugin/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI');
     expect(text).toContain('nothing imports tools/nx-plugin');
     expect(text).toContain('yaml is declared with different ranges: "^2.0.0" in packages/scan; "^2.9.1" in tools/nx-plugin');

@@ -126,6 +126,7 @@ describe('nx run-many -t reproduce -c ci on a small experiment set', () => {
     expect(markdown).toContain(`[results-tables/${MINE}](results-tables/${MINE})`);   // the archived record
     expect(markdown).toMatch(/`stl10--purity`\) \| – \| not run: data missing \(stl10\)/);
     expect(files).toContain(join(ws, 'results-tables', 'fig-neighbor-purity.png'));
+    expect(files).toContain(join(ws, 'results-tables', 'fig-neighbor-purity.vl.json'));
     const csv = readFileSync(join(ws, 'results-tables', 'fig-neighbor-purity.csv'), 'utf8');
     expect(csv).toContain('not run: data-missing');
   }, 60_000);

@@ -52,9 +52,13 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
     expect(m.nmi).toBeGreaterThan(0.05);
     const saved = JSON.parse(await readFile(join(dirs.eval, 'metrics.json'), 'utf8'));
     expect(saved.metrics.acc).toBe(m.acc);
-    for (const f of ['confusion.png', 'prototypes.png']) {
-      const png = PNG.sync.read(await readFile(join(dirs.eval, f)));
+    for (const f of ['confusion', 'prototypes', 'curves']) {
+      const png = PNG.sync.read(await readFile(join(dirs.eval, `${f}.png`)));
       expect(png.width * png.height, f).toBeGreaterThan(100);
+      expect(ev.artifacts).toEqual(expect.arrayContaining([`${f}.png`, `${f}.vl.json`]));
     }
+    // the confusion figure's spec holds the counts: every val image once
+    const confusion = JSON.parse(await readFile(join(dirs.eval, 'confusion.vl.json'), 'utf8'));
+    expect(confusion.data.values.reduce((a: number, v: { count: number }) => a + v.count, 0)).toBe(m.num_val);
   });
 });

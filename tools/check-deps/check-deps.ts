@@ -30,8 +30,9 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   'dataset-*': ['data', 'core'],
   models: ['core', 'backend'],
   metrics: ['core'],
+  plots: ['core'],
   train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
-  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'backend']])),
+  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'backend', 'plots']])),
 };
 
 /** Tools nothing but the e2e tests may import (docs/architecture.md: "nothing imports them"). */

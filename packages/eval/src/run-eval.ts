@@ -1,18 +1,19 @@
 // The evaluation stage (official eval.py + the paper's protocol, reference §4): predictions of the final model
 // (selflabel's when given, else SCAN's best head) on the val split; ACC (Hungarian, or majority vote for
 // overclustering), NMI, ARI, AMI, top-5; the pretext + K-means baseline; neighbour purity of the mined
-// neighbours; confusion.png, prototypes.png and curves.png.
+// neighbours; the confusion, prototypes and curves figures (PNG + Vega-Lite spec).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
 import { loadSplit, type ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
+import { confusionMatrixSpec, imageGridSpec, learningCurvesSpec } from '@scan-repro/plots';
 import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
-import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
+import { learningCurvePanels, writeFigure } from './figures';
 
 
 const l2 = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
@@ -78,23 +79,6 @@ function kmeansScores(config: ScanConfig, ft: Float32Array, fv: Float32Array, nu
   };
 }
 
-/** Learning curves of the upstream runs (a few keys each), from their metrics.jsonl. */
-async function curves(inputs: Record<string, string>): Promise<{ name: string; points: { step: number; value: number }[] }[]> {
-  const wanted: Record<string, RegExp> = { pretext: /loss$|knn/, scan: /^(train_loss|val_loss\/head0|val_acc\/head0)$/, selflabel: /^(train_loss|train_confident_fraction|val_acc)$/ };
-  const out: { name: string; points: { step: number; value: number }[] }[] = [];
-  for (const [stage, re] of Object.entries(wanted)) {
-    if (!inputs[stage]) continue;
-    const byKey = new Map<string, { step: number; value: number }[]>();
-    for (const m of await readMetrics(inputs[stage])) {
-      if (!re.test(m.key) || m.value === null || m.step === undefined) continue;
-      if (!byKey.has(m.key)) byKey.set(m.key, []);
-      byKey.get(m.key)!.push({ step: m.step, value: m.value });
-    }
-    for (const [key, points] of byKey) out.push({ name: `${stage} ${key}`, points });
-  }
-  return out.slice(0, 12);
-}
-
 export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
   for (const name of ['pretext', 'mine', 'scan']) if (!inputs[name]) throw new Error(`stage eval: missing input run folder ${name}; expected --input ${name}=DIR`);
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
@@ -147,20 +131,21 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
 
   // Pictures and the raw predictions.
   const names = await classNames(config);
-  await run.writeArtifact('confusion.png', renderConfusionPng(ev.confusion, numClasses, names));
+  const artifacts = ['metrics.json', 'predictions.safetensors'];
+  artifacts.push(...await writeFigure(run, 'confusion', confusionMatrixSpec(ev.confusion, names, {
+    title: `${source} model on ${config.dataset.name} ${config.dataset.val_split} (${n} images)`,
+    xTitle: `predicted class (clusters mapped: ${ev.mapping})`,
+  })));
   const protos = prototypeIndices(probs, features, n, config.eval.prototypes);
   const scale = Math.max(1, Math.round(96 / Math.max(1, val.imageShape?.height ?? 32)));
-  await run.writeArtifact('prototypes.png', renderImageGridPng(
+  // one PNG pixel per SVG unit: the spec already draws the tiles about 96 px wide, and a grid can be large
+  artifacts.push(...await writeFigure(run, 'prototypes', imageGridSpec(
     Array.from(protos, (i) => (i >= 0 ? val.image(i) : null)),
     Array.from(protos, (_, k) => `${k}:${ev.clusterToClass[k] >= 0 ? names[ev.clusterToClass[k]] : '-'}`),
     { cols: Math.min(10, numClusters), scale },
-  ));
-  const artifacts = ['metrics.json', 'confusion.png', 'prototypes.png', 'predictions.safetensors'];
-  const series = await curves(inputs);
-  if (series.length) {
-    await run.writeArtifact('curves.png', renderCurvesPng(series));
-    artifacts.push('curves.png');
-  }
+  ), { scale: 1 }));
+  const panels = await learningCurvePanels(inputs, config.scan.entropy_weight);
+  if (panels.length) artifacts.push(...await writeFigure(run, 'curves', learningCurvesSpec(panels, { title: 'Learning curves of the upstream runs' })));
   await run.writeArtifact('predictions.safetensors', writeSafetensors({
     pred: { dtype: 'I32', shape: [n], data: pred },
     probs: { dtype: 'F32', shape: [n, numClusters], data: probs },

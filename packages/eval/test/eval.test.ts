@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { PNG } from 'pngjs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { composeConfig, readManifest, RunFolder } from '@scan-repro/core';
+import { confusionMatrixSpec } from '@scan-repro/plots';
 import { evaluateClustering, prototypeIndices } from '../src/evaluate';
-import { heatmapLayout, renderConfusionPng, renderCurvesPng, renderImageGridPng } from '../src/png';
+import { learningCurvePanels, writeFigure } from '../src/figures';
 
-const decode = (bytes: Uint8Array) => PNG.sync.read(Buffer.from(bytes));
-const pixel = (png: PNG, x: number, y: number) => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
+const tmp = mkdtempSync(join(tmpdir(), 'eval-figures-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('evaluateClustering', () => {
   it('known predictions give the hand / scikit-learn values', () => {
@@ -57,42 +62,44 @@ describe('prototypeIndices', () => {
   });
 });
 
-describe('pictures', () => {
-  it('confusion.png decodes with the layout size; diagonal cells dark, off-diagonal white, labels drawn', () => {
-    const labels = ['airplane', 'cat', 'dog'];
-    const m = [5, 0, 0, 0, 5, 0, 0, 0, 5];
-    const png = decode(renderConfusionPng(m, 3, labels));
-    const L = heatmapLayout(3, labels);
-    expect([png.width, png.height]).toEqual([L.width, L.height]);
-    const centre = (r: number, c: number) => pixel(png, L.x0 + c * L.cell + (L.cell >> 1), L.y0 + r * L.cell + (L.cell >> 1));
-    for (let r = 0; r < 3; r++) {
-      for (let c = 0; c < 3; c++) {
-        if (r === c) expect(centre(r, c)[0]).toBeLessThan(50);
-        else expect(centre(r, c)).toEqual([255, 255, 255]);
-      }
+describe('figures', () => {
+  /** A run folder's metrics.jsonl as RunFolder.logMetric writes it (a non-finite value is null). */
+  function metricsDir(name: string, rows: [string, number | null, number][]): string {
+    const dir = join(tmp, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'metrics.jsonl'), rows.map(([key, value, step]) => JSON.stringify({ key, value, step, time: 't' })).join('\n') + '\n');
+    return dir;
+  }
+
+  it('learning curves: one panel per stage and metric, fractions in percent, unlisted keys and nulls left out', async () => {
+    const pretext = metricsDir('pretext', [['loss', 6.5, 1], ['lr', 0.2, 1], ['knn_accuracy', 0.25, 1], ['loss', 5.75, 2], ['knn_accuracy', 0.375, 2]]);
+    const scan = metricsDir('scan', [['val_acc/head0', 0.5, 1], ['train_loss', -9, 1], ['val_loss/head0', -0.25, 1], ['best_head', 0, 1], ['train_loss', null, 2], ['val_acc/head1', 0.9, 1]]);
+    const panels = await learningCurvePanels({ pretext, mine: join(tmp, 'none'), scan }, 5);
+    expect(panels.map((p) => [p.title, p.metric, p.unit])).toEqual([
+      ['pretext', 'loss', 'nats'], ['pretext', 'kNN accuracy', '%'], ['scan', 'SCAN loss', 'nats'], ['scan', 'accuracy', '%'],
+    ]);
+    expect(panels[0].series).toEqual([{ name: 'train', points: [{ epoch: 1, value: 6.5 }, { epoch: 2, value: 5.75 }] }]);
+    expect(panels[1].series[0].points).toEqual([{ epoch: 1, value: 25 }, { epoch: 2, value: 37.5 }]);
+    expect(panels[2].series).toEqual([
+      { name: 'train: consistency − 5·entropy', points: [{ epoch: 1, value: -9 }] },
+      { name: 'val, head 0: consistency − entropy', points: [{ epoch: 1, value: -0.25 }] },
+    ]);
+    expect(panels[3].series).toEqual([{ name: 'val, head 0', points: [{ epoch: 1, value: 50 }] }]);
+    expect(await learningCurvePanels({ pretext: join(tmp, 'no-metrics') }, 5)).toEqual([]);
+  });
+
+  it('writeFigure records the PNG and its Vega-Lite spec as artifacts of the run', async () => {
+    const run = await RunFolder.create({ dir: join(tmp, 'eval'), stage: 'eval', config: composeConfig(['profile=ci'], { env: {} }) });
+    const spec = confusionMatrixSpec([3, 1, 0, 4], ['cat', 'dog']);
+    const files = await writeFigure(run, 'confusion', spec);
+    expect(files).toEqual(['confusion.png', 'confusion.vl.json']);
+    await run.complete({ metrics: {}, artifacts: files, backend: 'cpu' });
+    const manifest = await readManifest(run.dir);
+    for (const f of files) {
+      expect(manifest.artifacts[f].sha256).toBe(createHash('sha256').update(readFileSync(join(run.dir, f))).digest('hex'));
     }
-    // the left label column of row 0 has black text pixels
-    let dark = 0;
-    for (let x = 0; x < L.x0; x++) for (let y = L.y0; y < L.y0 + L.cell; y++) if (pixel(png, x, y)[0] === 0) dark++;
-    expect(dark).toBeGreaterThan(10);
-  });
-
-  it('prototypes.png: upscaled tiles in their grid cells, grey for a missing prototype', () => {
-    const red = { data: Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => (i % 3 === 0 ? 255 : 0)), height: 4, width: 4 };
-    const blue = { data: Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => (i % 3 === 2 ? 255 : 0)), height: 4, width: 4 };
-    const png = decode(renderImageGridPng([red, blue, null], ['0:A', '1:B', '2:-'], { cols: 2, scale: 5 }));
-    // pad 4, tile 20, caption 11: 2 columns, 2 rows
-    expect([png.width, png.height]).toEqual([4 + 2 * 24, 4 + 2 * (20 + 11 + 4)]);
-    expect(pixel(png, 4 + 10, 4 + 10)).toEqual([255, 0, 0]);
-    expect(pixel(png, 4 + 24 + 10, 4 + 10)).toEqual([0, 0, 255]);
-    expect(pixel(png, 4 + 10, 4 + 35 + 10)).toEqual([200, 200, 200]);
-  });
-
-  it('curves.png: one panel per series with a drawn line', () => {
-    const png = decode(renderCurvesPng([{ name: 'loss', points: [{ step: 1, value: 3 }, { step: 2, value: 1 }, { step: 3, value: 0.5 }] }]));
-    expect([png.width, png.height]).toEqual([360, 122]);
-    let blue = 0;
-    for (let i = 0; i < png.width * png.height; i++) if (png.data[i * 4] === 31 && png.data[i * 4 + 2] === 180) blue++;
-    expect(blue).toBeGreaterThan(300);
+    expect(readFileSync(join(run.dir, 'confusion.png')).subarray(1, 4).toString()).toBe('PNG');
+    const written = JSON.parse(readFileSync(join(run.dir, 'confusion.vl.json'), 'utf8'));
+    expect(written.data.values.map((v: { count: number }) => v.count)).toEqual([3, 1, 0, 4]);
   });
 });

@@ -3,4 +3,3 @@ export { generateTables, PAPER_NUMBERS } from './main';
 export { archiveRuns } from './archive';
 export { readRecords, measure, recordedDir, meanStd, toPercent, type MeasuredRow, type ReproduceRecordFile, type ReproduceRowRecord } from './collect';
 export { render, paperCell, oursCells, scaleText, figureSeries, type PaperNumbers } from './render';
-export { linePlot } from './plot';

@@ -1,6 +1,6 @@
-// tables:generate: paper-tables.md + results/<table>.csv + results/<figure>.png from the recorded runs of the
-// committed profiles (paper, cpu). `--profile ci` (nx run tables:generate -c ci) renders the ci runs instead, into
-// the git-ignored runs/ci/tables/ unless told where.
+// tables:generate: paper-tables.md + results/<table>.csv + results/<figure>.png with its Vega-Lite spec
+// results/<figure>.vl.json from the recorded runs of the committed profiles (paper, cpu). `--profile ci`
+// (nx run tables:generate -c ci) renders the ci runs instead, into the git-ignored runs/ci/tables/ unless told where.
 //   tsx tools/tables/src/main.ts [--root DIR] [--profile ci] [--out-md FILE] [--results DIR]
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { atomicWriteFile } from '@scan-repro/core';
+import { figureFiles, renderFigure } from '@scan-repro/plots';
 import { archiveRuns } from './archive';
 import { COMMITTED_PROFILES, measure, readRecords } from './collect';
 import { render, type PaperNumbers } from './render';
@@ -30,7 +31,9 @@ export async function generateTables(opts: { root: string; outMd?: string; resul
   const out = render(paper, measured);
   await atomicWriteFile(files[0], out.markdown);
   for (const [name, text] of Object.entries(out.csv)) { files.push(join(results, name)); await atomicWriteFile(join(results, name), text); }
-  for (const [name, bytes] of Object.entries(out.png)) { files.push(join(results, name)); await atomicWriteFile(join(results, name), bytes); }
+  for (const [name, spec] of Object.entries(out.figures)) {
+    for (const [file, data] of Object.entries(figureFiles(name, await renderFigure(spec)))) { files.push(join(results, file)); await atomicWriteFile(join(results, file), data); }
+  }
   return { markdown: out.markdown, files };
 }
 

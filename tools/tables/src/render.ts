@@ -1,11 +1,17 @@
-// paper-tables.md, results/<table>.csv and results/<figure>.png from the paper's numbers (paper-numbers.yaml)
-// and the measured rows (collect.ts). A cell shows a number only when a complete run produced it.
+// paper-tables.md, results/<table>.csv and the figures' Vega-Lite specs (rendered to results/<figure>.png by
+// main.ts) from the paper's numbers (paper-numbers.yaml) and the measured rows (collect.ts). A cell shows a number
+// only when a complete run produced it.
 import { stringify } from 'csv-stringify/sync';
-import { colourName, linePlot, type Series } from './plot';
+import { sweepSpec, type SweepSeries, type TopLevelSpec } from '@scan-repro/plots';
 import { meanStd, type MeasuredRow, type Scale } from './collect';
 
 export interface PaperValue { mean: number; std?: number; status: 'verified' | 'unverified'; note?: string }
-export interface PaperRow { label: string; best?: Record<string, number | string>; [column: string]: unknown }
+export interface PaperRow {
+  label: string; best?: Record<string, number | string>;
+  /** Figure rows: the swept value (fig-neighbor-purity takes K from its columns) and the dataset of the curve. */
+  x?: number; dataset?: string;
+  [column: string]: unknown;
+}
 export interface PaperTable {
   title: string; columns: string[]; note?: string;
   rows: Record<string, PaperRow>;
@@ -13,7 +19,8 @@ export interface PaperTable {
 }
 export type PaperNumbers = Record<string, PaperTable>;
 
-export interface RenderedOutput { markdown: string; csv: Record<string, string>; png: Record<string, Buffer> }
+/** figures: name -> Vega-Lite spec, written as results/<name>.png and results/<name>.vl.json. */
+export interface RenderedOutput { markdown: string; csv: Record<string, string>; figures: Record<string, TopLevelSpec> }
 
 const f1 = (v: number) => v.toFixed(1);
 
@@ -68,25 +75,54 @@ function runsCell(m: MeasuredRow): string {
 
 const sweepNumber = (m: MeasuredRow) => Number(m.record.sweep?.value ?? m.record.ablation.value);
 
-/** Figure series: one per dataset and profile; x = the swept value (or K of a kNN curve), y = mean of the first column. */
-export function figureSeries(key: string, table: PaperTable, measured: MeasuredRow[]): Series[] {
-  const groups = new Map<string, Series>();
+/** The x of a figure column: K of the neighbour-purity curve's columns (k1 ... k100). */
+const columnK = (column: string) => Number(column.replace(/^k/, ''));
+
+/**
+ * Figure series: ours one per dataset and profile (x = the swept value, or K of the purity curve; y = mean ± std
+ * over seeds of the first column, as in the table), then the paper's, one per dataset, where paper-numbers.yaml
+ * has values for the figure.
+ */
+export function figureSeries(key: string, table: PaperTable, measured: MeasuredRow[]): SweepSeries[] {
+  // (x, column) of each point a row gives: every K column of the purity curve, else its swept value
+  const points = (x: number): (readonly [number, string])[] =>
+    key === 'fig-neighbor-purity' ? table.columns.map((c) => [columnK(c), c] as const) : [[x, table.columns[0]] as const];
+  const groups = new Map<string, SweepSeries>();
+  const add = (name: string, source: SweepSeries['source'], x: number, mean: number, std?: number, seeds?: number) => {
+    if (!Number.isFinite(x) || !Number.isFinite(mean)) return;
+    const s = groups.get(name) ?? { name, source, points: [] };
+    s.points.push({ x, mean, ...(std !== undefined ? { std } : {}), ...(seeds !== undefined ? { seeds } : {}) });
+    groups.set(name, s);
+  };
   for (const m of measured) {
     if (m.record.status !== 'complete') continue;
-    const name = `${m.record.dataset} (${m.profile})`;
-    const s = groups.get(name) ?? { name, points: [] };
-    if (key === 'fig-neighbor-purity') {
-      for (const c of table.columns) {
-        const st = meanStd(m.values[c] ?? []);
-        if (st) s.points.push([Number(c.replace(/^k/, '')), st.mean]);
-      }
-    } else {
-      const st = meanStd(m.values[table.columns[0]] ?? []);
-      if (st && Number.isFinite(sweepNumber(m))) s.points.push([sweepNumber(m), st.mean]);
+    for (const [x, c] of points(sweepNumber(m))) {
+      const st = meanStd(m.values[c] ?? []);
+      if (st) add(`${m.record.dataset} (${m.profile})`, 'ours', x, st.mean, st.std, m.values[c].length);
     }
-    if (s.points.length) groups.set(name, s);
+  }
+  for (const [id, row] of Object.entries(table.rows)) {
+    const dataset = row.dataset ?? (id.includes('--') ? id.split('--')[0] : undefined);
+    for (const [x, c] of points(row.x ?? NaN)) {
+      const v = row[c] as PaperValue | undefined;
+      if (v) add(dataset ? `paper: ${dataset}` : 'paper', 'paper', x, v.mean, v.std);
+    }
   }
   return [...groups.values()];
+}
+
+const FIGURE_X: Record<string, { title: string; scale: 'linear' | 'symlog' }> = {
+  'fig-threshold': { title: 'self-labeling confidence threshold', scale: 'linear' },
+  'fig-neighbor-purity': { title: 'K (nearest neighbours in pretext feature space)', scale: 'symlog' },
+};
+
+/** Links to the figures of a row's first run: each PNG, and its Vega-Lite spec when the run wrote one. */
+function evalFigureLinks(m: MeasuredRow): string[] {
+  return m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => {
+    const dir = r.link ?? r.dir;
+    const spec = a.replace(/\.png$/, '.vl.json');
+    return `[${m.record.id} ${m.profile}: ${a}](${dir}/${a})${r.artifacts.includes(spec) ? ` ([spec](${dir}/${spec}))` : ''}`;
+  }));
 }
 
 export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOutput {
@@ -102,7 +138,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
     '(see the scale column), so their numbers are not comparable to the paper\'s.', '',
   ];
   const csv: Record<string, string> = {};
-  const png: Record<string, Buffer> = {};
+  const figures: Record<string, TopLevelSpec> = {};
   for (const [key, table] of Object.entries(paper)) {
     const rowsMeasured = measured.filter((m) => m.feeds === key);
     md.push(`## ${table.title}`, '');
@@ -143,17 +179,21 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
     if (key.startsWith('fig-')) {
       const series = figureSeries(key, table, rowsMeasured);
       if (series.length) {
-        png[`${key}.png`] = linePlot(series, { logX: key !== 'fig-threshold', yRange: [0, 100] });
+        const x = FIGURE_X[key] ?? { title: 'number of neighbours K', scale: 'symlog' };
+        figures[key] = sweepSpec(series, {
+          title: table.title, xTitle: x.title, xScale: x.scale, yDomain: [0, 100],
+          yTitle: `${table.columns[0] === 'acc' ? 'accuracy' : 'neighbour accuracy'} (%)`,
+        });
         md.push(`![${table.title}](results/${key}.png)`, '',
-          `x: ${key === 'fig-threshold' ? 'confidence threshold' : 'K (log scale)'}; y: ${table.columns[0] === 'acc' ? 'accuracy' : 'neighbour accuracy'} in % (0-100). ` +
-          `Series: ${series.map((s, i) => `${colourName[i % colourName.length]} = ${s.name}`).join(', ')}.`, '');
+          'Ours: mean ± std over seeds (band and error bars); the paper\'s values dashed where paper-numbers.yaml has them. ' +
+          `Vega-Lite spec: [results/${key}.vl.json](results/${key}.vl.json).`, '');
       } else {
         md.push('No complete run for this figure yet: no plot.', '');
       }
     }
-    const pictures = rowsMeasured.flatMap((m) => m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => `[${m.record.id} ${m.profile}: ${a}](${r.link ?? r.dir}/${a})`)));
+    const pictures = rowsMeasured.flatMap(evalFigureLinks);
     if (pictures.length) md.push(`Eval figures (first seed): ${pictures.join(' · ')}`, '');
     csv[`${key}.csv`] = stringify(csvRows);
   }
-  return { markdown: md.join('\n'), csv, png };
+  return { markdown: md.join('\n'), csv, figures };
 }
