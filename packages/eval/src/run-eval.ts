@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
-import { loadSplit, type ImageSplit } from '@scan-repro/data';
+import type { ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
-import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
+import { extractFeatures, loadTrainVal, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
 import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
 
@@ -102,8 +102,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
   const numClasses = config.dataset.num_classes;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : numClasses;
   const batchSize = Math.max(1, config.mine.batch_size);
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
+  const { train, val } = await loadTrainVal(config);
   if (!val.labels.every((y) => y >= 0 && y < numClasses)) throw new Error(`eval: the val split ${config.dataset.val_split} has labels outside [0, ${numClasses}); evaluation needs labelled images`);
 
   // The evaluated model: one head (SCAN wrote its best head as cluster_head.0; selflabel keeps that layout).

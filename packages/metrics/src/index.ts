@@ -2,11 +2,14 @@ export { linearSumAssignment, type Assignment } from './assignment';
 export {
   applyMapping,
   clusterAccuracy,
+  clusterMapping,
+  mappedAccuracy,
   hungarianAccuracy,
   hungarianMatch,
   majorityVoteMapping,
   top5Accuracy,
   type ClusterMapping,
+  type MappingRule,
 } from './accuracy';
 export { argmaxRows, confusionMatrix, contingencyMatrix, type Labels } from './labels';
 export { ami, ari, mutualInformation, nmi } from './information';

@@ -10,10 +10,10 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { log, readSafetensors, writeSafetensors, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { loadSplit, type ImageSplit } from '@scan-repro/data';
+import type { ImageSplit } from '@scan-repro/data';
 import { neighborAccuracy } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@scan-repro/models';
-import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
+import { extractFeatures, loadTrainVal, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { mineNeighbors } from './mine-neighbors';
 
 export const NEIGHBORS_FILE = 'neighbors.safetensors';
@@ -92,9 +92,7 @@ export async function runMine(config: ScanConfig, run: RunFolder, inputs: Record
   }
   try {
     const d = config.dataset;
-    const seed = config.profile.seed;
-    const train = await loadSplit(d, d.train_split, { role: 'train' });
-    const val = await loadSplit(d, d.val_split, { role: 'val' });
+    const { train, val } = await loadTrainVal(config);
     const trainFeatures = await embed(model, hasHead, train, config);
     const valFeatures = await embed(model, hasHead, val, config);
     const { k, k_val: kVal, batch_size: batchSize } = config.mine;

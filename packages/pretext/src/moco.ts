@@ -5,8 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedArray, Rng } from '@scan-repro/core';
 import type { ContrastiveModel } from '@scan-repro/models';
-import { microBatches, restoreVariables, snapshotVariables, trainStep, type Optimizer } from '@scan-repro/train';
-import { allVariables } from './common';
+import { allVariables, microBatches, restoreVariables, snapshotVariables, trainStep, type Optimizer } from '@scan-repro/train';
 
 export interface MocoState {
   key: ContrastiveModel;

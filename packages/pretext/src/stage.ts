@@ -7,13 +7,10 @@ import { createRng, log, type NamedArray, type RngState, type RunFolder, type Sc
 import { createLoader, createTransform, type Loader } from '@scan-repro/data';
 import { loadModel, saveModel, type NamedModule } from '@scan-repro/models';
 import {
-  cosineLr, createOptimizer, restoreVariables, runEpochs, snapshotVariables, transformSpecFor,
+  allVariables, cosineLr, createOptimizer, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
   type EpochContext, type Optimizer,
 } from '@scan-repro/train';
-import {
-  allVariables, createPretextContrastiveModel, knnMonitor, loadPretextSplits, logSplits, streamSeed, underPrefix, withPrefix,
-  type PretextSplits,
-} from './common';
+import { createPretextContrastiveModel, knnMonitor, loadPretextSplits, logSplits, streamSeed, type PretextSplits } from './common';
 import { createMocoState, mocoStateTensors, mocoStep, restoreMocoState } from './moco';
 import { createRotnetModel, rotnetBaseTransform, rotnetStep } from './rotnet';
 import { simclrStep } from './simclr';

@@ -7,15 +7,17 @@
 // best_epoch (1-based), best_loss, num_heads, num_clusters. So selflabel and eval load it as a one-head model.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, isPretextHeadKey, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
-import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
+import {
+  allVariables, createOptimizer, extractFeatures, loadTrainVal, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+} from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
-import { loadTrainVal, readNeighborTables, requireInputs } from './stage-io';
+import { readNeighborTables, requireInputs } from './stage-io';
 
 export const SCAN_MODEL_FILE = 'model.safetensors';
 
@@ -35,18 +37,6 @@ export function singleHeadModule(model: ClusteringModel, head: number): NamedMod
     },
     buffers: () => model.buffers(),
   };
-}
-
-function allVariables(model: ClusteringModel): Map<string, tf.Variable> {
-  return new Map([...model.parameters(), ...model.buffers()]);
-}
-
-function prefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [prefix + k, v]));
-}
-
-function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
 export interface StageOptions {
@@ -144,12 +134,12 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     checkpointEvery: cfg.checkpoint_every,
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
-      tensors: { ...prefixed('model/', snapshotVariables(allVariables(model))), ...prefixed('optimizer/', optimizer.state()) },
+      tensors: { ...withPrefix('model/', snapshotVariables(allVariables(model))), ...withPrefix('optimizer/', optimizer.state()) },
       extra: { best, bestAccuracy },
     }),
     restore: (tensors, extra) => {
-      restoreVariables(allVariables(model), unprefixed('model/', tensors), '', run.path('checkpoint.safetensors'));
-      optimizer.loadState(unprefixed('optimizer/', tensors), run.path('checkpoint.safetensors'));
+      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', run.path('checkpoint.safetensors'));
+      optimizer.loadState(underPrefix('optimizer/', tensors), run.path('checkpoint.safetensors'));
       const e = extra as { best: BestHead | null; bestAccuracy: number | null } | undefined;
       best = e?.best ?? null;
       bestAccuracy = e?.bestAccuracy ?? NaN;

@@ -1,16 +1,8 @@
-// Reading the upstream stages' outputs and building the data pieces the SCAN stage needs from the config.
+// Reading the upstream stages' outputs that the SCAN stage needs.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensors, type NamedArray, type ScanConfig } from '@scan-repro/core';
-import { loadSplit, type ImageSplit } from '@scan-repro/data';
-
-/** The train and val splits every stage sees (same seeded class-stratified subsets for the cpu/ci profiles). */
-export async function loadTrainVal(config: ScanConfig): Promise<{ train: ImageSplit; val: ImageSplit }> {
-  const seed = config.profile.seed;
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
-  return { train, val };
-}
+import { readSafetensors, type NamedArray } from '@scan-repro/core';
+import type { ImageSplit } from '@scan-repro/data';
 
 export interface NeighborTables {
   train: Int32Array;

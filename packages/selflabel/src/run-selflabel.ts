@@ -7,24 +7,17 @@
 // the start of the stage.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { initBackend } from '@scan-repro/backend';
-import { createLoader, hashString, loadSplit, mixSeed, type ImageSplit } from '@scan-repro/data';
-import { hungarianAccuracy, majorityVoteMapping, clusterAccuracy } from '@scan-repro/metrics';
+import { createLoader, hashString, mixSeed, type ImageSplit } from '@scan-repro/data';
+import { mappedAccuracy } from '@scan-repro/metrics';
 import { createClusteringModel, loadModel, saveModel, type ClusteringModel } from '@scan-repro/models';
-import { createOptimizer, Ema, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
+import {
+  allVariables, createOptimizer, Ema, extractFeatures, loadTrainVal, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+} from '@scan-repro/train';
 import { selflabelStep } from './selflabel-step';
 
 export const SELFLABEL_MODEL_FILE = 'model.safetensors';
-
-
-function prefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [prefix + k, v]));
-}
-
-function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-}
 
 /** Accuracy of head 0 on the val split (monitoring only): Hungarian, or majority vote when overclustering. */
 export async function monitorAccuracy(model: ClusteringModel, val: ImageSplit, config: ScanConfig, batchSize: number): Promise<{ accuracy: number; confident: number }> {
@@ -41,10 +34,7 @@ export async function monitorAccuracy(model: ClusteringModel, val: ImageSplit, c
   }
   const numClasses = config.dataset.num_classes;
   if (!val.labels.every((y) => y >= 0 && y < numClasses)) return { accuracy: NaN, confident: confident / n };
-  const accuracy = c > numClasses
-    ? clusterAccuracy(pred, val.labels, { mapping: majorityVoteMapping(pred, val.labels, c, numClasses) })
-    : hungarianAccuracy(pred, val.labels, c, numClasses);
-  return { accuracy, confident: confident / n };
+  return { accuracy: mappedAccuracy(pred, val.labels, c, numClasses), confident: confident / n };
 }
 
 export interface StageOptions {
@@ -59,8 +49,7 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
   const seed = config.profile.seed;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
 
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
+  const { train, val } = await loadTrainVal(config);
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
   const scanFile = join(inputs.scan, 'model.safetensors');
@@ -78,7 +67,6 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     ],
   });
   const evalBatch = Math.max(1, config.mine.batch_size);
-  const allVars = () => new Map([...model.parameters(), ...model.buffers()]);
 
   const start = await monitorAccuracy(model, val, config, evalBatch);
   log.info(`selflabel: start (SCAN best head ${metadata.best_head ?? '?'}) val acc ${(100 * start.accuracy).toFixed(2)}%, confident ${(100 * start.confident).toFixed(1)}%`);
@@ -88,16 +76,16 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
       tensors: {
-        ...prefixed('model/', snapshotVariables(allVars())),
-        ...prefixed('optimizer/', optimizer.state()),
-        ...(ema ? prefixed('ema/', ema.state()) : {}),
+        ...withPrefix('model/', snapshotVariables(allVariables(model))),
+        ...withPrefix('optimizer/', optimizer.state()),
+        ...(ema ? withPrefix('ema/', ema.state()) : {}),
       },
     }),
     restore: (tensors) => {
       const source = run.path('checkpoint.safetensors');
-      restoreVariables(allVars(), unprefixed('model/', tensors), '', source);
-      optimizer.loadState(unprefixed('optimizer/', tensors), source);
-      ema?.loadState(unprefixed('ema/', tensors), source);
+      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', source);
+      optimizer.loadState(underPrefix('optimizer/', tensors), source);
+      ema?.loadState(underPrefix('ema/', tensors), source);
     },
     epoch: async (epoch, { progress }) => {
       let lossSum = 0, lossSteps = 0, confident = 0, seen = 0, skipped = 0;

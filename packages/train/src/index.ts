@@ -5,5 +5,6 @@ export { Ema, type EmaOptions } from './ema';
 export { extractFeatures, splitColumns, type ExtractFeaturesOptions } from './features';
 export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
 export { trainStep, microBatches, type TrainStepOptions } from './step';
-export { snapshotVariables, restoreVariables } from './variables';
+export { snapshotVariables, restoreVariables, allVariables, withPrefix, underPrefix } from './variables';
+export { loadTrainVal } from './splits';
 export { transformSpecFor } from './transforms';
