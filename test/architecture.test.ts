@@ -37,8 +37,10 @@ function makeBrokenWorkspace(root: string) {
   pkg(root, 'packages/dataset-foo', { dependencies: { '@scan-repro/data': '*' } }, {
     'src/index.ts': "import '@scan-repro/data';\nexport * from '@scan-repro/dataset-bar';\n",
   });
-  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
+  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*', '@scan-repro/backend': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
     'src/index.ts': "export * from '@scan-repro/core';\n",
+    // A stage that sets up the backend itself (the shell's job).
+    'src/stage.ts': "import { initBackend } from '@scan-repro/backend';\nexport const s = initBackend;\n",
   });
   pkg(root, 'packages/scan', { dependencies: { '@scan-repro/data': '*', yaml: '^2.0.0' }, devDependencies: { '@scan-repro/backend': '*', '@scan-repro/dataset-bar': '*' } }, {
     // A stage table entry naming another stage (loaded through a variable), tracking, and a path out of the package.
@@ -78,6 +80,7 @@ describe('check-deps', () => {
       'dev-only-declared packages/metrics @scan-repro/core',
       'layering packages/data @scan-repro/dataset-bar',
       'layering packages/dataset-foo @scan-repro/dataset-bar',
+      'layering packages/mine @scan-repro/backend',
       'layering packages/models @scan-repro/cli',
       'layering packages/scan @scan-repro/mine',
       'layering packages/scan @scan-repro/tracking',
@@ -100,9 +103,10 @@ describe('check-deps', () => {
 
   it('explains the layering problems in the words of docs/architecture.md', () => {
     const text = formatReport(checkWorkspace(broken));
-    expect(text).toMatch(/^check-deps: 14 workspace packages, 17 source files, 22 violations$/m);
+    expect(text).toMatch(/^check-deps: 14 workspace packages, 18 source files, 23 violations$/m);
     expect(text).toContain('packages/scan/src/index.ts:3 imports @scan-repro/mine: stages never import each other');
     expect(text).toContain('packages/scan/src/index.ts:5 imports @scan-repro/tracking: stages never import tracking');
+    expect(text).toContain('packages/mine/src/stage.ts:1 imports @scan-repro/backend: stages never import backend (the shell initialises it');
     expect(text).toContain('packages/dataset-foo/src/index.ts:2 imports @scan-repro/dataset-bar: packages/dataset-foo (dataset-*) may import only data, core');
     expect(text).toContain('packages/models/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI (it is the shell)');
     expect(text).toContain('tools/nx-plugin/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI');
@@ -132,7 +136,7 @@ describe('check-deps', () => {
   it('exits 1 from the command line when something is wrong', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/check-deps/check-deps.ts'), '--root', broken], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('22 violations');
+    expect(r.stdout).toContain('23 violations');
   });
 });
 

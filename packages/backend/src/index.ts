@@ -1,6 +1,6 @@
 // @scan-repro/backend: TensorFlow.js backend selection, fast wasm gradient kernels, batch-norm with a fused
 // gradient, and micro-batch gradient accumulation.
-export { initBackend, BACKEND_NAMES } from './init';
+export { initBackend, initBackendFromConfig, BACKEND_NAMES } from './init';
 export type { BackendName, ConcreteBackendName, BackendChoice, InitBackendOptions } from './init';
 export { batchNormTrain, batchNormInfer } from './batch-norm';
 export type { BatchNormTrainResult } from './batch-norm';

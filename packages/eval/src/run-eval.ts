@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { initBackend } from '@scan-repro/backend';
 import type { ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
@@ -97,7 +96,6 @@ async function curves(inputs: Record<string, string>): Promise<{ name: string; p
 
 export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
   for (const name of ['pretext', 'mine', 'scan']) if (!inputs[name]) throw new Error(`stage eval: missing input run folder ${name}; expected --input ${name}=DIR`);
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
   const seed = config.profile.seed;
   const numClasses = config.dataset.num_classes;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : numClasses;
@@ -174,7 +172,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
   return {
     metrics,
     artifacts,
-    summary: `eval (${backend.name}) of ${source}: ACC ${pct(ev.acc)} (${ev.mapping}), NMI ${pct(ev.nmi)}, ARI ${pct(ev.ari)}` +
+    summary: `eval of ${source}: ACC ${pct(ev.acc)} (${ev.mapping}), NMI ${pct(ev.nmi)}, ARI ${pct(ev.ari)}` +
       (metrics.kmeans_acc !== undefined ? `; K-means ACC ${pct(metrics.kmeans_acc)}` : ''),
   };
 }

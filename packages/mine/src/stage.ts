@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@scan-repro/backend';
 import { log, readSafetensors, writeSafetensors, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
 import { neighborAccuracy } from '@scan-repro/metrics';
@@ -81,7 +80,6 @@ const f32 = (data: Float32Array, shape: number[]): NamedArray => ({ dtype: 'F32'
 const originalIndices = (s: ImageSplit) => s.originalIndices ?? Int32Array.from({ length: s.size }, (_, i) => i);
 
 export async function runMine(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
-  await initBackend({ quiet: true });
   const pretextDir = inputs.pretext;
   if (!pretextDir) throw new Error("mine: needs the pretext run folder as input 'pretext'");
   const { model, hasHead } = await loadPretextModel(config, join(pretextDir, PRETEXT_MODEL_FILE));

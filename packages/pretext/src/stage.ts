@@ -2,7 +2,6 @@
 // Output: model.safetensors with PyTorch names (backbone.* + contrastive_head.*, or rotnet_head.* for RotNet).
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@scan-repro/backend';
 import { createRng, log, type NamedArray, type RngState, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import { createLoader, createTransform, type Loader } from '@scan-repro/data';
 import { loadModel, saveModel, type NamedModule } from '@scan-repro/models';
@@ -29,7 +28,6 @@ export interface PretextRunOptions {
 export class PretextInterrupted extends Error {}
 
 export async function runPretext(config: ScanConfig, run: RunFolder, _inputs: Record<string, string> = {}, opts: PretextRunOptions = {}): Promise<StageResult> {
-  await initBackend({ quiet: true });
   switch (config.pretext.method) {
     case 'import': return importWeights(config, run);
     case 'simclr':

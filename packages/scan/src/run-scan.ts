@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, isPretextHeadKey, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
 import {
@@ -46,7 +45,6 @@ export interface StageOptions {
 
 export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
   requireInputs('scan', inputs, ['pretext', 'mine']);
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
   const cfg = config.scan;
   const seed = config.profile.seed;
   const numClusters = numClustersOf(config);
@@ -192,6 +190,6 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
   return {
     metrics,
     artifacts: [SCAN_MODEL_FILE],
-    summary: `scan (${backend.name}): best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
+    summary: `scan: best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
   };
 }

@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { initBackend } from '@scan-repro/backend';
 import { createLoader, hashString, mixSeed, type ImageSplit } from '@scan-repro/data';
 import { mappedAccuracy } from '@scan-repro/metrics';
 import { createClusteringModel, loadModel, saveModel, type ClusteringModel } from '@scan-repro/models';
@@ -44,7 +43,6 @@ export interface StageOptions {
 
 export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
   if (!inputs.scan) throw new Error('stage selflabel: missing input run folder scan; expected --input scan=DIR');
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
   const cfg = config.selflabel;
   const seed = config.profile.seed;
   const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
@@ -137,6 +135,6 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
   };
   return {
     metrics, artifacts: [SELFLABEL_MODEL_FILE],
-    summary: `selflabel (${backend.name}): val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
+    summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
   };
 }
