@@ -16,6 +16,7 @@ export {
   RunFolder, readManifest, readMetrics, runConfigHash, sha256File,
   type Manifest, type StageResult, type Checkpoint, type ArtifactRecord, type InputRecord, type RunStatus,
 } from './run-folder';
+export { requireInputs, type Stage, type StageInputs, type StageOptions } from './stage';
 export { createRng, type Rng, type RngState } from './rng';
 export { createProgress, type Progress, type ProgressOptions } from './progress';
 export { log } from './log';

@@ -1,4 +1,4 @@
 // @scan-repro/eval: the evaluation stage (metrics, K-means baseline, pictures).
-export { runEval } from './run-eval';
+export { runEval } from './stage';
 export { evaluateClustering, prototypeIndices, assignToCentroids, type ClusterEvaluation } from './evaluate';
 export { Canvas, encodePng, textWidth, heatmapLayout, renderConfusionPng, renderImageGridPng, renderCurvesPng, type HeatmapLayout, type Rgb } from './png';

@@ -1,2 +1,3 @@
-export { mineNeighbors, mineNeighborsAgainst, type MineNeighborsOptions } from './mine-neighbors';
-export { runMine, mineSplit, loadPretextModel, NEIGHBORS_FILE, FEATURES_FILE, NEIGHBOR_CURVE_KS, type FeatureKind } from './stage';
+export { mineNeighbors, mineNeighborsAgainst, mineSplit, NEIGHBOR_CURVE_KS, type MineNeighborsOptions } from './mine-neighbors';
+export { runMine } from './stage';
+export { loadPretextModel, type FeatureKind } from './embed';

@@ -6,83 +6,23 @@
 //   features.safetensors   {train,val}.head [., 128] and {train,val}.backbone [., featureDim] (L2-normalised),
 //                          {train,val}.labels (evaluation only), metadata mined = which features were mined on
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
-import { log, readSafetensors, writeSafetensors, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { log, requireInputs, writeSafetensors, type NamedArray, type Stage } from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
-import { neighborAccuracy } from '@scan-repro/metrics';
-import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@scan-repro/models';
-import { extractFeatures, loadTrainVal, splitColumns, transformSpecFor } from '@scan-repro/train';
-import { mineNeighbors } from './mine-neighbors';
+import { loadTrainVal } from '@scan-repro/train';
+import { embed, loadPretextModel, type FeatureKind } from './embed';
+import { mineSplit } from './mine-neighbors';
 
-export const NEIGHBORS_FILE = 'neighbors.safetensors';
-export const FEATURES_FILE = 'features.safetensors';
-export const PRETEXT_MODEL_FILE = 'model.safetensors';
-/** Neighbour counts reported for the Fig. 2 curve (those <= K). */
-export const NEIGHBOR_CURVE_KS = [1, 5, 20, 50, 100];
-
-export type FeatureKind = 'head' | 'backbone';
-
-/** Loads the pretext model; tells whether it has a contrastive head (RotNet models have rotnet_head.* instead). */
-export async function loadPretextModel(config: ScanConfig, path: string): Promise<{ model: ContrastiveModel; hasHead: boolean }> {
-  let keys: string[];
-  try {
-    keys = Object.keys(readSafetensors(new Uint8Array(await readFile(path)), path).tensors);
-  } catch (e) {
-    throw new Error(`mine: cannot read the pretext model ${path}: ${(e as Error).message}`);
-  }
-  const hasHead = keys.some((k) => k.startsWith('contrastive_head.'));
-  const model = contrastiveModelFromConfig(config, 0);
-  await loadModel(path, model, {
-    allowUnexpected: (k) => k.startsWith('rotnet_head.'),
-    allowMissing: (k) => !hasHead && k.startsWith('contrastive_head.'),
-  });
-  return { model, hasHead };
-}
-
-/** Both kinds of features of a split in one pass: the L2-normalised head output and the normalised pooled backbone. */
-async function embed(model: ContrastiveModel, hasHead: boolean, split: ImageSplit, config: ScanConfig): Promise<Record<FeatureKind, Float32Array | null>> {
-  const featureDim = model.backbone.featureDim;
-  const headDim = model.contrastiveHead.outDim;
-  const normalize = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
-  const forward = (x: tf.Tensor4D): tf.Tensor2D => {
-    const f = model.backbone.apply(x, false);
-    return hasHead ? tf.concat([model.contrastiveHead.apply(f), normalize(f)], 1) : normalize(f);
-  };
-  const both = await extractFeatures(forward, split, {
-    transform: transformSpecFor(config, 'val'), batchSize: config.mine.batch_size, label: `embed ${split.split}`,
-  });
-  if (!hasHead) return { head: null, backbone: both };
-  const [head, backbone] = splitColumns(both, split.size, [headDim, featureDim]) as [Float32Array, Float32Array];
-  return { head, backbone };
-}
-
-function hasLabels(split: ImageSplit): boolean {
-  return split.labels.every((l) => l >= 0);
-}
-
-/** Mines a split's neighbours among itself and reports the share with the anchor's label at k and the curve's ks. */
-export function mineSplit(features: Float32Array, split: ImageSplit, k: number, batchSize: number, prefix: string): { table: Int32Array; metrics: Record<string, number> } {
-  const n = split.size;
-  const dim = features.length / n;
-  if (k > n - 1) throw new Error(`mine: ${prefix} k = ${k} neighbours needs more than ${n} images in ${split.dataset}/${split.split}`);
-  const table = mineNeighbors(features, n, dim, k, { batchSize });
-  const metrics: Record<string, number> = {};
-  if (hasLabels(split)) {
-    metrics[`${prefix}_neighbor_accuracy`] = neighborAccuracy(table, split.labels);
-    for (const kk of NEIGHBOR_CURVE_KS) if (kk <= k) metrics[`${prefix}_neighbor_accuracy_at_${kk}`] = neighborAccuracy(table, split.labels, { k: kk });
-  }
-  return { table, metrics };
-}
+const NEIGHBORS_FILE = 'neighbors.safetensors';
+const FEATURES_FILE = 'features.safetensors';
+const PRETEXT_MODEL_FILE = 'model.safetensors';
 
 const i32 = (data: Int32Array, shape: number[]): NamedArray => ({ dtype: 'I32', shape, data });
 const f32 = (data: Float32Array, shape: number[]): NamedArray => ({ dtype: 'F32', shape, data });
 const originalIndices = (s: ImageSplit) => s.originalIndices ?? Int32Array.from({ length: s.size }, (_, i) => i);
 
-export async function runMine(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
-  const pretextDir = inputs.pretext;
-  if (!pretextDir) throw new Error("mine: needs the pretext run folder as input 'pretext'");
-  const { model, hasHead } = await loadPretextModel(config, join(pretextDir, PRETEXT_MODEL_FILE));
+export const runMine: Stage = async (config, run, inputs) => {
+  const { pretext } = requireInputs('mine', inputs, ['pretext']);
+  const { model, hasHead } = await loadPretextModel(config, join(pretext, PRETEXT_MODEL_FILE));
   let mined: FeatureKind = config.mine.features;
   if (mined === 'head' && !hasHead) {
     log.warn('mine: the pretext model has no contrastive head (RotNet?); mining on backbone features instead of mine.features = head');
@@ -123,4 +63,4 @@ export async function runMine(config: ScanConfig, run: RunFolder, inputs: Record
   } finally {
     model.dispose();
   }
-}
+};

@@ -1,5 +1,5 @@
 export { ntXentLoss, rotnetLoss } from './losses';
-export { runPretext, PretextInterrupted, MODEL_FILE, type PretextRunOptions } from './stage';
+export { runPretext, PretextInterrupted } from './stage';
 export { simclrStep, type SimclrBatch } from './simclr';
 export { mocoStep, createMocoState, type MocoState } from './moco';
 export { RotnetModel, createRotnetModel, rot90, rotnetStep } from './rotnet';

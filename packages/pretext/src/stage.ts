@@ -2,7 +2,7 @@
 // Output: model.safetensors with PyTorch names (backbone.* + contrastive_head.*, or rotnet_head.* for RotNet).
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, log, type NamedArray, type RngState, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { createRng, log, type NamedArray, type RngState, type RunFolder, type ScanConfig, type Stage, type StageOptions, type StageResult } from '@scan-repro/core';
 import { createLoader, createTransform, type Loader } from '@scan-repro/data';
 import { loadModel, saveModel, type NamedModule } from '@scan-repro/models';
 import {
@@ -14,20 +14,15 @@ import { createMocoState, mocoStateTensors, mocoStep, restoreMocoState } from '.
 import { createRotnetModel, rotnetBaseTransform, rotnetStep } from './rotnet';
 import { simclrStep } from './simclr';
 
-export const MODEL_FILE = 'model.safetensors';
+const MODEL_FILE = 'model.safetensors';
 const MODEL_STREAM = 1;
 const LOADER_STREAM = 2;
 const MOCO_STREAM = 3;
 
-export interface PretextRunOptions {
-  /** Stop (with a PretextInterrupted error) after this many epochs of this call, as a kill would: tests of resume. */
-  stopAfterEpochs?: number;
-}
-
 /** Thrown when stopAfterEpochs cut the run short; the run folder's checkpoint resumes it. */
 export class PretextInterrupted extends Error {}
 
-export async function runPretext(config: ScanConfig, run: RunFolder, _inputs: Record<string, string> = {}, opts: PretextRunOptions = {}): Promise<StageResult> {
+export const runPretext: Stage = async (config, run, _inputs, opts = {}) => {
   switch (config.pretext.method) {
     case 'import': return importWeights(config, run);
     case 'simclr':
@@ -35,7 +30,7 @@ export async function runPretext(config: ScanConfig, run: RunFolder, _inputs: Re
     case 'rotnet': return train(config, run, opts);
     default: throw new Error(`pretext.method = '${config.pretext.method as string}', expected simclr, moco, rotnet or import`);
   }
-}
+};
 
 async function importWeights(config: ScanConfig, run: RunFolder): Promise<StageResult> {
   const path = config.pretext.weights;
@@ -124,7 +119,7 @@ function setUp(config: ScanConfig, splits: PretextSplits): Method {
   };
 }
 
-async function train(config: ScanConfig, run: RunFolder, opts: PretextRunOptions): Promise<StageResult> {
+async function train(config: ScanConfig, run: RunFolder, opts: StageOptions): Promise<StageResult> {
   const p = config.pretext;
   const splits = await loadPretextSplits(config);
   logSplits(p.method, splits);

@@ -2,6 +2,7 @@
 export { scanLoss, scanValidationLoss, SCAN_ENTROPY_EPS, type ScanLossTerms } from './scan-loss';
 export { scanStep, scanHeadsStep, frozenBackboneFeatures, type ScanStepOptions, type ScanStepResult } from './scan-step';
 export { evaluateHeads, updateBestHead, splitHeads, headProbabilitiesForward, type HeadEvaluation, type BestHead } from './scan-validate';
-export { runScan, numClustersOf, singleHeadModule, SCAN_MODEL_FILE, type StageOptions } from './run-scan';
+export { runScan } from './stage';
+export { singleHeadModule } from './single-head';
 export { readNeighborTables, type NeighborTables } from './stage-io';
 export { dropFalsePositiveNeighbors } from './oracle-neighbors';

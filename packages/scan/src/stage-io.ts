@@ -51,8 +51,3 @@ export async function readNeighborTables(mineDir: string, train: ImageSplit, val
   const v = intTable(tensors, 'val', val.size, file);
   return { train: t.table, trainWidth: t.width, val: v.table, valWidth: v.width };
 }
-
-export function requireInputs(stage: string, inputs: Record<string, string>, names: string[]): void {
-  const missing = names.filter((n) => !inputs[n]);
-  if (missing.length) throw new Error(`stage ${stage}: missing input run folder(s) ${missing.join(', ')}; expected --input ${names.map((n) => `${n}=DIR`).join(' ')}`);
-}

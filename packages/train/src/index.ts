@@ -7,4 +7,5 @@ export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochConte
 export { trainStep, microBatches, type TrainStepOptions } from './step';
 export { snapshotVariables, restoreVariables, allVariables, withPrefix, underPrefix } from './variables';
 export { loadTrainVal } from './splits';
+export { numClustersOf } from './clusters';
 export { transformSpecFor } from './transforms';

@@ -7,50 +7,27 @@
 // the start of the stage.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { createLoader, hashString, mixSeed, type ImageSplit } from '@scan-repro/data';
-import { mappedAccuracy } from '@scan-repro/metrics';
-import { createClusteringModel, loadModel, saveModel, type ClusteringModel } from '@scan-repro/models';
+import { log, requireInputs, type Stage } from '@scan-repro/core';
+import { createLoader, hashString, mixSeed } from '@scan-repro/data';
+import { createClusteringModel, loadModel, saveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, Ema, extractFeatures, loadTrainVal, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+  allVariables, createOptimizer, Ema, loadTrainVal, numClustersOf, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
 } from '@scan-repro/train';
+import { monitorAccuracy } from './monitor';
 import { selflabelStep } from './selflabel-step';
 
-export const SELFLABEL_MODEL_FILE = 'model.safetensors';
+const SELFLABEL_MODEL_FILE = 'model.safetensors';
 
-/** Accuracy of head 0 on the val split (monitoring only): Hungarian, or majority vote when overclustering. */
-export async function monitorAccuracy(model: ClusteringModel, val: ImageSplit, config: ScanConfig, batchSize: number): Promise<{ accuracy: number; confident: number }> {
-  const probs = await extractFeatures((x) => tf.softmax(model.apply(x, false)[0]), val, { transform: transformSpecFor(config, 'val'), batchSize, label: 'selflabel validation' });
-  const n = val.size;
-  const c = probs.length / n;
-  const pred = new Int32Array(n);
-  let confident = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (probs[i * c + k] > probs[i * c + best]) best = k;
-    pred[i] = best;
-    if (probs[i * c + best] > config.selflabel.threshold) confident++;
-  }
-  const numClasses = config.dataset.num_classes;
-  if (!val.labels.every((y) => y >= 0 && y < numClasses)) return { accuracy: NaN, confident: confident / n };
-  return { accuracy: mappedAccuracy(pred, val.labels, c, numClasses), confident: confident / n };
-}
-
-export interface StageOptions {
-  /** Stop after this many epochs in this call (tests, time-boxed runs); a rerun with run.resume continues. */
-  stopAfterEpochs?: number;
-}
-
-export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
-  if (!inputs.scan) throw new Error('stage selflabel: missing input run folder scan; expected --input scan=DIR');
+export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
+  const { scan } = requireInputs('selflabel', inputs, ['scan']);
   const cfg = config.selflabel;
   const seed = config.profile.seed;
-  const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
+  const numClusters = numClustersOf(config);
 
   const { train, val } = await loadTrainVal(config);
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
-  const scanFile = join(inputs.scan, 'model.safetensors');
+  const scanFile = join(scan, 'model.safetensors');
   const { metadata } = await loadModel(scanFile, model); // strict: backbone.* + cluster_head.0.* (the best head)
   const optimizer = createOptimizer({ optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: false, weight_decay: cfg.weight_decay }, model.parameters());
   const ema = cfg.ema ? new Ema(model.parameters(), cfg.ema_alpha, model.buffers()) : null;
@@ -137,4 +114,4 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     metrics, artifacts: [SELFLABEL_MODEL_FILE],
     summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
   };
-}
+};

@@ -7,51 +7,30 @@
 // best_epoch (1-based), best_loss, num_heads, num_clusters. So selflabel and eval load it as a one-head model.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { log, requireInputs, type Stage } from '@scan-repro/core';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
-import { createClusteringModel, isPretextHeadKey, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
+import { createClusteringModel, isPretextHeadKey, loadModel, saveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, extractFeatures, loadTrainVal, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+  allVariables, createOptimizer, extractFeatures, loadTrainVal, numClustersOf, restoreVariables, runEpochs, snapshotVariables, transformSpecFor,
+  underPrefix, withPrefix,
 } from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
-import { readNeighborTables, requireInputs } from './stage-io';
+import { singleHeadModule } from './single-head';
+import { readNeighborTables } from './stage-io';
 
-export const SCAN_MODEL_FILE = 'model.safetensors';
+const SCAN_MODEL_FILE = 'model.safetensors';
 
-/** Clusters per head: scan.num_clusters, or the number of classes when it is 0. */
-export function numClustersOf(config: ScanConfig): number {
-  return config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
-}
-
-/** backbone.* plus one head renamed cluster_head.0.*: what the SCAN stage writes. */
-export function singleHeadModule(model: ClusteringModel, head: number): NamedModule {
-  return {
-    parameters: () => {
-      const out = new Map<string, tf.Variable>();
-      for (const [k, v] of model.parameters()) if (k.startsWith('backbone.')) out.set(k, v);
-      for (const [k, v] of model.clusterHeads[head].parameters()) out.set(`cluster_head.0.${k}`, v);
-      return out;
-    },
-    buffers: () => model.buffers(),
-  };
-}
-
-export interface StageOptions {
-  /** Stop after this many epochs in this call (tests, time-boxed runs); a rerun with run.resume continues. */
-  stopAfterEpochs?: number;
-}
-
-export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
-  requireInputs('scan', inputs, ['pretext', 'mine']);
+export const runScan: Stage = async (config, run, inputs, opts = {}) => {
+  const { pretext, mine } = requireInputs('scan', inputs, ['pretext', 'mine']);
   const cfg = config.scan;
   const seed = config.profile.seed;
   const numClusters = numClustersOf(config);
   const numClasses = config.dataset.num_classes;
 
   const { train, val } = await loadTrainVal(config);
-  const nb = await readNeighborTables(inputs.mine, train, val);
+  const nb = await readNeighborTables(mine, train, val);
   if (cfg.num_neighbors > nb.trainWidth - 1) {
     throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.trainWidth - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
   }
@@ -65,7 +44,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
   }
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
-  const pretextFile = join(inputs.pretext, 'model.safetensors');
+  const pretextFile = join(pretext, 'model.safetensors');
   // Official: non-strict load that asserts that only the pretext head (contrastive, or RotNet's) is unexpected;
   // the cluster heads are new.
   await loadModel(pretextFile, model, {
@@ -192,4 +171,4 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     artifacts: [SCAN_MODEL_FILE],
     summary: `scan: best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
   };
-}
+};

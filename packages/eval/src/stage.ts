@@ -5,11 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readMetrics, readSafetensors, writeSafetensors, log, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { readMetrics, readSafetensors, requireInputs, writeSafetensors, log, type ScanConfig, type Stage, type StageInputs } from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
-import { extractFeatures, loadTrainVal, splitColumns, transformSpecFor } from '@scan-repro/train';
+import { extractFeatures, loadTrainVal, numClustersOf, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
 import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
 
@@ -78,13 +78,14 @@ function kmeansScores(config: ScanConfig, ft: Float32Array, fv: Float32Array, nu
 }
 
 /** Learning curves of the upstream runs (a few keys each), from their metrics.jsonl. */
-async function curves(inputs: Record<string, string>): Promise<{ name: string; points: { step: number; value: number }[] }[]> {
-  const wanted: Record<string, RegExp> = { pretext: /loss$|knn/, scan: /^(train_loss|val_loss\/head0|val_acc\/head0)$/, selflabel: /^(train_loss|train_confident_fraction|val_acc)$/ };
+async function curves(inputs: StageInputs): Promise<{ name: string; points: { step: number; value: number }[] }[]> {
+  const wanted: Partial<Record<keyof StageInputs, RegExp>> = { pretext: /loss$|knn/, scan: /^(train_loss|val_loss\/head0|val_acc\/head0)$/, selflabel: /^(train_loss|train_confident_fraction|val_acc)$/ };
   const out: { name: string; points: { step: number; value: number }[] }[] = [];
-  for (const [stage, re] of Object.entries(wanted)) {
-    if (!inputs[stage]) continue;
+  for (const [stage, re] of Object.entries(wanted) as [keyof StageInputs, RegExp][]) {
+    const dir = inputs[stage];
+    if (!dir) continue;
     const byKey = new Map<string, { step: number; value: number }[]>();
-    for (const m of await readMetrics(inputs[stage])) {
+    for (const m of await readMetrics(dir)) {
       if (!re.test(m.key) || m.value === null || m.step === undefined) continue;
       if (!byKey.has(m.key)) byKey.set(m.key, []);
       byKey.get(m.key)!.push({ step: m.step, value: m.value });
@@ -94,18 +95,18 @@ async function curves(inputs: Record<string, string>): Promise<{ name: string; p
   return out.slice(0, 12);
 }
 
-export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record<string, string>): Promise<StageResult> {
-  for (const name of ['pretext', 'mine', 'scan']) if (!inputs[name]) throw new Error(`stage eval: missing input run folder ${name}; expected --input ${name}=DIR`);
+export const runEval: Stage = async (config, run, inputs) => {
+  const { pretext, mine, scan } = requireInputs('eval', inputs, ['pretext', 'mine', 'scan']);
   const seed = config.profile.seed;
   const numClasses = config.dataset.num_classes;
-  const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : numClasses;
+  const numClusters = numClustersOf(config);
   const batchSize = Math.max(1, config.mine.batch_size);
   const { train, val } = await loadTrainVal(config);
   if (!val.labels.every((y) => y >= 0 && y < numClasses)) throw new Error(`eval: the val split ${config.dataset.val_split} has labels outside [0, ${numClasses}); evaluation needs labelled images`);
 
   // The evaluated model: one head (SCAN wrote its best head as cluster_head.0; selflabel keeps that layout).
   const source = inputs.selflabel ? 'selflabel' : 'scan';
-  const modelFile = join(inputs[source], 'model.safetensors');
+  const modelFile = join(inputs.selflabel ?? scan, 'model.safetensors');
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
   await loadModel(modelFile, model);
   const out = await extractFeatures(
@@ -130,7 +131,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
   metrics.confident_fraction = confident / n;
 
   // Neighbour purity of the mined neighbours (the paper's Fig. 2 statistic; eval.py prints K = 1, 5, 20).
-  const nb = await readTensors(join(inputs.mine, 'neighbors.safetensors'));
+  const nb = await readTensors(join(mine, 'neighbors.safetensors'));
   for (const [key, labels] of [['train', train.labels], ['val', val.labels]] as const) {
     const t = nb[key];
     if (!t || t.shape[0] !== labels.length) { log.warn(`eval: neighbors.safetensors '${key}' missing or of another size; neighbour accuracy skipped`); continue; }
@@ -140,7 +141,7 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
     }
   }
 
-  if (config.eval.kmeans) Object.assign(metrics, await kmeansBaseline(config, inputs.pretext, inputs.mine, train, val, batchSize));
+  if (config.eval.kmeans) Object.assign(metrics, await kmeansBaseline(config, pretext, mine, train, val, batchSize));
 
   // Pictures and the raw predictions.
   const names = await classNames(config);
@@ -175,4 +176,4 @@ export async function runEval(config: ScanConfig, run: RunFolder, inputs: Record
     summary: `eval of ${source}: ACC ${pct(ev.acc)} (${ev.mapping}), NMI ${pct(ev.nmi)}, ARI ${pct(ev.ari)}` +
       (metrics.kmeans_acc !== undefined ? `; K-means ACC ${pct(metrics.kmeans_acc)}` : ''),
   };
-}
+};
