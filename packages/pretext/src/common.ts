@@ -23,6 +23,9 @@ export async function loadPretextSplits(config: ScanConfig): Promise<PretextSpli
   return { train, monitorBank, monitorQuery };
 }
 
+/** The stage's random streams: model init, loader order and augmentations, MoCo's queue and shuffle. */
+export const STREAM = { model: 1, loader: 2, moco: 3 } as const;
+
 /** Seed of a named random stream of the stage (loader order, augmentations, model init). */
 export function streamSeed(config: ScanConfig, stream: number): number {
   return mixSeed(config.profile.seed, stream);

@@ -1,5 +1,7 @@
 export { ntXentLoss, rotnetLoss } from './losses';
-export { runPretext, PretextInterrupted } from './stage';
+export { runPretext } from './stage';
+export { PRETEXT_METHODS } from './methods';
+export { PretextInterrupted, trainedMethod, type PretextMethodFn, type PretextTraining } from './trained-method';
 export { simclrStep, type SimclrBatch } from './simclr';
 export { mocoStep, createMocoState, type MocoState } from './moco';
 export { RotnetModel, createRotnetModel, rot90, rotnetStep } from './rotnet';

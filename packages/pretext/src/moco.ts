@@ -3,9 +3,14 @@
 // Shuffle-BN, which MoCo needs so that BN batch statistics cannot leak the positive, is done on one device by
 // computing the keys in chunks of a permuted batch, so a query and its key never share BN statistics groups.
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedArray, Rng } from '@scan-repro/core';
+import { createRng, type NamedArray, type Rng, type RngState } from '@scan-repro/core';
 import type { ContrastiveModel } from '@scan-repro/models';
-import { allVariables, microBatches, restoreVariables, snapshotVariables, trainStep, type Optimizer } from '@scan-repro/train';
+import {
+  allVariables, createOptimizer, microBatches, restoreVariables, snapshotVariables, trainStep, transformSpecFor, underPrefix, withPrefix,
+  type Optimizer,
+} from '@scan-repro/train';
+import { createPretextContrastiveModel, streamSeed, STREAM } from './common';
+import { trainedMethod } from './trained-method';
 
 export interface MocoState {
   key: ContrastiveModel;
@@ -105,3 +110,30 @@ export function mocoStep(
   }
   return loss;
 }
+
+/** The MoCo v2 pretext method (pretext.method = moco). */
+export const moco = trainedMethod((config) => {
+  const p = config.pretext;
+  const seed = streamSeed(config, STREAM.model);
+  const model = createPretextContrastiveModel(config, seed);
+  const optimizer = createOptimizer(p, model.parameters());
+  // MoCo v2's own augmentation adds blur; the SimCLR pipeline (same crops, jitter, grayscale) stands in for it.
+  const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
+  const rng = createRng(streamSeed(config, STREAM.moco));
+  const state = createMocoState(model, createPretextContrastiveModel(config, seed), p.moco_queue, config.model.contrastive_dim, rng.fork('queue'));
+  const shuffleRng = rng.fork('shuffle-bn');
+  return {
+    model, optimizer, views: [view, view],
+    step: (b, lr) => mocoStep(model, state, optimizer, { view1: b.views[0], view2: b.views[1], shape: b.shape }, {
+      temperature: p.moco_temperature, momentum: p.moco_momentum, microBatch: p.micro_batch, lr, rng: shuffleRng,
+    }),
+    features: (x) => model.apply(x, false),
+    extraState: () => ({ tensors: withPrefix('moco/', mocoStateTensors(state)), extra: { ptr: state.ptr, rng: shuffleRng.getState() } }),
+    restoreExtra: (tensors, extra) => {
+      const e = extra as { ptr: number; rng: RngState };
+      restoreMocoState(state, underPrefix('moco/', tensors), e.ptr);
+      shuffleRng.setState(e.rng);
+    },
+    dispose: () => { model.dispose(); state.key.dispose(); state.queue.dispose(); optimizer.dispose(); },
+  };
+});

@@ -114,9 +114,9 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
       tensors: { ...withPrefix('model/', snapshotVariables(allVariables(model))), ...withPrefix('optimizer/', optimizer.state()) },
       extra: { best, bestAccuracy },
     }),
-    restore: (tensors, extra) => {
-      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', run.path('checkpoint.safetensors'));
-      optimizer.loadState(underPrefix('optimizer/', tensors), run.path('checkpoint.safetensors'));
+    restore: (tensors, extra, source) => {
+      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', source);
+      optimizer.loadState(underPrefix('optimizer/', tensors), source);
       const e = extra as { best: BestHead | null; bestAccuracy: number | null } | undefined;
       best = e?.best ?? null;
       bestAccuracy = e?.bestAccuracy ?? NaN;

@@ -56,8 +56,7 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
         ...(ema ? withPrefix('ema/', ema.state()) : {}),
       },
     }),
-    restore: (tensors) => {
-      const source = run.path('checkpoint.safetensors');
+    restore: (tensors, _extra, source) => {
       restoreVariables(allVariables(model), underPrefix('model/', tensors), '', source);
       optimizer.loadState(underPrefix('optimizer/', tensors), source);
       ema?.loadState(underPrefix('ema/', tensors), source);
