@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { initBackendFromConfig } from '@scan-repro/backend';
-import { composeConfig, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { artifactPath, composeConfig, readEvalMetrics, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import '@scan-repro/dataset-cifar10';
 import { runPretext } from '@scan-repro/pretext';
 import { runMine } from '@scan-repro/mine';
@@ -57,10 +57,10 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
 
     expect(m.acc).toBeGreaterThan(0.2); // chance is 0.1
     expect(m.nmi).toBeGreaterThan(0.05);
-    const saved = JSON.parse(await readFile(join(dirs.eval, 'metrics.json'), 'utf8'));
+    const saved = await readEvalMetrics(dirs.eval);
     expect(saved.metrics.acc).toBe(m.acc);
-    for (const f of ['confusion.png', 'prototypes.png']) {
-      const png = PNG.sync.read(await readFile(join(dirs.eval, f)));
+    for (const f of ['confusion', 'prototypes'] as const) {
+      const png = PNG.sync.read(await readFile(artifactPath(dirs.eval, f)));
       expect(png.width * png.height, f).toBeGreaterThan(100);
     }
   });

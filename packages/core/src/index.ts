@@ -17,6 +17,11 @@ export {
   type Manifest, type StageResult, type Checkpoint, type ArtifactRecord, type InputRecord, type RunStatus,
 } from './run-folder';
 export { requireInputs, type Stage, type StageInputs, type StageOptions } from './stage';
+export {
+  ARTIFACTS, RUN_FILES, artifactPath, readNeighbors, writeNeighbors, readFeatures, writeFeatures, readPredictions, writePredictions,
+  readEvalMetrics, writeEvalMetrics,
+  type ArtifactName, type NeighborTable, type Neighbors, type FeatureKind, type SplitFeatures, type MinedFeatures, type Predictions, type EvalMetrics,
+} from './artifacts';
 export { createRng, type Rng, type RngState } from './rng';
 export { createProgress, type Progress, type ProgressOptions } from './progress';
 export { log } from './log';

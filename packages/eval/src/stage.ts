@@ -1,30 +1,18 @@
 // The evaluation stage (official eval.py + the paper's protocol, reference §4): predictions of the final model
 // (selflabel's when given, else SCAN's best head) on the val split; ACC (Hungarian, or majority vote for
 // overclustering), NMI, ARI, AMI, top-5; the pretext + K-means baseline; neighbour purity of the mined
-// neighbours; confusion.png, prototypes.png and curves.png.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// neighbours; pictures of the confusion matrix, the prototypes and the learning curves.
 import * as tf from '@tensorflow/tfjs-core';
-import { readMetrics, readSafetensors, requireInputs, writeSafetensors, log, type ScanConfig, type Stage, type StageInputs } from '@scan-repro/core';
+import {
+  ARTIFACTS, artifactPath, readFeatures, readMetrics, requireInputs, writeEvalMetrics, writePredictions, type ScanConfig, type Stage, type StageInputs,
+} from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';
-import { contrastiveModelFromConfig, createClusteringModel, loadModel } from '@scan-repro/models';
-import { extractFeatures, loadTrainVal, numClustersOf, splitColumns, transformSpecFor } from '@scan-repro/train';
+import { createClusteringModel, loadModel } from '@scan-repro/models';
+import { extractFeatures, loadTrainVal, numClustersOf, readNeighborsFor, splitColumns, transformSpecFor } from '@scan-repro/train';
 import { assignToCentroids, evaluateClustering, prototypeIndices } from './evaluate';
 import { renderConfusionPng, renderCurvesPng, renderImageGridPng } from './png';
 
-
-const l2 = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
-
-async function readTensors(file: string) {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(file));
-  } catch (e) {
-    throw new Error(`eval: cannot read ${file}: ${(e as Error).message}`);
-  }
-  return readSafetensors(bytes, file).tensors;
-}
 
 /** Class names for the pictures: config, then the dataset's, then numbers. */
 async function classNames(config: ScanConfig): Promise<string[]> {
@@ -38,29 +26,21 @@ async function classNames(config: ScanConfig): Promise<string[]> {
   return Array.from({ length: n }, (_, i) => String(i));
 }
 
-/** Pretext + K-means: fit on the train split's pretext features, assign the val split, score with Hungarian. */
-async function kmeansBaseline(config: ScanConfig, pretextDir: string, mineDir: string, train: ImageSplit, val: ImageSplit, batchSize: number): Promise<Record<string, number>> {
+/**
+ * Pretext + K-means: fit on the train split's pretext features, assign the val split, score with Hungarian. The
+ * features are the mine run's (val transform, L2-normalised): CIFAR/STL the 128-d head output, ImageNet the pooled
+ * backbone (eval.kmeans_features), reference §4.
+ */
+async function kmeansBaseline(config: ScanConfig, mineDir: string, train: ImageSplit, val: ImageSplit): Promise<Record<string, number>> {
   const kind = config.eval.kmeans_features;
-  // The mine stage stored both kinds of pretext features (val transform, L2-normalised): reuse them when present.
-  let stored: Record<string, { shape: number[]; data: unknown }> | null = null;
-  try {
-    stored = await readTensors(join(mineDir, 'features.safetensors'));
-  } catch { /* older mine runs: compute below */ }
-  const st = stored?.[`train.${kind}`], sv = stored?.[`val.${kind}`];
-  if (st && sv && st.shape[0] === train.size && sv.shape[0] === val.size) {
-    return kmeansScores(config, st.data as Float32Array, sv.data as Float32Array, train.size, val);
+  const f = await readFeatures(mineDir);
+  const file = artifactPath(mineDir, 'features');
+  if (f.train.rows !== train.size || f.val.rows !== val.size) {
+    throw new Error(`${file}: features of ${f.train.rows} train / ${f.val.rows} val images, but the splits here have ${train.size} / ${val.size}; the mine run used other data`);
   }
-  const model = contrastiveModelFromConfig(config, config.profile.seed);
-  await loadModel(join(pretextDir, 'model.safetensors'), model);
-  // CIFAR/STL: the 128-d L2-normalised head output; ImageNet: pooled backbone features (L2-normalised too,
-  // as the mining code does), reference §4.
-  const forward = config.eval.kmeans_features === 'head'
-    ? (x: tf.Tensor4D) => model.apply(x, false)
-    : (x: tf.Tensor4D) => l2(model.backbone.apply(x, false));
-  const view = transformSpecFor(config, 'val');
-  const ft = await extractFeatures(forward, train, { transform: view, batchSize, label: 'kmeans train features' });
-  const fv = await extractFeatures(forward, val, { transform: view, batchSize, label: 'kmeans val features' });
-  model.dispose();
+  const ft = f.train[kind];
+  const fv = f.val[kind];
+  if (!ft || !fv) throw new Error(`${file}: no ${kind} features (the pretext model has no contrastive head, e.g. RotNet); expected eval.kmeans_features = backbone`);
   return kmeansScores(config, ft, fv, train.size, val);
 }
 
@@ -77,7 +57,7 @@ function kmeansScores(config: ScanConfig, ft: Float32Array, fv: Float32Array, nu
   };
 }
 
-/** Learning curves of the upstream runs (a few keys each), from their metrics.jsonl. */
+/** Learning curves of the upstream runs (a few keys each), from their per-step metrics (readMetrics). */
 async function curves(inputs: StageInputs): Promise<{ name: string; points: { step: number; value: number }[] }[]> {
   const wanted: Partial<Record<keyof StageInputs, RegExp>> = { pretext: /loss$|knn/, scan: /^(train_loss|val_loss\/head0|val_acc\/head0)$/, selflabel: /^(train_loss|train_confident_fraction|val_acc)$/ };
   const out: { name: string; points: { step: number; value: number }[] }[] = [];
@@ -96,7 +76,7 @@ async function curves(inputs: StageInputs): Promise<{ name: string; points: { st
 }
 
 export const runEval: Stage = async (config, run, inputs) => {
-  const { pretext, mine, scan } = requireInputs('eval', inputs, ['pretext', 'mine', 'scan']);
+  const { mine, scan } = requireInputs('eval', inputs, ['pretext', 'mine', 'scan']);
   const seed = config.profile.seed;
   const numClasses = config.dataset.num_classes;
   const numClusters = numClustersOf(config);
@@ -106,7 +86,7 @@ export const runEval: Stage = async (config, run, inputs) => {
 
   // The evaluated model: one head (SCAN wrote its best head as cluster_head.0; selflabel keeps that layout).
   const source = inputs.selflabel ? 'selflabel' : 'scan';
-  const modelFile = join(inputs.selflabel ?? scan, 'model.safetensors');
+  const modelFile = artifactPath(inputs.selflabel ?? scan, 'model');
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
   await loadModel(modelFile, model);
   const out = await extractFeatures(
@@ -131,43 +111,36 @@ export const runEval: Stage = async (config, run, inputs) => {
   metrics.confident_fraction = confident / n;
 
   // Neighbour purity of the mined neighbours (the paper's Fig. 2 statistic; eval.py prints K = 1, 5, 20).
-  const nb = await readTensors(join(mine, 'neighbors.safetensors'));
-  for (const [key, labels] of [['train', train.labels], ['val', val.labels]] as const) {
-    const t = nb[key];
-    if (!t || t.shape[0] !== labels.length) { log.warn(`eval: neighbors.safetensors '${key}' missing or of another size; neighbour accuracy skipped`); continue; }
-    const K = t.shape[1] - 1;
+  const nb = await readNeighborsFor(mine, train, val);
+  for (const [key, t, labels] of [['train', nb.train, train.labels], ['val', nb.val, val.labels]] as const) {
+    const K = t.width - 1;
     for (const k of [...new Set([1, 5, 20, K])].filter((k) => k >= 1 && k <= K)) {
-      metrics[`${key}_neighbor_accuracy_at_${k}`] = neighborAccuracy(t.data as Int32Array, labels, { k });
+      metrics[`${key}_neighbor_accuracy_at_${k}`] = neighborAccuracy(t.table, labels, { k });
     }
   }
 
-  if (config.eval.kmeans) Object.assign(metrics, await kmeansBaseline(config, pretext, mine, train, val, batchSize));
+  if (config.eval.kmeans) Object.assign(metrics, await kmeansBaseline(config, mine, train, val));
 
   // Pictures and the raw predictions.
   const names = await classNames(config);
-  await run.writeArtifact('confusion.png', renderConfusionPng(ev.confusion, numClasses, names));
+  await run.writeArtifact(ARTIFACTS.confusion, renderConfusionPng(ev.confusion, numClasses, names));
   const protos = prototypeIndices(probs, features, n, config.eval.prototypes);
   const scale = Math.max(1, Math.round(96 / Math.max(1, val.imageShape?.height ?? 32)));
-  await run.writeArtifact('prototypes.png', renderImageGridPng(
+  await run.writeArtifact(ARTIFACTS.prototypes, renderImageGridPng(
     Array.from(protos, (i) => (i >= 0 ? val.image(i) : null)),
     Array.from(protos, (_, k) => `${k}:${ev.clusterToClass[k] >= 0 ? names[ev.clusterToClass[k]] : '-'}`),
     { cols: Math.min(10, numClusters), scale },
   ));
-  const artifacts = ['metrics.json', 'confusion.png', 'prototypes.png', 'predictions.safetensors'];
+  const artifacts: string[] = [ARTIFACTS.evalMetrics, ARTIFACTS.confusion, ARTIFACTS.prototypes, ARTIFACTS.predictions];
   const series = await curves(inputs);
   if (series.length) {
-    await run.writeArtifact('curves.png', renderCurvesPng(series));
-    artifacts.push('curves.png');
+    await run.writeArtifact(ARTIFACTS.curves, renderCurvesPng(series));
+    artifacts.push(ARTIFACTS.curves);
   }
-  await run.writeArtifact('predictions.safetensors', writeSafetensors({
-    pred: { dtype: 'I32', shape: [n], data: pred },
-    probs: { dtype: 'F32', shape: [n, numClusters], data: probs },
-    target: { dtype: 'I32', shape: [n], data: val.labels },
-    cluster_to_class: { dtype: 'I32', shape: [numClusters], data: ev.clusterToClass },
-    confusion: { dtype: 'I32', shape: [numClasses, numClasses], data: ev.confusion },
-    prototypes: { dtype: 'I32', shape: [numClusters], data: protos },
-  }, { evaluated: source, mapping: ev.mapping }));
-  await run.writeArtifact('metrics.json', JSON.stringify({ evaluated: source, mapping: ev.mapping, metrics }, null, 2) + '\n');
+  await writePredictions(run, {
+    pred, probs, target: val.labels, clusterToClass: ev.clusterToClass, confusion: ev.confusion, numClasses, prototypes: protos,
+  }, { evaluated: source, mapping: ev.mapping });
+  await writeEvalMetrics(run, { evaluated: source, mapping: ev.mapping, metrics });
 
   const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
   return {

@@ -6,8 +6,6 @@ import type { ImageSplit } from '@scan-repro/data';
 import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@scan-repro/models';
 import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
 
-export type FeatureKind = 'head' | 'backbone';
-
 /** Loads the pretext model; tells whether it has a contrastive head (RotNet models have rotnet_head.* instead). */
 export async function loadPretextModel(config: ScanConfig, path: string): Promise<{ model: ContrastiveModel; hasHead: boolean }> {
   let keys: string[];
@@ -26,7 +24,7 @@ export async function loadPretextModel(config: ScanConfig, path: string): Promis
 }
 
 /** Both kinds of features of a split in one pass: the L2-normalised head output and the normalised pooled backbone. */
-export async function embed(model: ContrastiveModel, hasHead: boolean, split: ImageSplit, config: ScanConfig): Promise<Record<FeatureKind, Float32Array | null>> {
+export async function embed(model: ContrastiveModel, hasHead: boolean, split: ImageSplit, config: ScanConfig): Promise<{ head?: Float32Array; backbone: Float32Array }> {
   const featureDim = model.backbone.featureDim;
   const headDim = model.contrastiveHead.outDim;
   const normalize = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
@@ -37,7 +35,7 @@ export async function embed(model: ContrastiveModel, hasHead: boolean, split: Im
   const both = await extractFeatures(forward, split, {
     transform: transformSpecFor(config, 'val'), batchSize: config.mine.batch_size, label: `embed ${split.split}`,
   });
-  if (!hasHead) return { head: null, backbone: both };
+  if (!hasHead) return { backbone: both };
   const [head, backbone] = splitColumns(both, split.size, [headDim, featureDim]) as [Float32Array, Float32Array];
   return { head, backbone };
 }

@@ -1,3 +1,3 @@
 export { mineNeighbors, mineNeighborsAgainst, mineSplit, NEIGHBOR_CURVE_KS, type MineNeighborsOptions } from './mine-neighbors';
 export { runMine } from './stage';
-export { loadPretextModel, type FeatureKind } from './embed';
+export { loadPretextModel } from './embed';

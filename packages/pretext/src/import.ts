@@ -1,12 +1,10 @@
 // pretext.method = import: the representation comes from elsewhere (e.g. MoCo v2's ImageNet weights converted
-// with tools/convert); it is loaded into our contrastive model and written as this run's model.safetensors.
+// with tools/convert); it is loaded into our contrastive model and written as this run's model.
 import { stat } from 'node:fs/promises';
-import { log } from '@scan-repro/core';
+import { ARTIFACTS, log } from '@scan-repro/core';
 import { loadModel, saveModel } from '@scan-repro/models';
 import { createPretextContrastiveModel, streamSeed, STREAM } from './common';
 import type { PretextMethodFn } from './trained-method';
-
-const MODEL_FILE = 'model.safetensors';
 
 export const importWeights: PretextMethodFn = async (config, run) => {
   const path = config.pretext.weights;
@@ -18,10 +16,10 @@ export const importWeights: PretextMethodFn = async (config, run) => {
     const headOptional = config.mine.features === 'backbone';
     const report = await loadModel(path, model, { allowMissing: (k) => headOptional && k.startsWith('contrastive_head.') });
     if (report.missing.length) log.warn(`pretext import: ${path} has no ${report.missing.join(', ')}; those keep their random initialisation`);
-    await saveModel(run.path(MODEL_FILE), model, { method: 'import', source: path, head: report.missing.length ? 'random' : 'imported' });
+    await saveModel(run.path(ARTIFACTS.model), model, { method: 'import', source: path, head: report.missing.length ? 'random' : 'imported' });
     return {
       metrics: { imported_tensors: report.loaded.length },
-      artifacts: [MODEL_FILE],
+      artifacts: [ARTIFACTS.model],
       summary: `imported ${report.loaded.length} tensors from ${path}`,
     };
   } finally {

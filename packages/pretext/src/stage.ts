@@ -1,5 +1,5 @@
 // The pretext stage: learn (SimCLR / MoCo / RotNet) or import the representation that mining and SCAN start from.
-// Output: model.safetensors with PyTorch names (backbone.* + contrastive_head.*, or rotnet_head.* for RotNet).
+// Output: the model artifact with PyTorch names (backbone.* + contrastive_head.*, or rotnet_head.* for RotNet).
 import type { Stage } from '@scan-repro/core';
 import { PRETEXT_METHODS } from './methods';
 

@@ -1,16 +1,14 @@
 // The epoch loop every trained pretext method shares (SimCLR, MoCo, RotNet): checkpointed epochs over the pretext
-// splits, a cosine learning rate, the weighted-kNN monitor after each epoch, model.safetensors at the end. A method
+// splits, a cosine learning rate, the weighted-kNN monitor after each epoch, the model artifact at the end. A method
 // supplies only what differs: its model, optimizer, views, step and extra checkpoint state.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { NamedArray, RunFolder, ScanConfig, StageOptions, StageResult } from '@scan-repro/core';
+import { ARTIFACTS, type NamedArray, type RunFolder, type ScanConfig, type StageOptions, type StageResult } from '@scan-repro/core';
 import { createLoader, type LoaderView } from '@scan-repro/data';
 import { saveModel, type NamedModule } from '@scan-repro/models';
 import {
   allVariables, cosineLr, restoreVariables, runEpochs, snapshotVariables, underPrefix, withPrefix, type EpochContext, type Optimizer,
 } from '@scan-repro/train';
 import { knnMonitor, loadPretextSplits, logSplits, streamSeed, STREAM } from './common';
-
-const MODEL_FILE = 'model.safetensors';
 
 /** What a pretext method does: write the pretext model into the run folder and report its metrics. */
 export type PretextMethodFn = (config: ScanConfig, run: RunFolder, opts: StageOptions) => Promise<StageResult>;
@@ -82,9 +80,9 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
       if (last.loss !== undefined) metrics.loss = last.loss;
       const knn = last.knn_accuracy ?? (p.epochs === 0 ? await knnMonitor(config, m.features, splits) : null);
       if (knn !== null && knn !== undefined) metrics.knn_accuracy = knn;
-      await saveModel(run.path(MODEL_FILE), m.model, { method: p.method, epochs: String(result.epochsDone) });
+      await saveModel(run.path(ARTIFACTS.model), m.model, { method: p.method, epochs: String(result.epochsDone) });
       return {
-        metrics, artifacts: [MODEL_FILE],
+        metrics, artifacts: [ARTIFACTS.model],
         summary: `${p.method}: ${result.epochsDone} epochs on ${splits.train.size} images` + (metrics.knn_accuracy !== undefined ? `, kNN accuracy ${(100 * metrics.knn_accuracy).toFixed(2)}%` : ''),
       };
     } finally {

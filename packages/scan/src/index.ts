@@ -4,5 +4,4 @@ export { scanStep, scanHeadsStep, frozenBackboneFeatures, type ScanStepOptions, 
 export { evaluateHeads, updateBestHead, splitHeads, headProbabilitiesForward, type HeadEvaluation, type BestHead } from './scan-validate';
 export { runScan } from './stage';
 export { singleHeadModule } from './single-head';
-export { readNeighborTables, type NeighborTables } from './stage-io';
 export { dropFalsePositiveNeighbors } from './oracle-neighbors';

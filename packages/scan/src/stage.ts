@@ -1,26 +1,22 @@
 // The SCAN stage (official scan.py): backbone from the pretext weights, num_heads linear cluster heads trained
 // with the SCAN loss on (anchor, mined neighbour) pairs, best head and epoch chosen by the validation SCAN loss.
 //
-// Output model.safetensors: backbone.* and the best head only, renamed cluster_head.0.*, taken at the best
+// Output model: backbone.* and the best head only, renamed cluster_head.0.*, taken at the best
 // epoch (the official code saves the whole model whenever the lowest validation loss improves, and
 // selflabel.py loads only the best head into head 0). Metadata: best_head (its index among the trained heads),
 // best_epoch (1-based), best_loss, num_heads, num_clusters. So selflabel and eval load it as a one-head model.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, requireInputs, type Stage } from '@scan-repro/core';
+import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-repro/core';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, isPretextHeadKey, loadModel, saveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, extractFeatures, loadTrainVal, numClustersOf, restoreVariables, runEpochs, snapshotVariables, transformSpecFor,
-  underPrefix, withPrefix,
+  allVariables, createOptimizer, extractFeatures, loadTrainVal, numClustersOf, readNeighborsFor, restoreVariables, runEpochs, snapshotVariables,
+  transformSpecFor, underPrefix, withPrefix,
 } from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
 import { singleHeadModule } from './single-head';
-import { readNeighborTables } from './stage-io';
-
-const SCAN_MODEL_FILE = 'model.safetensors';
 
 export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   const { pretext, mine } = requireInputs('scan', inputs, ['pretext', 'mine']);
@@ -30,21 +26,21 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   const numClasses = config.dataset.num_classes;
 
   const { train, val } = await loadTrainVal(config);
-  const nb = await readNeighborTables(mine, train, val);
-  if (cfg.num_neighbors > nb.trainWidth - 1) {
-    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.trainWidth - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
+  const nb = await readNeighborsFor(mine, train, val);
+  if (cfg.num_neighbors > nb.train.width - 1) {
+    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.train.width - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
   }
 
-  let trainNeighbors = nb.train;
+  let trainNeighbors = nb.train.table;
   if (cfg.oracle_neighbors) {
-    const oracle = dropFalsePositiveNeighbors(nb.train, nb.trainWidth, cfg.num_neighbors + 1, train.labels);
+    const oracle = dropFalsePositiveNeighbors(nb.train.table, nb.train.width, cfg.num_neighbors + 1, train.labels);
     trainNeighbors = oracle.table;
     run.logMetric('oracle_removed_neighbors', oracle.removed);
     log.warn(`scan: scan.oracle_neighbors = true uses the labels to drop ${(100 * oracle.removed).toFixed(1)}% of the neighbours (upper-bound experiment, not the method)`);
   }
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
-  const pretextFile = join(pretext, 'model.safetensors');
+  const pretextFile = artifactPath(pretext, 'model');
   // Official: non-strict load that asserts that only the pretext head (contrastive, or RotNet's) is unexpected;
   // the cluster heads are new.
   await loadModel(pretextFile, model, {
@@ -74,7 +70,7 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
       { transform: augmentation, source: 'neighbor' },
     ],
     // num_neighbors = 0: the "neighbour" is the anchor itself (augmentations only, the paper's K = 0 ablation)
-    neighbors: { table: trainNeighbors, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
+    neighbors: { table: trainNeighbors, width: nb.train.width, take: cfg.num_neighbors + 1 },
   });
   const valView = transformSpecFor(config, 'val');
   const evalBatch = Math.max(1, config.mine.batch_size);
@@ -83,12 +79,12 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   let bestAccuracy = NaN;
   const validate = async (epochsDone: number): Promise<Record<string, number>> => {
     const concatenated = await extractFeatures(headProbabilitiesForward(model), val, { transform: valView, batchSize: evalBatch, label: 'scan validation' });
-    const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val, val.labels, numClasses);
+    const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val.table, val.labels, numClasses);
     const update = updateBestHead(best, ev.loss, epochsDone);
     if (update.improved) {
       best = update.best;
       bestAccuracy = ev.accuracy[best.head];
-      await saveModel(run.path(SCAN_MODEL_FILE), singleHeadModule(model, best.head), {
+      await saveModel(run.path(ARTIFACTS.model), singleHeadModule(model, best.head), {
         best_head: String(best.head), best_epoch: String(best.epoch), best_loss: String(best.loss),
         num_heads: String(cfg.num_heads), num_clusters: String(numClusters),
       });
@@ -168,7 +164,7 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   };
   return {
     metrics,
-    artifacts: [SCAN_MODEL_FILE],
+    artifacts: [ARTIFACTS.model],
     summary: `scan: best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
   };
 };

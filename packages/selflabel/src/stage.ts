@@ -5,9 +5,8 @@
 // EMA (selflabel.ema; ImageNet configs): the official quirk is kept (see @scan-repro/train Ema): after every
 // step the parameters become their moving average and the BN running statistics are reset to their values at
 // the start of the stage.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, requireInputs, type Stage } from '@scan-repro/core';
+import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-repro/core';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, loadModel, saveModel } from '@scan-repro/models';
 import {
@@ -15,8 +14,6 @@ import {
 } from '@scan-repro/train';
 import { monitorAccuracy } from './monitor';
 import { selflabelStep } from './selflabel-step';
-
-const SELFLABEL_MODEL_FILE = 'model.safetensors';
 
 export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   const { scan } = requireInputs('selflabel', inputs, ['scan']);
@@ -27,7 +24,7 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   const { train, val } = await loadTrainVal(config);
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
-  const scanFile = join(scan, 'model.safetensors');
+  const scanFile = artifactPath(scan, 'model');
   const { metadata } = await loadModel(scanFile, model); // strict: backbone.* + cluster_head.0.* (the best head)
   const optimizer = createOptimizer({ optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: false, weight_decay: cfg.weight_decay }, model.parameters());
   const ema = cfg.ema ? new Ema(model.parameters(), cfg.ema_alpha, model.buffers()) : null;
@@ -93,7 +90,7 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   });
   await loader.close();
   if (!result.finished) log.warn(`selflabel: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
-  await saveModel(run.path(SELFLABEL_MODEL_FILE), model, { epochs_done: String(result.epochsDone), scan_best_head: metadata.best_head ?? '' });
+  await saveModel(run.path(ARTIFACTS.model), model, { epochs_done: String(result.epochsDone), scan_best_head: metadata.best_head ?? '' });
   const end = result.history.length ? null : await monitorAccuracy(model, val, config, evalBatch);
   ema?.dispose();
   optimizer.dispose();
@@ -110,7 +107,7 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     epochs_done: result.epochsDone,
   };
   return {
-    metrics, artifacts: [SELFLABEL_MODEL_FILE],
+    metrics, artifacts: [ARTIFACTS.model],
     summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
   };
 };

@@ -1,6 +1,6 @@
 // The epoch loop shared by the training stages: resume from the run folder's checkpoint, run the remaining
 // epochs with a progress bar each, log per-epoch metrics, and checkpoint every N epochs (and after the last).
-import { createProgress, log, type NamedArray, type RunFolder, type Progress } from '@scan-repro/core';
+import { createProgress, log, RUN_FILES, type NamedArray, type RunFolder, type Progress } from '@scan-repro/core';
 
 export interface EpochContext {
   /** This epoch's progress bar; created with `stepsPerEpoch` as its total. */
@@ -45,7 +45,7 @@ export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult
   let history: Record<string, number>[] = [];
   const ckpt = await opts.run.loadCheckpoint();
   if (ckpt) {
-    const source = opts.run.path('checkpoint.safetensors');
+    const source = opts.run.path(RUN_FILES.checkpoint);
     const saved = (ckpt.state ?? {}) as { label?: string; history?: Record<string, number>[]; extra?: unknown };
     if (saved.label !== opts.label) {
       throw new Error(`${source}: checkpoint of '${saved.label}', this loop is '${opts.label}'; delete it to start fresh`);

@@ -6,6 +6,6 @@ export { extractFeatures, splitColumns, type ExtractFeaturesOptions } from './fe
 export { runEpochs, type RunEpochsOptions, type RunEpochsResult, type EpochContext } from './epochs';
 export { trainStep, microBatches, type TrainStepOptions } from './step';
 export { snapshotVariables, restoreVariables, allVariables, withPrefix, underPrefix } from './variables';
-export { loadTrainVal } from './splits';
+export { loadTrainVal, readNeighborsFor } from './splits';
 export { numClustersOf } from './clusters';
 export { transformSpecFor } from './transforms';
