@@ -42,8 +42,10 @@ function makeBrokenWorkspace(root: string) {
     'src/index.ts': "import '@scan-repro/data';\nexport * from '@scan-repro/dataset-bar';\n",
   });
   // A stage may draw figures with plots; plots itself sits on core and may not reach up into data.
-  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*', '@scan-repro/plots': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
+  pkg(root, 'packages/mine', { dependencies: { '@scan-repro/core': '*', '@scan-repro/plots': '*', '@scan-repro/backend': '*' }, devDependencies: { '@scan-repro/core': '*' } }, {
     'src/index.ts': "export * from '@scan-repro/core';\nexport * from '@scan-repro/plots';\n",
+    // A stage that sets up the backend itself (the shell's job).
+    'src/stage.ts': "import { initBackend } from '@scan-repro/backend';\nexport const s = initBackend;\n",
   });
   pkg(root, 'packages/plots', { dependencies: { '@scan-repro/core': '*', '@scan-repro/data': '*' } }, {
     'src/index.ts': "import '@scan-repro/core';\nimport '@scan-repro/data';\n",
@@ -87,6 +89,7 @@ describe('check-deps', () => {
       'layering packages/augment @scan-repro/data',
       'layering packages/data @scan-repro/dataset-bar',
       'layering packages/dataset-foo @scan-repro/dataset-bar',
+      'layering packages/mine @scan-repro/backend',
       'layering packages/models @scan-repro/cli',
       'layering packages/plots @scan-repro/data',
       'layering packages/scan @scan-repro/mine',
@@ -110,9 +113,10 @@ describe('check-deps', () => {
 
   it('explains the layering problems in the words of docs/architecture.md', () => {
     const text = formatReport(checkWorkspace(broken));
-    expect(text).toMatch(/^check-deps: 15 workspace packages, 18 source files, 23 violations$/m);
+    expect(text).toMatch(/^check-deps: 15 workspace packages, 19 source files, 24 violations$/m);
     expect(text).toContain('packages/scan/src/index.ts:3 imports @scan-repro/mine: stages never import each other');
     expect(text).toContain('packages/scan/src/index.ts:5 imports @scan-repro/tracking: stages never import tracking');
+    expect(text).toContain('packages/mine/src/stage.ts:1 imports @scan-repro/backend: stages never import backend (the shell initialises it');
     expect(text).toContain('packages/dataset-foo/src/index.ts:2 imports @scan-repro/dataset-bar: packages/dataset-foo (dataset-*) may import only data, core');
     expect(text).toContain('packages/augment/src/index.ts:2 imports @scan-repro/data: packages/augment (augment) may import only core');
     expect(text).toContain('packages/models/src/index.ts:1 imports @scan-repro/cli: nothing imports the CLI (it is the shell)');

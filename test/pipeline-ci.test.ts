@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { composeConfig, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import { initBackendFromConfig } from '@scan-repro/backend';
+import { artifactPath, composeConfig, readEvalMetrics, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
 import '@scan-repro/dataset-cifar10';
 import { runPretext } from '@scan-repro/pretext';
 import { runMine } from '@scan-repro/mine';
@@ -26,21 +27,27 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
       'scan.epochs=6', 'scan.batch_size=64', 'scan.lr=0.001', 'selflabel.epochs=2', 'selflabel.batch_size=200', 'selflabel.micro_batch=0',
       ...OVERRIDES,
     ]);
+    // Each stage runs as its own CLI process would: the shell (this test) sets up the backend from that stage's
+    // config first. pretext and mine take the best backend available (native TensorFlow where installed; on wasm
+    // they alone would take the time budget), the clustering stages wasm's threaded kernels. The backend is no part
+    // of a run's identity, so the runs chain as one config's.
+    const upstream: ScanConfig = OVERRIDES.some((o) => o.startsWith('backend.')) ? config : { ...config, backend: { ...config.backend, name: 'auto' } };
     const root = mkdtempSync(join(tmpdir(), 'pipeline-ci-'));
     const dirs: Record<string, string> = {};
     const times: Record<string, number> = {};
-    const stage = async (name: string, fn: (c: ScanConfig, r: RunFolder, i: Record<string, string>) => Promise<StageResult>, inputs: Record<string, string>) => {
+    const stage = async (name: string, fn: (c: ScanConfig, r: RunFolder, i: Record<string, string>) => Promise<StageResult>, inputs: Record<string, string>, cfg = config) => {
       const t0 = Date.now();
-      const run = await RunFolder.create({ dir: join(root, name), stage: name, config, inputs });
-      const result = await fn(config, run, inputs);
-      await run.complete({ ...result, backend: 'wasm' });
+      const backend = await initBackendFromConfig(cfg.backend, { quiet: true });
+      const run = await RunFolder.create({ dir: join(root, name), stage: name, config: cfg, inputs });
+      const result = await fn(cfg, run, inputs);
+      await run.complete({ ...result, backend: backend.name });
       dirs[name] = run.dir;
       times[name] = (Date.now() - t0) / 1000;
       console.log(`[pipeline-ci] ${name} ${times[name].toFixed(1)} s: ${result.summary ?? ''}`);
       return result;
     };
-    await stage('pretext', runPretext, {});
-    const mine = await stage('mine', runMine, { pretext: dirs.pretext });
+    await stage('pretext', runPretext, {}, upstream);
+    const mine = await stage('mine', runMine, { pretext: dirs.pretext }, upstream);
     const scan = await stage('scan', runScan, { pretext: dirs.pretext, mine: dirs.mine });
     const selflabel = await stage('selflabel', runSelflabel, { scan: dirs.scan });
     const ev = await stage('eval', runEval, { pretext: dirs.pretext, mine: dirs.mine, scan: dirs.scan, selflabel: dirs.selflabel });
@@ -50,10 +57,10 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
 
     expect(m.acc).toBeGreaterThan(0.2); // chance is 0.1
     expect(m.nmi).toBeGreaterThan(0.05);
-    const saved = JSON.parse(await readFile(join(dirs.eval, 'metrics.json'), 'utf8'));
+    const saved = await readEvalMetrics(dirs.eval);
     expect(saved.metrics.acc).toBe(m.acc);
-    for (const f of ['confusion', 'prototypes', 'curves']) {
-      const png = PNG.sync.read(await readFile(join(dirs.eval, `${f}.png`)));
+    for (const f of ['confusion', 'prototypes', 'curves'] as const) {
+      const png = PNG.sync.read(await readFile(artifactPath(dirs.eval, f)));
       expect(png.width * png.height, f).toBeGreaterThan(100);
       expect(ev.artifacts).toEqual(expect.arrayContaining([`${f}.png`, `${f}.vl.json`]));
     }

@@ -2,8 +2,8 @@
 // augmented) batches, 20 optimizer steps of ours give the per-step losses, final weights and BN buffers of
 // tools/golden/train/make_training_goldens.py (PyTorch in float64, so the goldens are the exact result). The
 // tolerance is 4x PyTorch's own float32 error over the same steps, at least 1e-4: 20 steps amplify rounding.
-// Loops: SimCLR, self-labeling, SCAN (whole network, two heads) and MoCo (key encoder, queue, shuffle-BN with the
-// golden's permutation of every step fed through the rng that mocoStep draws it from).
+// Loops: SimCLR, self-labeling, SCAN (whole network, two heads) and MoCo (key encoder, queue, shuffle-BN over two
+// groups with the golden's permutation of every step fed through the rng that mocoStep draws it from).
 // Checked by breaking the code on purpose: weight decay skipped on BN parameters fails SimCLR (loss off by 2.7e-3),
 // MoCo (weights off by 8e-4) and SCAN (weights off by 2.4e-4, Adam); MoCo without the shuffle fails (loss off by 0.33).
 import { existsSync, readFileSync } from 'node:fs';
@@ -178,7 +178,7 @@ describe.each([...(['cpu', 'wasm'] as const), ...(NATIVE ? (['tensorflow'] as co
       // mocoStep shuffles the identity 0..B-1 with rng.shuffle: this one lays down the golden's permutation
       const rng = { shuffle: (a: Int32Array) => (a.set(perm), a) } as unknown as Rng;
       const [view1, view2] = views(g, step % g.batches.length);
-      losses.push(mocoStep(model, moco, optimizer, { view1, view2, shape: [c.batch, c.size, c.size, 3] }, { temperature: c.temperature, momentum: c.moco_momentum, microBatch: 0, lr: c.lr, rng }));
+      losses.push(mocoStep(model, moco, optimizer, { view1, view2, shape: [c.batch, c.size, c.size, 3] }, { temperature: c.temperature, momentum: c.moco_momentum, shuffleBnGroups: 2, microBatch: 0, lr: c.lr, rng }));
     }
     const keyState = Object.fromEntries(Object.entries(stateDict(key)).map(([k, v]) => [`key.${k}`, v]));
     const queue: NamedArray = { dtype: 'F32', shape: [c.out, c.queue], data: moco.queue.dataSync() as Float32Array };

@@ -32,7 +32,8 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   metrics: ['core'],
   plots: ['core'],
   train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
-  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'backend', 'plots']])),
+  // not backend: the shell initialises it once from the config, a stage only computes on it
+  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'plots']])),
 };
 
 /** Tools nothing but the e2e tests may import (docs/architecture.md: "nothing imports them"). */
@@ -283,6 +284,7 @@ export function layeringProblem(from: WorkspaceFolder, to: WorkspaceFolder, dev:
   if (fromStage && STAGE_PACKAGES.includes(target as never)) return 'stages never import each other';
   if (fromStage && target === 'tracking') return 'stages never import tracking (the shell hands the run folder to it)';
   if (fromStage && target.startsWith('dataset-')) return 'stages never import dataset packages (the shells register them)';
+  if (fromStage && target === 'backend') return 'stages never import backend (the shell initialises it from the config)';
   return `${from.dir} (${describeRole(from)}) may import only ${allowed.length ? allowed.join(', ') : 'no package of ours'}`;
 }
 

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendConfig } from '@scan-repro/core';
 import { registerTensorflowKernels } from './tensorflow-kernels';
 import { registerWasmKernels } from './wasm-kernels';
 import { setWasmThreads, wasmThreads } from './wasm-threads';
@@ -183,4 +184,12 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     skipped.push(failure);
   }
   throw new Error(`initBackend: no usable backend for '${requested}' (${source}): ${skipped.join('; ')}`);
+}
+
+/**
+ * The backend a run's config asks for: backend.name, and backend.threads when it is > 0 (0 leaves the count to
+ * SCAN_WASM_THREADS, else all cores). What the shells (CLI, tests that drive stages) call once before a stage.
+ */
+export function initBackendFromConfig(backend: BackendConfig, opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
+  return initBackend({ name: backend.name, threads: backend.threads > 0 ? backend.threads : undefined, quiet: opts.quiet });
 }

@@ -99,9 +99,10 @@ export async function runStageCommand(spec: StageSpec, overrides: string[], opts
   log.info(`${spec.name}: profile ${cfg.profile.name} (seed ${cfg.profile.seed}), dataset ${cfg.dataset.subset || cfg.dataset.name}, config hash ${hash.slice(0, 12)}`);
   let backend: { name: string; reason: string };
   try {
-    const mod = (await import(BACKEND_MODULE)) as { initBackend?: (o: object) => Promise<{ name: string; reason: string }> };
-    if (typeof mod.initBackend !== 'function') throw new Error('@scan-repro/backend does not export initBackend');
-    backend = await mod.initBackend({ name: cfg.backend.name, threads: cfg.backend.threads || undefined, quiet: true });
+    // The one place a stage's backend is set up: stages compute on whatever the shell initialised.
+    const mod = (await import(BACKEND_MODULE)) as { initBackendFromConfig?: (b: ScanConfig['backend'], o: object) => Promise<{ name: string; reason: string }> };
+    if (typeof mod.initBackendFromConfig !== 'function') throw new Error('@scan-repro/backend does not export initBackendFromConfig');
+    backend = await mod.initBackendFromConfig(cfg.backend, { quiet: true });
   } catch (e) {
     throw new CliError(`backend '${cfg.backend.name}' is not available: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
   }

@@ -1,15 +1,13 @@
 // The stage table: which package and export runs each stage, and which upstream run folders it reads.
 // Stage packages are imported lazily (dynamic import) so that `scan-repro config` stays fast and a stage whose
 // package is not finished yet only fails when it is asked for.
-import type { RunFolder, ScanConfig, StageName, StageResult } from '@scan-repro/core';
+import type { Stage, StageName } from '@scan-repro/core';
 import { CliError } from './errors';
-
-export type StageFn = (config: ScanConfig, run: RunFolder, inputs: Record<string, string>) => Promise<StageResult>;
 
 export interface StageSpec {
   name: StageName;
   description: string;
-  /** Module specifier of the package (or file) that exports the stage function. */
+  /** Module specifier of the package (or file) that exports the stage function (a package's src/stage.ts). */
   module: string;
   exportName: string;
   /** Upstream stages whose run folders must be passed (as --input name=DIR or found by config hash). */
@@ -32,7 +30,7 @@ export const STAGES: StageSpec[] = [
 ];
 
 /** Import the stage function; a package that cannot load or does not export it yet gives a clear CliError. */
-export async function loadStage(spec: Pick<StageSpec, 'name' | 'module' | 'exportName'>): Promise<StageFn> {
+export async function loadStage(spec: Pick<StageSpec, 'name' | 'module' | 'exportName'>): Promise<Stage> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(spec.module)) as Record<string, unknown>;
@@ -44,5 +42,5 @@ export async function loadStage(spec: Pick<StageSpec, 'name' | 'module' | 'expor
   if (typeof fn !== 'function') {
     throw new CliError(`stage ${spec.name} is not available: ${spec.module} does not export a function ${spec.exportName} (yet)`);
   }
-  return fn as StageFn;
+  return fn as Stage;
 }

@@ -4,7 +4,9 @@
 import type { Schema } from 'convict';
 
 export type BackboneName = 'resnet18_cifar' | 'resnet18_stl' | 'resnet50';
-export type PretextMethod = 'simclr' | 'moco' | 'rotnet' | 'import';
+/** pretext.method choices; @scan-repro/pretext registers one method under each name (its PRETEXT_METHODS). */
+export const PRETEXT_METHOD_NAMES = ['simclr', 'moco', 'rotnet', 'import'] as const;
+export type PretextMethod = (typeof PRETEXT_METHOD_NAMES)[number];
 export type OptimizerName = 'sgd' | 'adam';
 export type ProfileName = 'paper' | 'cpu' | 'ci';
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -159,7 +161,7 @@ export const modelSchema = {
   contrastive_dim: int('output size of the contrastive MLP head', 128, { min: 1 }),
 };
 export const pretextSchema = {
-  method: oneOf<PretextMethod>('pretext task (import = load external weights, e.g. MoCo v2 for ImageNet)', 'simclr', ['simclr', 'moco', 'rotnet', 'import']),
+  method: oneOf<PretextMethod>('pretext task (import = load external weights, e.g. MoCo v2 for ImageNet)', 'simclr', PRETEXT_METHOD_NAMES),
   weights: str('weights file for method=import (safetensors, PyTorch state-dict names)', ''),
   epochs: int('pretext training epochs', 500, { min: 0 }),
   batch_size: int('images per batch (SimCLR: 2 views each)', 512, { min: 1 }),

@@ -4,9 +4,18 @@ export { ConfigError } from './config-error';
 export {
   composeConfig, configHash, stageHash, stageConfigGroups, flattenConfig, configToYaml, defaultRunDir, type StageName,
 } from './config';
-export { atomicWriteFile, atomicWriteJson, removeOrphanedTmpFiles } from './atomic';
-export { writeSafetensors, readSafetensors, type NamedArray } from './safetensors';
-export { RunFolder, readManifest, readMetrics, type Manifest, type StageResult } from './run-folder';
+export { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris, removeOrphanedTmpFiles } from './atomic';
+export { writeSafetensors, readSafetensors, type NamedArray, type DType } from './safetensors';
+export {
+  RunFolder, readManifest, readMetrics, runConfigHash, sha256File,
+  type Manifest, type StageResult, type Checkpoint, type ArtifactRecord, type InputRecord, type RunStatus,
+} from './run-folder';
+export { requireInputs, type Stage, type StageInputs, type StageOptions } from './stage';
+export {
+  ARTIFACTS, RUN_FILES, artifactPath, readNeighbors, writeNeighbors, readFeatures, writeFeatures, readPredictions, writePredictions,
+  readEvalMetrics, writeEvalMetrics,
+  type ArtifactName, type NeighborTable, type Neighbors, type FeatureKind, type SplitFeatures, type MinedFeatures, type Predictions, type EvalMetrics,
+} from './artifacts';
 export { createRng, type Rng, type RngState } from './rng';
 export { createProgress, type Progress } from './progress';
 export { log } from './log';

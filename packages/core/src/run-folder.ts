@@ -9,6 +9,7 @@ import { appendFileSync, createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, platform, arch } from 'node:os';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { RUN_FILES } from './artifacts';
 import { atomicWriteFile, atomicWriteJson, removeAtomicTmpDebris } from './atomic';
 import { configHash, configToYaml, stageConfigGroups, type StageName } from './config';
 import type { ScanConfig } from './config-schema';
@@ -46,11 +47,8 @@ export interface Manifest {
   host: { platform: string; arch: string; cpus: number; node: string };
 }
 
-export const MANIFEST = 'manifest.json';
-export const CONFIG_YAML = 'config.yaml';
-export const METRICS_JSONL = 'metrics.jsonl';
-export const CHECKPOINT = 'checkpoint.safetensors';
-const RESERVED = [MANIFEST, CONFIG_YAML, METRICS_JSONL, CHECKPOINT];
+const { manifest: MANIFEST, config: CONFIG_YAML, metrics: METRICS_JSONL, checkpoint: CHECKPOINT } = RUN_FILES;
+const RESERVED: string[] = [MANIFEST, CONFIG_YAML, METRICS_JSONL, CHECKPOINT];
 
 /** The identity hash of a run of `stage` (stages outside stageConfigGroups use the whole config). */
 export function runConfigHash(config: ScanConfig, stage: string): string {

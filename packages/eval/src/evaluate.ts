@@ -1,9 +1,9 @@
 // Clustering metrics of the official eval protocol (reference §4) and the prototype choice of eval.py.
-import { ami, argmaxRows, ari, clusterAccuracy, confusionMatrix, applyMapping, hungarianMatch, majorityVoteMapping, nmi, top5Accuracy } from '@scan-repro/metrics';
+import { ami, argmaxRows, ari, clusterAccuracy, clusterMapping, confusionMatrix, applyMapping, nmi, top5Accuracy, type MappingRule } from '@scan-repro/metrics';
 
 export interface ClusterEvaluation {
   /** 'hungarian' (one-to-one) or 'majority' (many-to-one; always used when clusters > classes). */
-  mapping: 'hungarian' | 'majority';
+  mapping: MappingRule;
   /** Cluster → class. */
   clusterToClass: Int32Array;
   acc: number;
@@ -26,10 +26,9 @@ export function evaluateClustering(
   target: Int32Array,
   numClusters: number,
   numClasses: number,
-  opts: { mapping: 'hungarian' | 'majority'; probs?: ArrayLike<number>; top5?: boolean },
+  opts: { mapping: MappingRule; probs?: ArrayLike<number>; top5?: boolean },
 ): ClusterEvaluation {
-  const mapping = opts.mapping === 'majority' || numClusters > numClasses ? 'majority' : 'hungarian';
-  const clusterToClass = mapping === 'majority' ? majorityVoteMapping(pred, target, numClusters, numClasses) : hungarianMatch(pred, target, numClusters, numClasses);
+  const { rule: mapping, mapping: clusterToClass } = clusterMapping(pred, target, numClusters, numClasses, opts.mapping);
   const mapped = applyMapping(pred, clusterToClass);
   const out: ClusterEvaluation = {
     mapping,

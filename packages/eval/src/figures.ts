@@ -3,9 +3,9 @@
 import { readMetrics, type RunFolder } from '@scan-repro/core';
 import { figureFiles, renderFigure, type CurvePanel, type TopLevelSpec } from '@scan-repro/plots';
 
-/** Renders `spec`, writes the PNG and the spec as artifacts, and returns their names. */
-export async function writeFigure(run: RunFolder, name: string, spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<string[]> {
-  const files = figureFiles(name, await renderFigure(spec, opts));
+/** Renders `spec`, writes the PNG (`png`, e.g. ARTIFACTS.confusion) and its spec beside it, returns their names. */
+export async function writeFigure(run: RunFolder, png: string, spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<string[]> {
+  const files = figureFiles(png.replace(/\.png$/, ''), await renderFigure(spec, opts));
   for (const [file, data] of Object.entries(files)) await run.writeArtifact(file, data);
   return Object.keys(files);
 }
@@ -35,7 +35,7 @@ function curveKeys(entropyWeight: number): Record<string, Record<string, CurveKe
 }
 
 /** Learning-curve panels of the upstream runs (one per stage and metric), from their metrics.jsonl. */
-export async function learningCurvePanels(inputs: Record<string, string>, entropyWeight: number): Promise<CurvePanel[]> {
+export async function learningCurvePanels(inputs: Partial<Record<string, string>>, entropyWeight: number): Promise<CurvePanel[]> {
   const panels = new Map<string, CurvePanel>();
   for (const [stage, keys] of Object.entries(curveKeys(entropyWeight))) {
     if (!inputs[stage]) continue;

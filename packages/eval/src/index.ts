@@ -1,2 +1,2 @@
 // @scan-repro/eval: the evaluation stage (metrics, K-means baseline, figures).
-export { runEval } from './run-eval';
+export { runEval } from './stage';

@@ -60,6 +60,26 @@ export function hungarianAccuracy(pred: Labels, target: Labels, numClusters: num
   return clusterAccuracy(pred, target, { mapping: hungarianMatch(pred, target, numClusters, numClasses) });
 }
 
+/** How clusters map to classes: one-to-one (Hungarian, the paper's ACC) or many-to-one (majority vote). */
+export type MappingRule = 'hungarian' | 'majority';
+
+/**
+ * The cluster → class mapping under `rule`. With more clusters than classes (overclustering) it is always the
+ * majority vote: a one-to-one match would leave the surplus clusters counted wrong.
+ */
+export function clusterMapping(
+  pred: Labels, target: Labels, numClusters: number, numClasses: number, rule: MappingRule = 'hungarian',
+): { rule: MappingRule; mapping: ClusterMapping } {
+  const used: MappingRule = rule === 'majority' || numClusters > numClasses ? 'majority' : 'hungarian';
+  const mapping = used === 'majority' ? majorityVoteMapping(pred, target, numClusters, numClasses) : hungarianMatch(pred, target, numClusters, numClasses);
+  return { rule: used, mapping };
+}
+
+/** Accuracy through clusterMapping: Hungarian, or the majority vote when there are more clusters than classes. */
+export function mappedAccuracy(pred: Labels, target: Labels, numClusters: number, numClasses: number, rule: MappingRule = 'hungarian'): number {
+  return clusterAccuracy(pred, target, { mapping: clusterMapping(pred, target, numClusters, numClasses, rule).mapping });
+}
+
 /**
  * ImageNet Top-5 as the official hungarian_evaluate: a sample counts as correct when one of its five
  * highest-probability clusters, mapped through the same cluster → class matching, is its class.

@@ -1,6 +1,15 @@
 // @scan-repro/metrics: clustering metrics (Hungarian / majority mapping, accuracy, NMI, ARI, AMI), K-means, kNN.
 export {
-  applyMapping, clusterAccuracy, hungarianAccuracy, hungarianMatch, majorityVoteMapping, top5Accuracy,
+  applyMapping,
+  clusterAccuracy,
+  clusterMapping,
+  mappedAccuracy,
+  hungarianAccuracy,
+  hungarianMatch,
+  majorityVoteMapping,
+  top5Accuracy,
+  type ClusterMapping,
+  type MappingRule,
 } from './accuracy';
 export { argmaxRows, confusionMatrix } from './labels';
 export { ami, ari, nmi } from './information';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterAccuracy, hungarianAccuracy, hungarianMatch, majorityVoteMapping, top5Accuracy } from '../src/accuracy';
+import { clusterAccuracy, clusterMapping, hungarianAccuracy, hungarianMatch, majorityVoteMapping, mappedAccuracy, top5Accuracy } from '../src/accuracy';
 import { linearSumAssignment } from '../src/assignment';
 import { ami, ari, nmi } from '../src/information';
 import { argmaxRows, confusionMatrix, contingencyMatrix } from '../src/labels';
@@ -149,6 +149,23 @@ describe.each(goldens.labelings.map((g) => [g.name, g] as const))('sklearn/scipy
     expect(ami(g.target, permuted)).toBeCloseTo(g.ami, 10);
     const mapping = majorityVoteMapping(permuted, g.target, g.numClusters, g.numClasses);
     expect(clusterAccuracy(permuted, g.target, { mapping })).toBeCloseTo(g.majorityAccuracy, 15);
+  });
+});
+
+describe('clusterMapping', () => {
+  it('is one-to-one (Hungarian) by default and the majority vote when asked for or when clusters outnumber classes', () => {
+    // clusters 0, 1 hold class 0 (3 and 2 samples), cluster 2 holds class 1 (2 samples)
+    const target = [0, 0, 0, 0, 0, 1, 1];
+    const pred = [0, 0, 0, 1, 1, 2, 2];
+    // 3 clusters, 3 classes: Hungarian gives cluster 1 the unused class 2, so its 2 samples count wrong: 5/7
+    expect(clusterMapping(pred, target, 3, 3).rule).toBe('hungarian');
+    expect(mappedAccuracy(pred, target, 3, 3)).toBe(5 / 7);
+    expect(mappedAccuracy(pred, target, 3, 3, 'majority')).toBe(1);
+    // 3 clusters, 2 classes: overclustering, majority vote whatever the rule asked for
+    const over = clusterMapping(pred, target, 3, 2, 'hungarian');
+    expect(over.rule).toBe('majority');
+    expect(Array.from(over.mapping)).toEqual([0, 0, 1]);
+    expect(mappedAccuracy(pred, target, 3, 2)).toBe(1);
   });
 });
 

@@ -1,2 +1,3 @@
-// @scan-repro/mine: the mining stage (nearest neighbours of the pretext features).
+export { mineNeighbors, mineNeighborsAgainst, mineSplit, NEIGHBOR_CURVE_KS, type MineNeighborsOptions } from './mine-neighbors';
 export { runMine } from './stage';
+export { loadPretextModel } from './embed';

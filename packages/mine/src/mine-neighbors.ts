@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ImageSplit } from '@scan-repro/data';
+import { neighborAccuracy } from '@scan-repro/metrics';
 
 export interface MineNeighborsOptions {
   /** Query rows per similarity block (default 512). */
@@ -130,4 +132,25 @@ function mergeTopK(s: Float32Array, qRows: number, cols: number, colOffset: numb
 /** Row-wise x / max(‖x‖, 1e-12), as torch.nn.functional.normalize. */
 function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
   return tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12));
+}
+
+/** Neighbour counts reported for the Fig. 2 curve (those <= K). */
+export const NEIGHBOR_CURVE_KS = [1, 5, 20, 50, 100];
+
+function hasLabels(split: ImageSplit): boolean {
+  return split.labels.every((l) => l >= 0);
+}
+
+/** Mines a split's neighbours among itself and reports the share with the anchor's label at k and the curve's ks. */
+export function mineSplit(features: Float32Array, split: ImageSplit, k: number, batchSize: number, prefix: string): { table: Int32Array; metrics: Record<string, number> } {
+  const n = split.size;
+  const dim = features.length / n;
+  if (k > n - 1) throw new Error(`mine: ${prefix} k = ${k} neighbours needs more than ${n} images in ${split.dataset}/${split.split}`);
+  const table = mineNeighbors(features, n, dim, k, { batchSize });
+  const metrics: Record<string, number> = {};
+  if (hasLabels(split)) {
+    metrics[`${prefix}_neighbor_accuracy`] = neighborAccuracy(table, split.labels);
+    for (const kk of NEIGHBOR_CURVE_KS) if (kk <= k) metrics[`${prefix}_neighbor_accuracy_at_${kk}`] = neighborAccuracy(table, split.labels, { k: kk });
+  }
+  return { table, metrics };
 }

@@ -1,6 +1,6 @@
-// Pieces shared by the pretext methods: splits, models, the weighted-kNN monitor, checkpoint helpers.
+// Pieces shared by the pretext methods: splits, models, the weighted-kNN monitor.
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type NamedArray, type ScanConfig } from '@scan-repro/core';
+import { log, type ScanConfig } from '@scan-repro/core';
 import { loadSplit, mixSeed, type ImageSplit } from '@scan-repro/data';
 import { weightedKnnAccuracy } from '@scan-repro/metrics';
 import { contrastiveModelFromConfig, type ContrastiveModel } from '@scan-repro/models';
@@ -22,6 +22,9 @@ export async function loadPretextSplits(config: ScanConfig): Promise<PretextSpli
   const monitorQuery = await loadSplit(d, d.val_split, { role: 'val' });
   return { train, monitorBank, monitorQuery };
 }
+
+/** The stage's random streams: model init, loader order and augmentations, MoCo's queue and shuffle. */
+export const STREAM = { model: 1, loader: 2, moco: 3 } as const;
 
 /** Seed of a named random stream of the stage (loader order, augmentations, model init). */
 export function streamSeed(config: ScanConfig, stream: number): number {
@@ -51,18 +54,6 @@ export async function knnMonitor(
   return weightedKnnAccuracy(bankFeatures, bank.labels, queryFeatures, query.labels, {
     k: config.pretext.knn_k, temperature: config.pretext.knn_temperature, numClasses: config.dataset.num_classes,
   });
-}
-
-export function withPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [prefix + k, v]));
-}
-
-export function underPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(rec).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-}
-
-export function allVariables(m: { parameters(): Map<string, tf.Variable>; buffers(): Map<string, tf.Variable> }): Map<string, tf.Variable> {
-  return new Map([...m.parameters(), ...m.buffers()]);
 }
 
 export function logSplits(method: string, s: PretextSplits): void {

@@ -2,10 +2,12 @@
 // which of the rotations 0/90/180/270 degrees was applied; every image of a batch is shown in all four.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@scan-repro/core';
-import type { ImageTransform, RgbImage } from '@scan-repro/augment';
+import { createTransform, type ImageTransform, type RgbImage } from '@scan-repro/augment';
 import { createBackbone, createClusterHeads, type Backbone, type ClusterHead, type NamedModule } from '@scan-repro/models';
-import { microBatches, trainStep, type Optimizer } from '@scan-repro/train';
+import { createOptimizer, microBatches, trainStep, transformSpecFor, type Optimizer } from '@scan-repro/train';
+import { streamSeed, STREAM } from './common';
 import { rotnetLoss } from './losses';
+import { trainedMethod } from './trained-method';
 
 export class RotnetModel implements NamedModule {
   constructor(readonly backbone: Backbone, readonly head: ClusterHead) {}
@@ -67,3 +69,17 @@ export function rotnetStep(model: RotnetModel, optimizer: Optimizer, batch: { vi
     }),
   });
 }
+
+/** The RotNet pretext method (pretext.method = rotnet); its model has rotnet_head.* instead of a contrastive head. */
+export const rotnet = trainedMethod((config) => {
+  const p = config.pretext;
+  const model = createRotnetModel({ name: config.backbone.name, width: config.backbone.width, blocks: config.backbone.blocks }, streamSeed(config, STREAM.model));
+  const optimizer = createOptimizer(p, model.parameters());
+  const val = createTransform('val', transformSpecFor(config, 'val').options);
+  return {
+    model, optimizer, views: [{ transform: rotnetBaseTransform(val), source: 'self' }],
+    step: (b, lr) => rotnetStep(model, optimizer, { view: b.views[0], shape: b.shape }, { microBatch: p.micro_batch, lr }),
+    features: (x) => model.backbone.apply(x, false),
+    dispose: () => { model.dispose(); optimizer.dispose(); },
+  };
+});

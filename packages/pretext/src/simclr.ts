@@ -2,8 +2,10 @@
 // views (BN statistics over all of them), NT-Xent with tau = pretext.temperature and anchors from view 1 only.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ContrastiveModel } from '@scan-repro/models';
-import { microBatches, trainStep, type Optimizer } from '@scan-repro/train';
+import { createOptimizer, microBatches, trainStep, transformSpecFor, type Optimizer } from '@scan-repro/train';
+import { createPretextContrastiveModel, streamSeed, STREAM } from './common';
 import { ntXentLoss } from './losses';
+import { trainedMethod } from './trained-method';
 
 export interface SimclrBatch {
   /** NHWC normalised views, [count, h, w, 3] each. */
@@ -87,3 +89,17 @@ export function simclrStep(model: ContrastiveModel, optimizer: Optimizer, batch:
   }
   return loss;
 }
+
+/** The SimCLR pretext method (pretext.method = simclr). */
+export const simclr = trainedMethod((config) => {
+  const p = config.pretext;
+  const model = createPretextContrastiveModel(config, streamSeed(config, STREAM.model));
+  const optimizer = createOptimizer(p, model.parameters());
+  const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
+  return {
+    model, optimizer, views: [view, view],
+    step: (b, lr) => simclrStep(model, optimizer, { view1: b.views[0], view2: b.views[1], shape: b.shape }, { temperature: p.temperature, microBatch: p.micro_batch, lr }),
+    features: (x) => model.apply(x, false),
+    dispose: () => { model.dispose(); optimizer.dispose(); },
+  };
+});

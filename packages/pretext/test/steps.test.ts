@@ -3,10 +3,7 @@ import { initBackend } from '@scan-repro/backend';
 import { composeConfig } from '@scan-repro/core';
 import { createOptimizer } from '@scan-repro/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMocoState, mocoStep, simclrStep } from '../src/index';
-import { createPretextContrastiveModel } from '../src/common';
-import { createRotnetModel, rot90, rotnetStep } from '../src/rotnet';
-import { ntXentLoss } from '../src/losses';
+import { createMocoState, createPretextContrastiveModel, createRotnetModel, mocoStep, ntXentLoss, rot90, rotnetStep, shuffleBnPieces, simclrStep } from '../src/index';
 import { createRng } from '@scan-repro/core';
 
 const config = composeConfig(['profile=ci', 'backbone.width=4']);
@@ -79,7 +76,8 @@ describe('pretext training steps (wasm)', () => {
     for (let s = 0; s < 4; s++) {
       simclrStep(model, opt, { view1, view2, shape }, { temperature: 0.1, microBatch: 0, lr: 0.1 });
       simclrStep(model, opt, { view1, view2, shape }, { temperature: 0.1, microBatch: 3, lr: 0.1 });
-      mocoStep(model, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.99, microBatch: 0, lr: 0.1, rng });
+      mocoStep(model, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 0, lr: 0.1, rng });
+      mocoStep(model, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 2, lr: 0.1, rng });
       rotnetStep(rot, ropt, { view: view1, shape }, { microBatch: 5, lr: 0.1 });
       counts.push(tf.memory().numTensors);
     }
@@ -87,6 +85,15 @@ describe('pretext training steps (wasm)', () => {
     // queue pointer wraps after 16 / 8 = 2 steps
     expect(moco.ptr).toBe(0);
     model.dispose(); key.dispose(); moco.queue.dispose(); opt.dispose(); rot.dispose(); ropt.dispose();
+  });
+
+  it('MoCo pieces: shuffle-BN groups of ceil(B / groups), each cut by micro_batch (0 = not cut, as everywhere)', () => {
+    const spans = (count: number, groups: number, micro: number) => shuffleBnPieces(count, groups, micro).map((r) => [r.start, r.start + r.size]);
+    expect(spans(8, 2, 0)).toEqual([[0, 4], [4, 8]]);
+    expect(spans(7, 2, 0)).toEqual([[0, 4], [4, 7]]);
+    expect(spans(8, 2, 3)).toEqual([[0, 3], [3, 4], [4, 7], [7, 8]]);
+    expect(spans(8, 1, 0)).toEqual([[0, 8]]);
+    expect(spans(8, 2, 8)).toEqual([[0, 4], [4, 8]]);
   });
 
   it('rot90 turns an image a quarter counter-clockwise (and 4 quarters are the identity)', () => {
@@ -105,7 +112,7 @@ describe('pretext training steps (wasm)', () => {
     const name = 'contrastive_head.2.bias';
     expect(Array.from(k.parameters().get(name)!.dataSync())).toEqual(Array.from(q.parameters().get(name)!.dataSync()));
     const kBefore = Float32Array.from(k.parameters().get(name)!.dataSync());
-    mocoStep(q, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.9, microBatch: 0, lr: 0.5, rng: createRng(2) });
+    mocoStep(q, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.9, shuffleBnGroups: 2, microBatch: 0, lr: 0.5, rng: createRng(2) });
     const qAfter = q.parameters().get(name)!.dataSync();
     const kAfter = k.parameters().get(name)!.dataSync();
     for (let i = 0; i < kAfter.length; i++) expect(kAfter[i]).toBeCloseTo(0.9 * kBefore[i] + 0.1 * qAfter[i], 5);

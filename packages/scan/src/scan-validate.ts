@@ -1,7 +1,7 @@
 // Label-free head selection (official scan.py: scan_evaluate after every epoch, keep the head and epoch with
 // the lowest validation SCAN loss) plus the Hungarian accuracy of every head, logged for monitoring only.
 import * as tf from '@tensorflow/tfjs-core';
-import { argmaxRows, clusterAccuracy, hungarianAccuracy, majorityVoteMapping } from '@scan-repro/metrics';
+import { argmaxRows, mappedAccuracy } from '@scan-repro/metrics';
 import type { ClusteringModel } from '@scan-repro/models';
 import { scanValidationLoss } from './scan-loss';
 
@@ -10,7 +10,7 @@ export interface HeadEvaluation {
   loss: number[];
   consistency: number[];
   entropy: number[];
-  /** Per head: Hungarian accuracy against the labels (NaN when the split has no labels). Monitoring only. */
+  /** Per head: accuracy against the labels, Hungarian or majority vote (mappedAccuracy); NaN without labels. Monitoring only. */
   accuracy: number[];
 }
 
@@ -50,11 +50,7 @@ export function evaluateHeads(
     out.consistency.push(terms.consistency);
     out.entropy.push(terms.entropy);
     const c = probs.length / n;
-    // Overclustered heads (more clusters than classes) are scored with the many-to-one majority vote, as in eval.
-    const pred = argmaxRows(probs, n);
-    if (!labelled) out.accuracy.push(NaN);
-    else if (c > numClasses) out.accuracy.push(clusterAccuracy(pred, labels, { mapping: majorityVoteMapping(pred, labels, c, numClasses) }));
-    else out.accuracy.push(hungarianAccuracy(pred, labels, c, numClasses));
+    out.accuracy.push(labelled ? mappedAccuracy(argmaxRows(probs, n), labels, c, numClasses) : NaN);
   }
   return out;
 }

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeConfig, createRng, RunFolder, writeSafetensors, type ScanConfig } from '@scan-repro/core';
+import { ARTIFACTS, composeConfig, createRng, RunFolder, writeNeighbors, type ScanConfig } from '@scan-repro/core';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
 import { createContrastiveModel, saveModel } from '@scan-repro/models';
 
@@ -66,19 +66,21 @@ export async function synthUpstream(config: ScanConfig): Promise<{ root: string;
   const root = mkdtempSync(join(tmpdir(), 'scan-test-'));
   const pretext = await RunFolder.create({ dir: join(root, 'pretext'), stage: 'pretext', config });
   const model = createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, 7);
-  await saveModel(pretext.path('model.safetensors'), model);
+  await saveModel(pretext.path(ARTIFACTS.model), model);
   model.dispose();
-  await pretext.complete({ metrics: {}, artifacts: ['model.safetensors'], backend: 'wasm' });
+  await pretext.complete({ metrics: {}, artifacts: [ARTIFACTS.model], backend: 'wasm' });
 
   const mine = await RunFolder.create({ dir: join(root, 'mine'), stage: 'mine', config, inputs: { pretext: pretext.dir } });
   const train = synthSplit('train', SYNTH.train);
   const val = synthSplit('test', SYNTH.val);
   const k = config.mine.k;
   const kv = config.mine.k_val;
-  await mine.writeArtifact('neighbors.safetensors', writeSafetensors({
-    train: { dtype: 'I32', shape: [train.size, k + 1], data: trueNeighbors(train.labels, k, 3) },
-    val: { dtype: 'I32', shape: [val.size, kv + 1], data: trueNeighbors(val.labels, kv, 4) },
-  }));
-  await mine.complete({ metrics: {}, artifacts: ['neighbors.safetensors'], backend: 'wasm' });
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  await writeNeighbors(mine, {
+    train: { table: trueNeighbors(train.labels, k, 3), rows: train.size, width: k + 1 },
+    val: { table: trueNeighbors(val.labels, kv, 4), rows: val.size, width: kv + 1 },
+    trainIndices: all(train.size), valIndices: all(val.size),
+  }, {});
+  await mine.complete({ metrics: {}, artifacts: [ARTIFACTS.neighbors], backend: 'wasm' });
   return { root, pretext: pretext.dir, mine: mine.dir };
 }

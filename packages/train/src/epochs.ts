@@ -1,6 +1,6 @@
 // The epoch loop shared by the training stages: resume from the run folder's checkpoint, run the remaining
 // epochs with a progress bar each, log per-epoch metrics, and checkpoint every N epochs (and after the last).
-import { createProgress, log, type NamedArray, type RunFolder, type Progress } from '@scan-repro/core';
+import { createProgress, log, RUN_FILES, type NamedArray, type RunFolder, type Progress } from '@scan-repro/core';
 
 export interface EpochContext {
   /** This epoch's progress bar; created with `stepsPerEpoch` as its total. */
@@ -18,8 +18,9 @@ export interface RunEpochsOptions {
   checkpointEvery?: number;
   /** Everything needed to continue: model variables, optimizer state, and any JSON-able extra state. */
   state: () => { tensors: Record<string, NamedArray>; extra?: unknown };
-  /** Restores what `state` produced (called once, before the first epoch, when resuming). */
-  restore: (tensors: Record<string, NamedArray>, extra: unknown) => void;
+  /** Restores what `state` produced (called once, before the first epoch, when resuming); `source` names the
+   *  checkpoint file for error messages. */
+  restore: (tensors: Record<string, NamedArray>, extra: unknown, source: string) => void;
   /** Trains one epoch (0-based) and returns its metrics, logged as `${key}` with step = epoch + 1. */
   epoch: (epoch: number, ctx: EpochContext) => Promise<Record<string, number>>;
   /** Stop after this many epochs in this call (tests and time-boxed runs); a rerun resumes. */
@@ -44,14 +45,15 @@ export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult
   let history: Record<string, number>[] = [];
   const ckpt = await opts.run.loadCheckpoint();
   if (ckpt) {
+    const source = opts.run.path(RUN_FILES.checkpoint);
     const saved = (ckpt.state ?? {}) as { label?: string; history?: Record<string, number>[]; extra?: unknown };
     if (saved.label !== opts.label) {
-      throw new Error(`${opts.run.path('checkpoint.safetensors')}: checkpoint of '${saved.label}', this loop is '${opts.label}'; delete it to start fresh`);
+      throw new Error(`${source}: checkpoint of '${saved.label}', this loop is '${opts.label}'; delete it to start fresh`);
     }
     if (ckpt.epoch > opts.epochs) {
-      throw new Error(`${opts.run.path('checkpoint.safetensors')}: saved at epoch ${ckpt.epoch}, beyond the configured ${opts.epochs} epochs`);
+      throw new Error(`${source}: saved at epoch ${ckpt.epoch}, beyond the configured ${opts.epochs} epochs`);
     }
-    opts.restore(ckpt.tensors, saved.extra);
+    opts.restore(ckpt.tensors, saved.extra, source);
     start = ckpt.epoch;
     history = saved.history ?? [];
     log.info(`${opts.label}: resumed from the checkpoint at epoch ${start}/${opts.epochs}`);

@@ -28,3 +28,18 @@ export function restoreVariables(vars: Map<string, tf.Variable>, tensors: Record
     tf.tidy(() => v.assign(tf.tensor(arr.data as Float32Array | Int32Array, arr.shape, v.dtype as 'float32' | 'int32')));
   }
 }
+
+/** Every variable of a module, parameters and buffers (BN running statistics): what a checkpoint must hold. */
+export function allVariables(m: { parameters(): Map<string, tf.Variable>; buffers(): Map<string, tf.Variable> }): Map<string, tf.Variable> {
+  return new Map([...m.parameters(), ...m.buffers()]);
+}
+
+/** `rec` with every key under `prefix` ('model/', 'optimizer/'): several parts share one checkpoint file. */
+export function withPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [prefix + k, v]));
+}
+
+/** The entries of `rec` under `prefix`, with the prefix removed: the inverse of withPrefix. */
+export function underPrefix(prefix: string, rec: Record<string, NamedArray>): Record<string, NamedArray> {
+  return Object.fromEntries(Object.entries(rec).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}

@@ -1,83 +1,46 @@
 // The SCAN stage (official scan.py): backbone from the pretext weights, num_heads linear cluster heads trained
 // with the SCAN loss on (anchor, mined neighbour) pairs, best head and epoch chosen by the validation SCAN loss.
 //
-// Output model.safetensors: backbone.* and the best head only, renamed cluster_head.0.*, taken at the best
+// Output model: backbone.* and the best head only, renamed cluster_head.0.*, taken at the best
 // epoch (the official code saves the whole model whenever the lowest validation loss improves, and
 // selflabel.py loads only the best head into head 0). Metadata: best_head (its index among the trained heads),
 // best_epoch (1-based), best_loss, num_heads, num_clusters. So selflabel and eval load it as a one-head model.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { initBackend } from '@scan-repro/backend';
+import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-repro/core';
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
-import { createClusteringModel, isPretextHeadKey, loadModel, saveModel, type ClusteringModel, type NamedModule } from '@scan-repro/models';
-import { createOptimizer, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
+import { createClusteringModel, isPretextHeadKey, loadModel, saveModel } from '@scan-repro/models';
+import {
+  allVariables, createOptimizer, extractFeatures, loadTrainVal, numClustersOf, readNeighborsFor, restoreVariables, runEpochs, snapshotVariables,
+  transformSpecFor, underPrefix, withPrefix,
+} from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
 import { evaluateHeads, headProbabilitiesForward, splitHeads, updateBestHead, type BestHead } from './scan-validate';
-import { loadTrainVal, readNeighborTables, requireInputs } from './stage-io';
+import { singleHeadModule } from './single-head';
 
-export const SCAN_MODEL_FILE = 'model.safetensors';
-
-/** Clusters per head: scan.num_clusters, or the number of classes when it is 0. */
-export function numClustersOf(config: ScanConfig): number {
-  return config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
-}
-
-/** backbone.* plus one head renamed cluster_head.0.*: what the SCAN stage writes. */
-export function singleHeadModule(model: ClusteringModel, head: number): NamedModule {
-  return {
-    parameters: () => {
-      const out = new Map<string, tf.Variable>();
-      for (const [k, v] of model.parameters()) if (k.startsWith('backbone.')) out.set(k, v);
-      for (const [k, v] of model.clusterHeads[head].parameters()) out.set(`cluster_head.0.${k}`, v);
-      return out;
-    },
-    buffers: () => model.buffers(),
-  };
-}
-
-function allVariables(model: ClusteringModel): Map<string, tf.Variable> {
-  return new Map([...model.parameters(), ...model.buffers()]);
-}
-
-function prefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [prefix + k, v]));
-}
-
-function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-}
-
-export interface StageOptions {
-  /** Stop after this many epochs in this call (tests, time-boxed runs); a rerun with run.resume continues. */
-  stopAfterEpochs?: number;
-}
-
-export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
-  requireInputs('scan', inputs, ['pretext', 'mine']);
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
+export const runScan: Stage = async (config, run, inputs, opts = {}) => {
+  const { pretext, mine } = requireInputs('scan', inputs, ['pretext', 'mine']);
   const cfg = config.scan;
   const seed = config.profile.seed;
   const numClusters = numClustersOf(config);
   const numClasses = config.dataset.num_classes;
 
   const { train, val } = await loadTrainVal(config);
-  const nb = await readNeighborTables(inputs.mine, train, val);
-  if (cfg.num_neighbors > nb.trainWidth - 1) {
-    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.trainWidth - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
+  const nb = await readNeighborsFor(mine, train, val);
+  if (cfg.num_neighbors > nb.train.width - 1) {
+    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.train.width - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
   }
 
-  let trainNeighbors = nb.train;
+  let trainNeighbors = nb.train.table;
   if (cfg.oracle_neighbors) {
-    const oracle = dropFalsePositiveNeighbors(nb.train, nb.trainWidth, cfg.num_neighbors + 1, train.labels);
+    const oracle = dropFalsePositiveNeighbors(nb.train.table, nb.train.width, cfg.num_neighbors + 1, train.labels);
     trainNeighbors = oracle.table;
     run.logMetric('oracle_removed_neighbors', oracle.removed);
     log.warn(`scan: scan.oracle_neighbors = true uses the labels to drop ${(100 * oracle.removed).toFixed(1)}% of the neighbours (upper-bound experiment, not the method)`);
   }
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
-  const pretextFile = join(inputs.pretext, 'model.safetensors');
+  const pretextFile = artifactPath(pretext, 'model');
   // Official: non-strict load that asserts that only the pretext head (contrastive, or RotNet's) is unexpected;
   // the cluster heads are new.
   await loadModel(pretextFile, model, {
@@ -107,7 +70,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
       { transform: augmentation, source: 'neighbor' },
     ],
     // num_neighbors = 0: the "neighbour" is the anchor itself (augmentations only, the paper's K = 0 ablation)
-    neighbors: { table: trainNeighbors, width: nb.trainWidth, take: cfg.num_neighbors + 1 },
+    neighbors: { table: trainNeighbors, width: nb.train.width, take: cfg.num_neighbors + 1 },
   });
   const valView = transformSpecFor(config, 'val');
   const evalBatch = Math.max(1, config.mine.batch_size);
@@ -116,12 +79,12 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
   let bestAccuracy = NaN;
   const validate = async (epochsDone: number): Promise<Record<string, number>> => {
     const concatenated = await extractFeatures(headProbabilitiesForward(model), val, { transform: valView, batchSize: evalBatch, label: 'scan validation' });
-    const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val, val.labels, numClasses);
+    const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val.table, val.labels, numClasses);
     const update = updateBestHead(best, ev.loss, epochsDone);
     if (update.improved) {
       best = update.best;
       bestAccuracy = ev.accuracy[best.head];
-      await saveModel(run.path(SCAN_MODEL_FILE), singleHeadModule(model, best.head), {
+      await saveModel(run.path(ARTIFACTS.model), singleHeadModule(model, best.head), {
         best_head: String(best.head), best_epoch: String(best.epoch), best_loss: String(best.loss),
         num_heads: String(cfg.num_heads), num_clusters: String(numClusters),
       });
@@ -144,12 +107,12 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
     checkpointEvery: cfg.checkpoint_every,
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
-      tensors: { ...prefixed('model/', snapshotVariables(allVariables(model))), ...prefixed('optimizer/', optimizer.state()) },
+      tensors: { ...withPrefix('model/', snapshotVariables(allVariables(model))), ...withPrefix('optimizer/', optimizer.state()) },
       extra: { best, bestAccuracy },
     }),
-    restore: (tensors, extra) => {
-      restoreVariables(allVariables(model), unprefixed('model/', tensors), '', run.path('checkpoint.safetensors'));
-      optimizer.loadState(unprefixed('optimizer/', tensors), run.path('checkpoint.safetensors'));
+    restore: (tensors, extra, source) => {
+      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', source);
+      optimizer.loadState(underPrefix('optimizer/', tensors), source);
       const e = extra as { best: BestHead | null; bestAccuracy: number | null } | undefined;
       best = e?.best ?? null;
       bestAccuracy = e?.bestAccuracy ?? NaN;
@@ -201,7 +164,7 @@ export async function runScan(config: ScanConfig, run: RunFolder, inputs: Record
   };
   return {
     metrics,
-    artifacts: [SCAN_MODEL_FILE],
-    summary: `scan (${backend.name}): best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
+    artifacts: [ARTIFACTS.model],
+    summary: `scan: best head ${chosen!.head} at epoch ${chosen!.epoch}, val SCAN loss ${chosen!.loss.toFixed(4)}, val acc ${(100 * bestAccuracy).toFixed(1)}% (monitoring)`,
   };
-}
+};

@@ -5,65 +5,26 @@
 // EMA (selflabel.ema; ImageNet configs): the official quirk is kept (see @scan-repro/train Ema): after every
 // step the parameters become their moving average and the BN running statistics are reset to their values at
 // the start of the stage.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { log, type NamedArray, type RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
-import { initBackend } from '@scan-repro/backend';
-import { createLoader, hashString, loadSplit, mixSeed, type ImageSplit } from '@scan-repro/data';
-import { hungarianAccuracy, majorityVoteMapping, clusterAccuracy } from '@scan-repro/metrics';
-import { createClusteringModel, loadModel, saveModel, type ClusteringModel } from '@scan-repro/models';
-import { createOptimizer, Ema, extractFeatures, restoreVariables, runEpochs, snapshotVariables, transformSpecFor } from '@scan-repro/train';
+import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-repro/core';
+import { createLoader, hashString, mixSeed } from '@scan-repro/data';
+import { createClusteringModel, loadModel, saveModel } from '@scan-repro/models';
+import {
+  allVariables, createOptimizer, Ema, loadTrainVal, numClustersOf, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+} from '@scan-repro/train';
+import { monitorAccuracy } from './monitor';
 import { selflabelStep } from './selflabel-step';
 
-export const SELFLABEL_MODEL_FILE = 'model.safetensors';
-
-
-function prefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [prefix + k, v]));
-}
-
-function unprefixed(prefix: string, tensors: Record<string, NamedArray>): Record<string, NamedArray> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-}
-
-/** Accuracy of head 0 on the val split (monitoring only): Hungarian, or majority vote when overclustering. */
-export async function monitorAccuracy(model: ClusteringModel, val: ImageSplit, config: ScanConfig, batchSize: number): Promise<{ accuracy: number; confident: number }> {
-  const probs = await extractFeatures((x) => tf.softmax(model.apply(x, false)[0]), val, { transform: transformSpecFor(config, 'val'), batchSize, label: 'selflabel validation' });
-  const n = val.size;
-  const c = probs.length / n;
-  const pred = new Int32Array(n);
-  let confident = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (probs[i * c + k] > probs[i * c + best]) best = k;
-    pred[i] = best;
-    if (probs[i * c + best] > config.selflabel.threshold) confident++;
-  }
-  const numClasses = config.dataset.num_classes;
-  if (!val.labels.every((y) => y >= 0 && y < numClasses)) return { accuracy: NaN, confident: confident / n };
-  const accuracy = c > numClasses
-    ? clusterAccuracy(pred, val.labels, { mapping: majorityVoteMapping(pred, val.labels, c, numClasses) })
-    : hungarianAccuracy(pred, val.labels, c, numClasses);
-  return { accuracy, confident: confident / n };
-}
-
-export interface StageOptions {
-  /** Stop after this many epochs in this call (tests, time-boxed runs); a rerun with run.resume continues. */
-  stopAfterEpochs?: number;
-}
-
-export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: Record<string, string>, opts: StageOptions = {}): Promise<StageResult> {
-  if (!inputs.scan) throw new Error('stage selflabel: missing input run folder scan; expected --input scan=DIR');
-  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads > 0 ? config.backend.threads : undefined, quiet: true });
+export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
+  const { scan } = requireInputs('selflabel', inputs, ['scan']);
   const cfg = config.selflabel;
   const seed = config.profile.seed;
-  const numClusters = config.scan.num_clusters > 0 ? config.scan.num_clusters : config.dataset.num_classes;
+  const numClusters = numClustersOf(config);
 
-  const train = await loadSplit(config.dataset, config.dataset.train_split, { role: 'train' });
-  const val = await loadSplit(config.dataset, config.dataset.val_split, { role: 'val' });
+  const { train, val } = await loadTrainVal(config);
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
-  const scanFile = join(inputs.scan, 'model.safetensors');
+  const scanFile = artifactPath(scan, 'model');
   const { metadata } = await loadModel(scanFile, model); // strict: backbone.* + cluster_head.0.* (the best head)
   const optimizer = createOptimizer({ optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: false, weight_decay: cfg.weight_decay }, model.parameters());
   const ema = cfg.ema ? new Ema(model.parameters(), cfg.ema_alpha, model.buffers()) : null;
@@ -78,7 +39,6 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     ],
   });
   const evalBatch = Math.max(1, config.mine.batch_size);
-  const allVars = () => new Map([...model.parameters(), ...model.buffers()]);
 
   const start = await monitorAccuracy(model, val, config, evalBatch);
   log.info(`selflabel: start (SCAN best head ${metadata.best_head ?? '?'}) val acc ${(100 * start.accuracy).toFixed(2)}%, confident ${(100 * start.confident).toFixed(1)}%`);
@@ -88,16 +48,15 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
       tensors: {
-        ...prefixed('model/', snapshotVariables(allVars())),
-        ...prefixed('optimizer/', optimizer.state()),
-        ...(ema ? prefixed('ema/', ema.state()) : {}),
+        ...withPrefix('model/', snapshotVariables(allVariables(model))),
+        ...withPrefix('optimizer/', optimizer.state()),
+        ...(ema ? withPrefix('ema/', ema.state()) : {}),
       },
     }),
-    restore: (tensors) => {
-      const source = run.path('checkpoint.safetensors');
-      restoreVariables(allVars(), unprefixed('model/', tensors), '', source);
-      optimizer.loadState(unprefixed('optimizer/', tensors), source);
-      ema?.loadState(unprefixed('ema/', tensors), source);
+    restore: (tensors, _extra, source) => {
+      restoreVariables(allVariables(model), underPrefix('model/', tensors), '', source);
+      optimizer.loadState(underPrefix('optimizer/', tensors), source);
+      ema?.loadState(underPrefix('ema/', tensors), source);
     },
     epoch: async (epoch, { progress }) => {
       let lossSum = 0, lossSteps = 0, confident = 0, seen = 0, skipped = 0;
@@ -131,7 +90,7 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
   });
   await loader.close();
   if (!result.finished) log.warn(`selflabel: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
-  await saveModel(run.path(SELFLABEL_MODEL_FILE), model, { epochs_done: String(result.epochsDone), scan_best_head: metadata.best_head ?? '' });
+  await saveModel(run.path(ARTIFACTS.model), model, { epochs_done: String(result.epochsDone), scan_best_head: metadata.best_head ?? '' });
   const end = result.history.length ? null : await monitorAccuracy(model, val, config, evalBatch);
   ema?.dispose();
   optimizer.dispose();
@@ -148,7 +107,7 @@ export async function runSelflabel(config: ScanConfig, run: RunFolder, inputs: R
     epochs_done: result.epochsDone,
   };
   return {
-    metrics, artifacts: [SELFLABEL_MODEL_FILE],
-    summary: `selflabel (${backend.name}): val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
+    metrics, artifacts: [ARTIFACTS.model],
+    summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
   };
-}
+};
