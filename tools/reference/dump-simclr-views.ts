@@ -6,16 +6,18 @@
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeConfig } from '@scan-repro/core';
-import { createLoader, mixSeed } from '@scan-repro/data';
-import '@scan-repro/dataset-cifar10';
-import { loadPretextSplits, streamSeed } from '../../packages/pretext/src/common';
+import { createLoader, loadDatasetPackages, loadSplit, mixSeed } from '@scan-repro/data';
 import { transformSpecFor } from '@scan-repro/train';
 
 const [out, epochsArg, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
 const config = composeConfig(['profile=cpu', ...overrides]);
 mkdirSync(out, { recursive: true });
-const splits = await loadPretextSplits(config);
+await loadDatasetPackages();
+// the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
+const d = config.dataset;
+const splits = { train: await loadSplit(d, d.pretext_splits, { role: 'train' }), monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }) };
+const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
 const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
 const p = config.pretext;
 const loader = createLoader({ split: splits.train, batchSize: p.batch_size, shuffle: true, seed: streamSeed(config, 2), dropLast: true, views: [view, view] });
@@ -48,6 +50,6 @@ const orig = (s: typeof splits.train) => Array.from(s.originalIndices ?? Int32Ar
 writeFileSync(join(out, 'meta.json'), JSON.stringify({
   epochs, steps_per_epoch: loader.batchesPerEpoch, batch: p.batch_size, size: config.dataset.crop_size,
   train_indices: orig(splits.train), val_indices: orig(splits.monitorQuery), quantisation_max_err: maxErr,
-  mean, std, seed: config.profile.seed, mix: mixSeed(1, 2),
+  mean, std, seed: config.profile.seed
 }));
 console.log(`wrote ${epochs} epochs x ${loader.batchesPerEpoch} batches to ${out}; max distance to a uint8 value ${maxErr.toFixed(4)}`);

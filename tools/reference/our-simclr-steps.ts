@@ -6,12 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig } from '@scan-repro/core';
-import { createLoader } from '@scan-repro/data';
-import '@scan-repro/dataset-cifar10';
+import { createLoader, loadDatasetPackages, loadSplit, mixSeed } from '@scan-repro/data';
 import { saveModel } from '@scan-repro/models';
 import { cosineLr, createOptimizer, transformSpecFor } from '@scan-repro/train';
-import { createPretextContrastiveModel, loadPretextSplits, streamSeed } from '../../packages/pretext/src/common';
-import { simclrStep } from '../../packages/pretext/src/simclr';
+import { createPretextContrastiveModel, simclrStep } from '@scan-repro/pretext';
 
 const [out, epochsArg, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
@@ -19,7 +17,11 @@ const config = composeConfig(['profile=cpu', ...overrides]);
 await initBackend({ quiet: false });
 mkdirSync(out, { recursive: true });
 const p = config.pretext;
-const splits = await loadPretextSplits(config);
+await loadDatasetPackages();
+// the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
+const d = config.dataset;
+const splits = { train: await loadSplit(d, d.pretext_splits, { role: 'train' }), monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }) };
+const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
 const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
 const loader = createLoader({ split: splits.train, batchSize: p.batch_size, shuffle: true, seed: streamSeed(config, 2), dropLast: true, views: [view, view] });
 const model = createPretextContrastiveModel(config, streamSeed(config, 1));
