@@ -1,5 +1,5 @@
 // Public API of @scan-repro/core: config composition, run folders and artifacts, seeding, progress, logging.
-export type { ScanConfig } from './config-schema';
+export type { ScanConfig, BackendConfig, PretextMethod } from './config-schema';
 export { ConfigError } from './config-error';
 export {
   composeConfig, configHash, stageHash, stageConfigGroups, flattenConfig, configToYaml, defaultRunDir, type StageName,

@@ -16,4 +16,4 @@ export { listClassFolderFiles, listSubfolders, requireDirectory, checkNumClasses
 export { loadFolderSplit } from './folder-split';
 export { stratifiedSubsetIndices, concatSplits, loadSplit, hashString } from './subset';
 export { inspectDataset, formatInspection } from './inspect';
-export { createLoader, mixSeed, type Loader, type TransformSpec } from './loader';
+export { createLoader, mixSeed, type Loader, type LoaderView, type TransformSpec } from './loader';

@@ -6,7 +6,7 @@ import '@scan-repro/dataset-cifar10';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, readSafetensors, RunFolder, type ScanConfig } from '@scan-repro/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PretextInterrupted } from '../src/stage';
+import { PretextInterrupted } from '../src/trained-method';
 import { runPretext } from '../src/index';
 
 const tiny = ['profile=ci', 'backbone.width=4', 'dataset.max_train=96', 'dataset.max_val=48', 'pretext.batch_size=32', 'pretext.epochs=2', 'pretext.knn_k=10', 'mine.batch_size=96'];
