@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ARTIFACTS, artifactPath, composeConfig, readEvalMetrics, readFeatures, readNeighbors, readPredictions, readSafetensors, RunFolder,
-  writeEvalMetrics, writeFeatures, writeNeighbors, writePredictions, writeSafetensors, type Neighbors,
-} from './index';
+  ARTIFACTS, artifactPath, readEvalMetrics, readFeatures, readNeighbors, readPredictions,
+  writeEvalMetrics, writeFeatures, writeNeighbors, writePredictions, type Neighbors,
+} from './artifacts';
+import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from './index';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-artifacts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,3 +1,2 @@
-export { mineNeighbors, mineNeighborsAgainst, mineSplit, NEIGHBOR_CURVE_KS, type MineNeighborsOptions } from './mine-neighbors';
+// @scan-repro/mine: the mining stage (nearest neighbours of the pretext features).
 export { runMine } from './stage';
-export { loadPretextModel } from './embed';

@@ -1,8 +1,5 @@
-export { ntXentLoss, rotnetLoss } from './losses';
+// @scan-repro/pretext: the pretext stage (SimCLR, MoCo v2, RotNet, imported weights); its steps for the parity tests.
 export { runPretext } from './stage';
-export { PRETEXT_METHODS } from './methods';
-export { PretextInterrupted, trainedMethod, type PretextMethodFn, type PretextTraining } from './trained-method';
-export { simclrStep, type SimclrBatch } from './simclr';
-export { mocoStep, createMocoState, shuffleBnPieces, SHUFFLE_BN_GROUPS, type MocoState } from './moco';
-export { RotnetModel, createRotnetModel, rot90, rotnetStep } from './rotnet';
+export { simclrStep } from './simclr';
+export { mocoStep, createMocoState } from './moco';
 export { createPretextContrastiveModel } from './common';

@@ -3,7 +3,10 @@ import { initBackend } from '@scan-repro/backend';
 import { composeConfig } from '@scan-repro/core';
 import { createOptimizer } from '@scan-repro/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMocoState, createPretextContrastiveModel, createRotnetModel, mocoStep, ntXentLoss, rot90, rotnetStep, shuffleBnPieces, simclrStep } from '../src/index';
+import { createMocoState, createPretextContrastiveModel, mocoStep, simclrStep } from '../src/index';
+import { createRotnetModel, rot90, rotnetStep } from '../src/rotnet';
+import { shuffleBnPieces } from '../src/moco';
+import { ntXentLoss } from '../src/losses';
 import { createRng } from '@scan-repro/core';
 
 const config = composeConfig(['profile=ci', 'backbone.width=4']);
