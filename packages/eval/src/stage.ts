@@ -4,7 +4,7 @@
 // neighbours; pictures of the confusion matrix, the prototypes and the learning curves.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ARTIFACTS, artifactPath, readFeatures, requireInputs, writeEvalMetrics, writePredictions, type ScanConfig, type Stage, type StageInputs,
+  ARTIFACTS, artifactPath, readFeatures, requireInputs, writeEvalMetrics, writePredictions, type ScanConfig, type Stage,
 } from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
 import { argmaxRows, kmeans, neighborAccuracy, hungarianMatch, clusterAccuracy, nmi, ari } from '@scan-repro/metrics';

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hungarianAccuracy, kmeans, weightedKnnAccuracy } from '../src/index';

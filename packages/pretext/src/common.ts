@@ -15,7 +15,6 @@ export interface PretextSplits {
 }
 
 export async function loadPretextSplits(config: ScanConfig): Promise<PretextSplits> {
-  const seed = config.profile.seed;
   const d = config.dataset;
   const train = await loadSplit(d, d.pretext_splits, { role: 'train' });
   const monitorBank = d.pretext_splits.length === 1 && d.pretext_splits[0] === d.train_split ? train : await loadSplit(d, d.train_split, { role: 'train' });

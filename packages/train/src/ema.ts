@@ -23,7 +23,7 @@ export class Ema {
     private readonly params: Map<string, tf.Variable>,
     readonly alpha: number,
     private readonly buffers: Map<string, tf.Variable> = new Map(),
-    private readonly opts: EmaOptions = {},
+    opts: EmaOptions = {},
   ) {
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`Ema: alpha = ${alpha}, expected a number in [0, 1]`);
     // tidy: the clone is only the variable's initial value (a variable is never disposed by tidy)

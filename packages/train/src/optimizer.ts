@@ -134,7 +134,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
       for (const [kind, map] of Object.entries(slots)) {
         for (const v of map.values()) v.dispose();
         map.clear();
-        for (const [key, arr] of Object.entries(state)) {
+        for (const key of Object.keys(state)) {
           if (!key.startsWith(`${kind}/`)) continue;
           const name = key.slice(kind.length + 1);
           const p = params.get(name);
