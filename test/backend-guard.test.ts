@@ -5,11 +5,16 @@ import { describe, expect, test } from 'vitest';
 import { batchNormTrain, initBackend, unsplitKernelFunc } from '@scan-repro/backend';
 import { createBackbone } from '@scan-repro/models';
 
-const batch = 4, width = 8, seed = 7;
+const batch = 4,
+  width = 8,
+  seed = 7;
 
 function lcg(n: number, s: number): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = s / 4294967296 - 0.5; }
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
   return out;
 }
 
@@ -43,13 +48,23 @@ describe('backend guard: ResNet-18 training step on wasm vs cpu', () => {
     const worst: [string, number][] = [];
     for (const [name, ref] of reference) {
       const got = actual.get(name)!;
-      let diff = 0, scale = 0;
-      for (let i = 0; i < ref.length; i++) { diff = Math.max(diff, Math.abs(got[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
+      let diff = 0,
+        scale = 0;
+      for (let i = 0; i < ref.length; i++) {
+        diff = Math.max(diff, Math.abs(got[i]! - ref[i]!));
+        scale = Math.max(scale, Math.abs(ref[i]!));
+      }
       expect(scale, `${name} has a zero gradient`).toBeGreaterThan(0);
       worst.push([name, diff / scale]);
     }
     worst.sort((a, b) => b[1] - a[1]);
-    expect(worst[0]![1], `worst: ${worst.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(1)}`).join(', ')}`).toBeLessThan(1e-3);
+    expect(
+      worst[0]![1],
+      `worst: ${worst
+        .slice(0, 3)
+        .map(([n, e]) => `${n} ${e.toExponential(1)}`)
+        .join(', ')}`,
+    ).toBeLessThan(1e-3);
   });
 
   test('models use the fused batch-norm: its gradient matches tfjs composite ops at ResNet scale', async () => {
@@ -58,7 +73,8 @@ describe('backend guard: ResNet-18 training step on wasm vs cpu', () => {
       await initBackend({ name: 'wasm', quiet: true });
       return tf.tidy(() => {
         const x = tf.tensor4d(lcg(batch * 32 * 32 * width, 3), [batch, 32, 32, width]);
-        const g = tf.tensor1d(lcg(width, 4)), b = tf.tensor1d(lcg(width, 5));
+        const g = tf.tensor1d(lcg(width, 4)),
+          b = tf.tensor1d(lcg(width, 5));
         const r = tf.tensor4d(lcg(batch * 32 * 32 * width, 6), x.shape);
         const f = (...[a]: tf.Tensor[]) => {
           if (fused) return tf.sum(tf.mul(batchNormTrain(a!, g, b).y, r));
@@ -68,9 +84,14 @@ describe('backend guard: ResNet-18 training step on wasm vs cpu', () => {
         return tf.grad(f)(x).dataSync();
       });
     };
-    const composite = await run(false)(), fused = await run(true)();
-    let diff = 0, scale = 0;
-    for (let i = 0; i < composite.length; i++) { diff = Math.max(diff, Math.abs(fused[i]! - composite[i]!)); scale = Math.max(scale, Math.abs(composite[i]!)); }
+    const composite = await run(false)(),
+      fused = await run(true)();
+    let diff = 0,
+      scale = 0;
+    for (let i = 0; i < composite.length; i++) {
+      diff = Math.max(diff, Math.abs(fused[i]! - composite[i]!));
+      scale = Math.max(scale, Math.abs(composite[i]!));
+    }
     expect(diff / scale).toBeLessThan(1e-4);
   });
 });

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { buildPlan, experimentProject, loadPlan, nodeProject, parseExperiment, ExperimentError } from '@scan-repro/nx-plugin/src';
+import {
+  buildPlan,
+  experimentProject,
+  loadPlan,
+  nodeProject,
+  parseExperiment,
+  ExperimentError,
+} from '@scan-repro/nx-plugin/src';
 import { REPO } from './experiments-workspace';
 
 const plan = await loadPlan(REPO);
@@ -19,10 +26,23 @@ const rowsOf = (exp: string) => plan.rows.filter((r) => r.experiment.name === ex
 
 describe('experiment plan (experiments/*/experiment.yaml)', () => {
   it('covers every table and figure of the paper numbers file, and nothing else', () => {
-    const paper = YAML.parse(readFileSync(join(REPO, 'tools/tables/paper-numbers.yaml'), 'utf8')) as Record<string, unknown>;
+    const paper = YAML.parse(readFileSync(join(REPO, 'tools/tables/paper-numbers.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const fed = new Set(plan.experiments.map((e) => e.feeds));
     expect([...fed].sort()).toEqual(Object.keys(paper).sort());
-    for (const k of ['table1', 'table2', 'table3', 'table4', 'table5', 'overclustering', 'fig-neighbors', 'fig-threshold', 'fig-neighbor-purity']) {
+    for (const k of [
+      'table1',
+      'table2',
+      'table3',
+      'table4',
+      'table5',
+      'overclustering',
+      'fig-neighbors',
+      'fig-threshold',
+      'fig-neighbor-purity',
+    ]) {
       expect(fed.has(k)).toBe(true);
     }
   });
@@ -35,26 +55,52 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
       }
     }
     const t2 = rowsOf('table2-pretext');
-    expect(t2.filter((r) => r.row.row.startsWith('instdisc')).map((r) => r.nodes.scan)).toEqual(['cifar10-simclr-mine-scan', 'cifar10-simclr-mine-scan']);
-    expect(t2.filter((r) => r.row.row.startsWith('rotnet')).map((r) => r.nodes.pretext)).toEqual(['cifar10-rotnet', 'cifar10-rotnet']);
-    expect(node('cifar10-simclr').experiments).toEqual(expect.arrayContaining(['table1-components', 'table2-pretext', 'table3-sota', 'fig-threshold', 'overclustering']));
+    expect(t2.filter((r) => r.row.row.startsWith('instdisc')).map((r) => r.nodes.scan)).toEqual([
+      'cifar10-simclr-mine-scan',
+      'cifar10-simclr-mine-scan',
+    ]);
+    expect(t2.filter((r) => r.row.row.startsWith('rotnet')).map((r) => r.nodes.pretext)).toEqual([
+      'cifar10-rotnet',
+      'cifar10-rotnet',
+    ]);
+    expect(node('cifar10-simclr').experiments).toEqual(
+      expect.arrayContaining(['table1-components', 'table2-pretext', 'table3-sota', 'fig-threshold', 'overclustering']),
+    );
     // exactly one pretext node per (dataset, method)
-    const pretexts = [...plan.nodes.values()].filter((n) => n.stage === 'pretext').map((n) => n.name).sort();
-    expect(pretexts).toEqual(['cifar10-rotnet', 'cifar10-simclr', 'cifar100-20-simclr', 'imagenet-import', 'imagenet_100-import', 'imagenet_200-import', 'imagenet_50-import', 'stl10-simclr']);
+    const pretexts = [...plan.nodes.values()]
+      .filter((n) => n.stage === 'pretext')
+      .map((n) => n.name)
+      .sort();
+    expect(pretexts).toEqual([
+      'cifar10-rotnet',
+      'cifar10-simclr',
+      'cifar100-20-simclr',
+      'imagenet-import',
+      'imagenet_100-import',
+      'imagenet_200-import',
+      'imagenet_50-import',
+      'stl10-simclr',
+    ]);
   });
 
-  it('dedups by resolved config: threshold 0.99 (the config value) is Table 1\'s self-labeling node; 0.95 is not', () => {
+  it("dedups by resolved config: threshold 0.99 (the config value) is Table 1's self-labeling node; 0.95 is not", () => {
     const th = rowsOf('fig-threshold');
     expect(th.find((r) => r.row.sweep?.value === '0.99')!.nodes.selflabel).toBe('cifar10-simclr-mine-scan-selflabel');
-    expect(th.find((r) => r.row.sweep?.value === '0.95')!.nodes.selflabel).toBe('cifar10-simclr-mine-scan-selflabel-threshold-0_95');
-    expect(rowsOf('table1-components').find((r) => r.row.row === 'scan-selflabel')!.nodes.selflabel).toBe('cifar10-simclr-mine-scan-selflabel');
+    expect(th.find((r) => r.row.sweep?.value === '0.95')!.nodes.selflabel).toBe(
+      'cifar10-simclr-mine-scan-selflabel-threshold-0_95',
+    );
+    expect(rowsOf('table1-components').find((r) => r.row.row === 'scan-selflabel')!.nodes.selflabel).toBe(
+      'cifar10-simclr-mine-scan-selflabel',
+    );
   });
 
   it('generates seed variants from one definition: a shared node runs the largest seed count any user asks for', () => {
-    expect(node('cifar10-simclr').seeds).toBeNull();   // one pretext model for all seeds (paper protocol)
+    expect(node('cifar10-simclr').seeds).toBeNull(); // one pretext model for all seeds (paper protocol)
     expect(node('cifar10-simclr-mine-scan').seeds).toEqual({ paper: 10, cpu: 2, ci: 1 });
     expect(node('imagenet_50-import-mine-scan').seeds).toEqual({ paper: 3, cpu: 1, ci: 1 });
-    const p = nodeProject(node('cifar10-simclr-mine-scan'), plan).targets.scan as { configurations: Record<string, { seeds: number }> };
+    const p = nodeProject(node('cifar10-simclr-mine-scan'), plan).targets.scan as {
+      configurations: Record<string, { seeds: number }>;
+    };
     expect(p.configurations.paper.seeds).toBe(10);
     expect(p.configurations.cpu.seeds).toBe(2);
     expect(p.configurations.ci.seeds).toBe(1);
@@ -72,10 +118,16 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
     const exp = plan.experiments.find((e) => e.name === 'table3-sota')!;
     const project = experimentProject(exp, plan, 'experiments/table3-sota');
     const reproduce = project.targets.reproduce as { dependsOn: unknown[] };
-    expect(reproduce.dependsOn).toEqual(['eval--cifar10--kmeans', 'eval--cifar10--scan-loss', 'eval--cifar10--scan-selflabel']);
+    expect(reproduce.dependsOn).toEqual([
+      'eval--cifar10--kmeans',
+      'eval--cifar10--scan-loss',
+      'eval--cifar10--scan-selflabel',
+    ]);
     const stl = rowsOf('table3-sota').find((r) => r.row.dataset === 'stl10')!;
     expect(stl.available.ok).toBe(false);
-    expect(stl.available.ok ? '' : stl.available.message).toMatch(/STL-10 \(binary version\) not found: expected .*stl10_binary/);
+    expect(stl.available.ok ? '' : stl.available.message).toMatch(
+      /STL-10 \(binary version\) not found: expected .*stl10_binary/,
+    );
     expect(project.tags).toContain('data:missing');
     // the eval aggregate still covers every row: running it (a stage target) on missing data fails loudly
     expect((project.targets.eval as { dependsOn: string[] }).dependsOn).toContain('eval--stl10--scan-selflabel');
@@ -89,8 +141,11 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
 
   it('rejects a bad override with the file, key and what was expected', () => {
     const bad = (yaml: string) => () => parseExperiment('x', '/tmp/x/experiment.yaml', yaml);
-    const base = 'title: t\nfeeds: t\ndataset: cifar10\nseeds: {paper: 1, cpu: 1, ci: 1}\nrows:\n  - {row: a, label: a, ablation: {factor: f, value: v}, ';
-    expect(bad(`${base}overrides: [profile.seed=3]}\n`)).toThrow(/\/tmp\/x\/experiment.yaml: rows\[0\]\.overrides = "profile.seed=3": expected no profile.\* override/);
+    const base =
+      'title: t\nfeeds: t\ndataset: cifar10\nseeds: {paper: 1, cpu: 1, ci: 1}\nrows:\n  - {row: a, label: a, ablation: {factor: f, value: v}, ';
+    expect(bad(`${base}overrides: [profile.seed=3]}\n`)).toThrow(
+      /\/tmp\/x\/experiment.yaml: rows\[0\]\.overrides = "profile.seed=3": expected no profile.\* override/,
+    );
     expect(bad(`${base}until: eval}\n`)).toThrow(ExperimentError);
     const exp = parseExperiment('x', '/tmp/x/experiment.yaml', `${base}overrides: [scan.entropy_wieght=5]}\n`);
     expect(() => buildPlan([exp], REPO)).toThrow(/scan.entropy_wieght/);
@@ -102,28 +157,51 @@ describe('Nx task graph (the plugin loaded by Nx itself)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scan-graph-'));
     try {
       const file = join(dir, 'graph.json');
-      const r = spawnSync(join(REPO, 'node_modules/.bin/nx'), ['run', 'table1-components:reproduce', '-c', 'ci', `--graph=${file}`], {
-        cwd: REPO, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }, timeout: 120_000,
-      });
+      const r = spawnSync(
+        join(REPO, 'node_modules/.bin/nx'),
+        ['run', 'table1-components:reproduce', '-c', 'ci', `--graph=${file}`],
+        {
+          cwd: REPO,
+          encoding: 'utf8',
+          env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+          timeout: 120_000,
+        },
+      );
       expect(r.status, r.stderr).toBe(0);
-      const g = JSON.parse(readFileSync(file, 'utf8')) as { tasks: { tasks: Record<string, unknown>; dependencies: Record<string, ({ id: string } | string)[]> } };
+      const g = JSON.parse(readFileSync(file, 'utf8')) as {
+        tasks: { tasks: Record<string, unknown>; dependencies: Record<string, ({ id: string } | string)[]> };
+      };
       const tasks = Object.keys(g.tasks.tasks).sort();
-      expect(tasks).toEqual([
-        'cifar10-simclr-mine-scan-augmentation-simclr:scan:ci', 'cifar10-simclr-mine-scan-selflabel:selflabel:ci', 'cifar10-simclr-mine-scan:scan:ci',
-        'cifar10-simclr-mine:mine:ci', 'cifar10-simclr:pretext:ci',
-        'table1-components:eval--kmeans:ci', 'table1-components:eval--scan-selflabel:ci', 'table1-components:eval--scan-simclr-aug:ci',
-        'table1-components:eval--scan-strong-aug:ci', 'table1-components:reproduce:ci', 'native:build',
-      ].sort());
+      expect(tasks).toEqual(
+        [
+          'cifar10-simclr-mine-scan-augmentation-simclr:scan:ci',
+          'cifar10-simclr-mine-scan-selflabel:selflabel:ci',
+          'cifar10-simclr-mine-scan:scan:ci',
+          'cifar10-simclr-mine:mine:ci',
+          'cifar10-simclr:pretext:ci',
+          'table1-components:eval--kmeans:ci',
+          'table1-components:eval--scan-selflabel:ci',
+          'table1-components:eval--scan-simclr-aug:ci',
+          'table1-components:eval--scan-strong-aug:ci',
+          'table1-components:reproduce:ci',
+          'native:build',
+        ].sort(),
+      );
       // Nx 24 writes dependencies as [{ id }]; older versions as plain ids
-      const all = Object.fromEntries(Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]));
+      const all = Object.fromEntries(
+        Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]),
+      );
       // every stage task (training and eval) runs after native:build; the rest of the edges are the pipeline's
-      for (const t of tasks.filter((x) => !x.includes(':reproduce:') && x !== 'native:build')) expect(all[t], t).toContain('native:build');
+      for (const t of tasks.filter((x) => !x.includes(':reproduce:') && x !== 'native:build'))
+        expect(all[t], t).toContain('native:build');
       const deps = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.filter((d) => d !== 'native:build')]));
       expect(deps['cifar10-simclr:pretext:ci']).toEqual([]);
       expect(deps['cifar10-simclr-mine:mine:ci']).toEqual(['cifar10-simclr:pretext:ci']);
       expect(deps['cifar10-simclr-mine-scan:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
       expect(deps['cifar10-simclr-mine-scan-augmentation-simclr:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
-      expect(deps['table1-components:eval--scan-selflabel:ci']).toEqual(['cifar10-simclr-mine-scan-selflabel:selflabel:ci']);
+      expect(deps['table1-components:eval--scan-selflabel:ci']).toEqual([
+        'cifar10-simclr-mine-scan-selflabel:selflabel:ci',
+      ]);
       expect(deps['table1-components:reproduce:ci'].sort()).toEqual(tasks.filter((t) => t.includes(':eval--')).sort());
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,10 @@ export function makeWorkspace(experiments: Record<string, string>): string {
   const ws = mkdtempSync(join(tmpdir(), 'scan-exp-ws-'));
   cpSync(join(REPO, 'nx.json'), join(ws, 'nx.json'));
   cpSync(join(REPO, 'configs'), join(ws, 'configs'), { recursive: true });
-  cpSync(join(REPO, 'tools/nx-plugin'), join(ws, 'tools/nx-plugin'), { recursive: true, filter: (s) => !s.includes('node_modules') });
+  cpSync(join(REPO, 'tools/nx-plugin'), join(ws, 'tools/nx-plugin'), {
+    recursive: true,
+    filter: (s) => !s.includes('node_modules'),
+  });
   for (const p of readdirSync(join(REPO, 'packages'))) {
     const src = join(REPO, 'packages', p);
     if (!existsSync(join(src, 'package.json'))) continue;
@@ -23,7 +26,10 @@ export function makeWorkspace(experiments: Record<string, string>): string {
   symlinkSync(join(REPO, 'node_modules'), join(ws, 'node_modules'), 'dir');
   // workspaces: Nx makes projects of package.json files only where the root lists them (the stage targets'
   // implicit dependencies name the packages' projects)
-  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'scan-exp-test-ws', private: true, type: 'module', workspaces: ['packages/*'] }));
+  writeFileSync(
+    join(ws, 'package.json'),
+    JSON.stringify({ name: 'scan-exp-test-ws', private: true, type: 'module', workspaces: ['packages/*'] }),
+  );
   writeFileSync(join(ws, '.gitignore'), 'node_modules/\n.nx/\nruns/\nresults/\n');
   for (const [name, text] of Object.entries(experiments)) {
     mkdirSync(join(ws, 'experiments', name), { recursive: true });
@@ -32,27 +38,46 @@ export function makeWorkspace(experiments: Record<string, string>): string {
   return ws;
 }
 
-export interface NxResult { status: number; out: string }
+export interface NxResult {
+  status: number;
+  out: string;
+}
 
 /** Run nx in the workspace the way the docs tell users to (no daemon, no cloud), with its own cache folder.
  *  Asynchronous on purpose: a remote cache server in the test process must keep answering while nx runs. */
-export function nx(ws: string, args: string[], env: Record<string, string> = {}, timeoutMs = 600_000): Promise<NxResult> {
+export function nx(
+  ws: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 600_000,
+): Promise<NxResult> {
   return new Promise((resolveResult, reject) => {
     const child = spawn(join(ws, 'node_modules/.bin/nx'), args, {
       cwd: ws,
       env: {
-        ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false',
-        NX_CACHE_DIRECTORY: join(ws, '.nx/cache'), SCAN_RESULTS_DIR: join(ws, 'results'),
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        NX_TUI: 'false',
+        NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
+        SCAN_RESULTS_DIR: join(ws, 'results'),
         ...env,
       },
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', reject);
     // plain text: under CI=true Nx colours its output, with escape codes inside the lines the tests look for
-    child.on('close', (code) => { clearTimeout(timer); resolveResult({ status: code ?? -1, out: out.replace(/\x1b\[[0-9;]*m/g, '') }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveResult({ status: code ?? -1, out: out.replace(/\x1b\[[0-9;]*m/g, '') });
+    });
   });
 }
 

@@ -25,7 +25,8 @@ function sources(ws: string): Map<string, string> {
     for (const e of readdirSync(dir)) {
       const p = join(dir, e);
       const rel = relative(ws, p);
-      if (['node_modules', '.nx', 'runs', 'results', '.cache'].includes(rel.split('/')[0]) || e === 'node_modules') continue;
+      if (['node_modules', '.nx', 'runs', 'results', '.cache'].includes(rel.split('/')[0]) || e === 'node_modules')
+        continue;
       if (statSync(p).isDirectory()) walk(p);
       else out.set(rel, createHash('sha256').update(readFileSync(p)).digest('hex'));
     }
@@ -75,23 +76,37 @@ beforeAll(async () => {
   data = mkdtempSync(join(tmpdir(), 'scan-toyds-data-'));
   writeData(data);
   const pristine = sources(ws);
-  generate = await nx(ws, ['g', '@scan-repro/tools:dataset', NAME, `--numClasses=${CLASSES.length}`, `--imageSize=${SIZE}`, '--no-interactive']);
+  generate = await nx(ws, [
+    'g',
+    '@scan-repro/tools:dataset',
+    NAME,
+    `--numClasses=${CLASSES.length}`,
+    `--imageSize=${SIZE}`,
+    '--no-interactive',
+  ]);
   const generated = sources(ws);
   generatedFiles = changed(pristine, generated);
   mkdirSync(join(ws, 'experiments', EXPERIMENT), { recursive: true });
-  writeFileSync(join(ws, 'experiments', EXPERIMENT, 'experiment.yaml'), [
-    'title: "A generated dataset, end to end"',
-    'feeds: toy',
-    `dataset: ${NAME}`,
-    'seeds: {paper: 1, cpu: 1, ci: 1}',
-    'rows:',
-    '  - row: scan-selflabel',
-    '    label: "SCAN + self-labeling"',
-    '    ablation: {factor: components, value: scan+selflabel}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(ws, 'experiments', EXPERIMENT, 'experiment.yaml'),
+    [
+      'title: "A generated dataset, end to end"',
+      'feeds: toy',
+      `dataset: ${NAME}`,
+      'seeds: {paper: 1, cpu: 1, ci: 1}',
+      'rows:',
+      '  - row: scan-selflabel',
+      '    label: "SCAN + self-labeling"',
+      '    ablation: {factor: components, value: scan+selflabel}',
+      '',
+    ].join('\n'),
+  );
   const withExperiment = sources(ws);
-  run = await nx(ws, ['run', `${EXPERIMENT}:reproduce`, '-c', 'ci'], { SCAN_DATA_DIR: data, SCAN_BACKEND: 'wasm', SCAN_WASM_THREADS: '1' });
+  run = await nx(ws, ['run', `${EXPERIMENT}:reproduce`, '-c', 'ci'], {
+    SCAN_DATA_DIR: data,
+    SCAN_BACKEND: 'wasm',
+    SCAN_WASM_THREADS: '1',
+  });
   touchedByRun = changed(withExperiment, sources(ws));
 }, 1_200_000);
 afterAll(() => {
@@ -104,17 +119,36 @@ describe('a dataset package made by the generator', () => {
     expect(generate.status, generate.out).toBe(0);
     expect(generatedFiles).toEqual([
       `configs/dataset/${NAME}.yaml`,
-      ...['package.json', 'src/index.ts', 'src/reader.test.ts', 'src/reader.ts', 'tsconfig.json', 'vitest.config.ts'].map((f) => `packages/dataset-${NAME}/${f}`),
+      ...[
+        'package.json',
+        'src/index.ts',
+        'src/reader.test.ts',
+        'src/reader.ts',
+        'tsconfig.json',
+        'vitest.config.ts',
+      ].map((f) => `packages/dataset-${NAME}/${f}`),
     ]);
   });
 
   it(`runs end to end: nx run ${EXPERIMENT}:reproduce -c ci completes every stage on it`, () => {
     expect(run.status, run.out.slice(-6000)).toBe(0);
-    for (const task of [`${NAME}-simclr:pretext`, `${NAME}-simclr-mine:mine`, `${NAME}-simclr-mine-scan:scan`, `${NAME}-simclr-mine-scan-selflabel:selflabel`, `${EXPERIMENT}:eval--scan-selflabel`]) {
+    for (const task of [
+      `${NAME}-simclr:pretext`,
+      `${NAME}-simclr-mine:mine`,
+      `${NAME}-simclr-mine-scan:scan`,
+      `${NAME}-simclr-mine-scan-selflabel:selflabel`,
+      `${EXPERIMENT}:eval--scan-selflabel`,
+    ]) {
       expect(run.out).toContain(`nx run ${task}:ci`);
     }
-    const row = json<{ rows: { id: string; status: string; results: { dir: string; status: string }[] }[] }>(`runs/ci/${EXPERIMENT}/reproduce.json`).rows[0];
-    expect([row.id, row.status, row.results.map((r) => r.status)]).toEqual(['scan-selflabel', 'complete', ['complete']]);
+    const row = json<{ rows: { id: string; status: string; results: { dir: string; status: string }[] }[] }>(
+      `runs/ci/${EXPERIMENT}/reproduce.json`,
+    ).rows[0];
+    expect([row.id, row.status, row.results.map((r) => r.status)]).toEqual([
+      'scan-selflabel',
+      'complete',
+      ['complete'],
+    ]);
     const metrics = json<{ metrics: Record<string, number> }>(join(row.results[0].dir, 'manifest.json')).metrics;
     // every test image, 3 clusters; Hungarian accuracy is at least 1/C whatever the clusters are
     expect([metrics.num_val, metrics.num_clusters]).toEqual([CLASSES.length * PER_CLASS.test, CLASSES.length]);
@@ -123,8 +157,17 @@ describe('a dataset package made by the generator', () => {
   });
 
   it('ran with the generated config group file (its classes, size and normalisation)', () => {
-    const cfg = YAML.parse(readFileSync(join(ws, `runs/ci/${NAME}-simclr/pretext/config.yaml`), 'utf8')) as { dataset: Record<string, unknown> };
-    expect(cfg.dataset).toMatchObject({ name: NAME, num_classes: CLASSES.length, image_size: SIZE, crop_size: SIZE, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    const cfg = YAML.parse(readFileSync(join(ws, `runs/ci/${NAME}-simclr/pretext/config.yaml`), 'utf8')) as {
+      dataset: Record<string, unknown>;
+    };
+    expect(cfg.dataset).toMatchObject({
+      name: NAME,
+      num_classes: CLASSES.length,
+      image_size: SIZE,
+      crop_size: SIZE,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+    });
   });
 
   it('is an input of the stage tasks on it: the registry names its package to the nx-plugin', async () => {

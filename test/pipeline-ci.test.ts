@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { initBackendFromConfig } from '@scan-repro/backend';
-import { artifactPath, composeConfig, readEvalMetrics, RunFolder, type ScanConfig, type StageResult } from '@scan-repro/core';
+import {
+  artifactPath,
+  composeConfig,
+  readEvalMetrics,
+  RunFolder,
+  type ScanConfig,
+  type StageResult,
+} from '@scan-repro/core';
 import '@scan-repro/dataset-cifar10';
 import { runPretext } from '@scan-repro/pretext';
 import { runMine } from '@scan-repro/mine';
@@ -22,20 +29,37 @@ const OVERRIDES = (process.env.SCAN_E2E_OVERRIDES ?? '').split(/\s+/).filter(Boo
 describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
   it('pretext -> mine -> scan -> selflabel -> eval beats chance by a wide margin', async () => {
     const config: ScanConfig = composeConfig([
-      'dataset=cifar10', 'profile=ci', 'backend.name=wasm',
-      'dataset.max_train=1000', 'dataset.max_val=500', 'pretext.epochs=6', 'pretext.batch_size=128',
-      'scan.epochs=6', 'scan.batch_size=64', 'scan.lr=0.001', 'selflabel.epochs=2', 'selflabel.batch_size=200', 'selflabel.micro_batch=0',
+      'dataset=cifar10',
+      'profile=ci',
+      'backend.name=wasm',
+      'dataset.max_train=1000',
+      'dataset.max_val=500',
+      'pretext.epochs=6',
+      'pretext.batch_size=128',
+      'scan.epochs=6',
+      'scan.batch_size=64',
+      'scan.lr=0.001',
+      'selflabel.epochs=2',
+      'selflabel.batch_size=200',
+      'selflabel.micro_batch=0',
       ...OVERRIDES,
     ]);
     // Each stage runs as its own CLI process would: the shell (this test) sets up the backend from that stage's
     // config first. pretext and mine take the best backend available (native TensorFlow where installed; on wasm
     // they alone would take the time budget), the clustering stages wasm's threaded kernels. The backend is no part
     // of a run's identity, so the runs chain as one config's.
-    const upstream: ScanConfig = OVERRIDES.some((o) => o.startsWith('backend.')) ? config : { ...config, backend: { ...config.backend, name: 'auto' } };
+    const upstream: ScanConfig = OVERRIDES.some((o) => o.startsWith('backend.'))
+      ? config
+      : { ...config, backend: { ...config.backend, name: 'auto' } };
     const root = mkdtempSync(join(tmpdir(), 'pipeline-ci-'));
     const dirs: Record<string, string> = {};
     const times: Record<string, number> = {};
-    const stage = async (name: string, fn: (c: ScanConfig, r: RunFolder, i: Record<string, string>) => Promise<StageResult>, inputs: Record<string, string>, cfg = config) => {
+    const stage = async (
+      name: string,
+      fn: (c: ScanConfig, r: RunFolder, i: Record<string, string>) => Promise<StageResult>,
+      inputs: Record<string, string>,
+      cfg = config,
+    ) => {
       const t0 = Date.now();
       const backend = await initBackendFromConfig(cfg.backend, { quiet: true });
       const run = await RunFolder.create({ dir: join(root, name), stage: name, config: cfg, inputs });
@@ -50,10 +74,20 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
     const mine = await stage('mine', runMine, { pretext: dirs.pretext }, upstream);
     const scan = await stage('scan', runScan, { pretext: dirs.pretext, mine: dirs.mine });
     const selflabel = await stage('selflabel', runSelflabel, { scan: dirs.scan });
-    const ev = await stage('eval', runEval, { pretext: dirs.pretext, mine: dirs.mine, scan: dirs.scan, selflabel: dirs.selflabel });
+    const ev = await stage('eval', runEval, {
+      pretext: dirs.pretext,
+      mine: dirs.mine,
+      scan: dirs.scan,
+      selflabel: dirs.selflabel,
+    });
     const m = ev.metrics;
-    console.log('[pipeline-ci] metrics', JSON.stringify({ mine: mine.metrics, scan: scan.metrics, selflabel: selflabel.metrics, eval: m, seconds: times }));
-    console.log(`[pipeline-ci] SCAN+selflabel ACC ${(100 * m.acc).toFixed(1)}% vs K-means ACC ${(100 * m.kmeans_acc).toFixed(1)}%: ${m.acc > m.kmeans_acc ? 'beats' : 'does NOT beat'} K-means`);
+    console.log(
+      '[pipeline-ci] metrics',
+      JSON.stringify({ mine: mine.metrics, scan: scan.metrics, selflabel: selflabel.metrics, eval: m, seconds: times }),
+    );
+    console.log(
+      `[pipeline-ci] SCAN+selflabel ACC ${(100 * m.acc).toFixed(1)}% vs K-means ACC ${(100 * m.kmeans_acc).toFixed(1)}%: ${m.acc > m.kmeans_acc ? 'beats' : 'does NOT beat'} K-means`,
+    );
 
     expect(m.acc).toBeGreaterThan(0.2); // chance is 0.1
     expect(m.nmi).toBeGreaterThan(0.05);

@@ -15,7 +15,11 @@ let dir: string;
 let server: RemoteCacheServer;
 
 /** One request; `announce` overrides Content-Length, `send` is what is actually written before waiting. */
-function call(method: string, path: string, opts: { token?: string; body?: Buffer; announce?: number } = {}): Promise<{ status: number; body: string }> {
+function call(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: Buffer; announce?: number } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((ok, ko) => {
     const url = new URL(path, server.url);
     const headers: Record<string, string | number> = {};
@@ -23,7 +27,9 @@ function call(method: string, path: string, opts: { token?: string; body?: Buffe
     if (opts.body) headers['content-length'] = opts.announce ?? opts.body.length;
     const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => ok({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      res
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => ok({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', ko);
     if (opts.body) req.write(opts.body);
@@ -53,7 +59,11 @@ describe('remote cache server: start refusals', () => {
   });
 
   it('serves anyone only on loopback when told so explicitly', async () => {
-    const open = await startRemoteCacheServer({ dir: join(dir, 'anon'), host: '127.0.0.1', allowAnonymousLoopback: true });
+    const open = await startRemoteCacheServer({
+      dir: join(dir, 'anon'),
+      host: '127.0.0.1',
+      allowAnonymousLoopback: true,
+    });
     try {
       const put = await fetch(`${open.url}/v1/cache/h1`, { method: 'PUT', body: 'abc' });
       expect(put.status).toBe(200);
@@ -64,11 +74,19 @@ describe('remote cache server: start refusals', () => {
   });
 
   it('the command line prints one line and exits 1 without a token', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/nx-plugin/src/remote-cache-server.ts', '--host', '0.0.0.0', '--dir', join(dir, 'cli')], {
-      encoding: 'utf8', env: { ...process.env, NX_CACHE_TOKEN: '', NX_CACHE_READ_TOKEN: '' }, timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'tools/nx-plugin/src/remote-cache-server.ts', '--host', '0.0.0.0', '--dir', join(dir, 'cli')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NX_CACHE_TOKEN: '', NX_CACHE_READ_TOKEN: '' },
+        timeout: 60_000,
+      },
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("remote cache server: host '0.0.0.0' is not a loopback address, so a token is required (--token)");
+    expect(r.stderr.trim()).toBe(
+      "remote cache server: host '0.0.0.0' is not a loopback address, so a token is required (--token)",
+    );
   }, 60_000);
 });
 
@@ -100,7 +118,10 @@ describe('remote cache server: requests', () => {
   });
 
   it('a body shorter than announced is not stored', async () => {
-    const req = request(new URL('/v1/cache/short', server.url), { method: 'PUT', headers: { authorization: `Bearer ${RW}`, 'content-length': 100 } });
+    const req = request(new URL('/v1/cache/short', server.url), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${RW}`, 'content-length': 100 },
+    });
     req.on('error', () => undefined);
     req.write(Buffer.alloc(40));
     await new Promise((r) => setTimeout(r, 100));

@@ -13,10 +13,19 @@ import { REPO, makeWorkspace, mlflowRunTags, nx, removeWorkspace, type NxResult 
 const DATA_PRESENT = new Set(['cifar10']);
 
 const experiments = Object.fromEntries(
-  readdirSync(join(REPO, 'experiments')).sort().map((name) => [name, readFileSync(join(REPO, 'experiments', name, 'experiment.yaml'), 'utf8')]),
+  readdirSync(join(REPO, 'experiments'))
+    .sort()
+    .map((name) => [name, readFileSync(join(REPO, 'experiments', name, 'experiment.yaml'), 'utf8')]),
 );
 
-interface Row { id: string; dataset: string; status: string; message?: string; results: { dir: string; status: string }[]; pipeline: Record<string, string> }
+interface Row {
+  id: string;
+  dataset: string;
+  status: string;
+  message?: string;
+  results: { dir: string; status: string }[];
+  pipeline: Record<string, string>;
+}
 
 let ws: string;
 let run: NxResult;
@@ -28,9 +37,16 @@ beforeAll(async () => {
   // wasm, what every machine has (the native build is its own task, tested in tools/native), on one thread: at
   // the ci scale starting kernel workers in each of the ~45 task processes costs more than they save
   // (pipeline-ci.test.ts and the backend tests cover the threaded path)
-  run = await nx(ws, ['run-many', '-t', 'reproduce', '-c', 'ci'], { SCAN_BACKEND: 'wasm', SCAN_WASM_THREADS: '1' }, 1_750_000);
+  run = await nx(
+    ws,
+    ['run-many', '-t', 'reproduce', '-c', 'ci'],
+    { SCAN_BACKEND: 'wasm', SCAN_WASM_THREADS: '1' },
+    1_750_000,
+  );
 }, 1_800_000);
-afterAll(() => { if (ws) removeWorkspace(ws); });
+afterAll(() => {
+  if (ws) removeWorkspace(ws);
+});
 
 describe('nx run-many -t reproduce -c ci over every experiment', () => {
   it('exits 0 with no failed task, after printing the plan, and ends with the summary', () => {
@@ -39,7 +55,9 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
     expect(run.out).toMatch(/scan-repro plan \(ci profile\): \d+ stage tasks, \d+ to run/);
     expect(run.out).toMatch(/backend: wasm, 1 thread \(set by SCAN_BACKEND\)/);
     expect(run.out).toMatch(/not run, data missing: \d+ rows of .*: STL-10 \(binary version\) not found/);
-    expect(run.out.indexOf('scan-repro plan')).toBeLessThan(run.out.search(/Running target reproduce for \d+ projects/));
+    expect(run.out.indexOf('scan-repro plan')).toBeLessThan(
+      run.out.search(/Running target reproduce for \d+ projects/),
+    );
     expect(run.out).toMatch(/scan-repro summary: \d+ stage tasks in .*: \d+ ran, 0 from the cache, 0 failed/);
   });
 
@@ -49,7 +67,11 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
       for (const r of rows) {
         const want = DATA_PRESENT.has(r.dataset) ? 'complete' : 'data-missing';
         expect([name, r.id, r.status], r.message).toEqual([name, r.id, want]);
-        if (want === 'complete') expect(r.results.every((x) => x.status === 'complete'), `${name}/${r.id}`).toBe(true);
+        if (want === 'complete')
+          expect(
+            r.results.every((x) => x.status === 'complete'),
+            `${name}/${r.id}`,
+          ).toBe(true);
       }
     }
   });
@@ -61,29 +83,54 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
     expect(metricsOf(rotnet.results[0].dir).acc).toBeGreaterThan(0);
   });
 
-  it('the self-label row\'s eval read the same seed\'s selflabel and scan runs', () => {
-    const m = json<{ inputs: Record<string, { dir: string }> }>('runs/ci/table1-components/scan-selflabel/eval/seed-0/manifest.json');
+  it("the self-label row's eval read the same seed's selflabel and scan runs", () => {
+    const m = json<{ inputs: Record<string, { dir: string }> }>(
+      'runs/ci/table1-components/scan-selflabel/eval/seed-0/manifest.json',
+    );
     // relative to the workspace root, so cached run folders restore into any checkout
     expect(m.inputs.selflabel.dir).toBe('runs/ci/cifar10-simclr-mine-scan-selflabel/selflabel/seed-0');
     expect(m.inputs.scan.dir).toBe('runs/ci/cifar10-simclr-mine-scan/scan/seed-0');
   });
 
   it('the regenerated tables have a number in every row whose data exists, and say "data missing" for the rest', async () => {
-    const { markdown } = await generateTables({ root: ws, outMd: join(ws, 'paper-tables.md'), resultsDir: join(ws, 'results-tables'), profiles: ['ci'] });
+    const { markdown } = await generateTables({
+      root: ws,
+      outMd: join(ws, 'paper-tables.md'),
+      resultsDir: join(ws, 'results-tables'),
+      profiles: ['ci'],
+    });
     expect(markdown).not.toMatch(/not run yet|not run: incomplete|not run: unsupported/);
     expect(markdown).toMatch(/not run: data missing \(stl10\)/);
     const accs = [metricsOf('runs/ci/table1-components/scan-selflabel/eval/seed-0').acc * 100];
     const st = meanStd(accs)!;
-    expect(markdown).toContain(`| + self-labeling (\`scan-selflabel\`) | 87.6 ± 0.4 <sub>mean verified [PWC]; std unverified</sub> | ${st.mean.toFixed(1)} ± ${st.std.toFixed(1)} |`);
+    expect(markdown).toContain(
+      `| + self-labeling (\`scan-selflabel\`) | 87.6 ± 0.4 <sub>mean verified [PWC]; std unverified</sub> | ${st.mean.toFixed(1)} ± ${st.std.toFixed(1)} |`,
+    );
     const km = metricsOf('runs/ci/table1-components/kmeans/eval/seed-0').kmeans_acc * 100;
-    expect(markdown).toContain(`| Pretext (SimCLR) + K-means (\`kmeans\`) | 65.9 ± 5.7 (unverified) <sub>the authors' '~65%' [ISSUE #38, #49] supports it</sub> | ${km.toFixed(1)} ± 0.0 |`);
+    expect(markdown).toContain(
+      `| Pretext (SimCLR) + K-means (\`kmeans\`) | 65.9 ± 5.7 (unverified) <sub>the authors' '~65%' [ISSUE #38, #49] supports it</sub> | ${km.toFixed(1)} ± 0.0 |`,
+    );
   }, 120_000);
 
-  it.skipIf(!process.env.MLFLOW_TRACKING_URI)('MLflow: eval runs are in scan-repro/table1 tagged with table, row, ablation factor and seed', async () => {
-    const tagSets = await mlflowRunTags('scan-repro/table1', "tags.experiment = 'table1-components' and tags.row = 'scan-selflabel'");
-    expect(tagSets.map((t) => t.seed)).toContain('0');
-    for (const t of tagSets) {
-      expect(t).toMatchObject({ table: 'table1', row: 'scan-selflabel', ablation_factor: 'components', ablation_value: 'scan+strong-aug+selflabel', stage: 'eval', profile: 'ci' });
-    }
-  }, 60_000);
+  it.skipIf(!process.env.MLFLOW_TRACKING_URI)(
+    'MLflow: eval runs are in scan-repro/table1 tagged with table, row, ablation factor and seed',
+    async () => {
+      const tagSets = await mlflowRunTags(
+        'scan-repro/table1',
+        "tags.experiment = 'table1-components' and tags.row = 'scan-selflabel'",
+      );
+      expect(tagSets.map((t) => t.seed)).toContain('0');
+      for (const t of tagSets) {
+        expect(t).toMatchObject({
+          table: 'table1',
+          row: 'scan-selflabel',
+          ablation_factor: 'components',
+          ablation_value: 'scan+strong-aug+selflabel',
+          stage: 'eval',
+          profile: 'ci',
+        });
+      }
+    },
+    60_000,
+  );
 });

@@ -8,25 +8,46 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from './experiments-workspace';
 
 const packageDirs = new Map<string, string>(
-  readdirSync(join(REPO, 'packages')).map((d) => [(JSON.parse(readFileSync(join(REPO, 'packages', d, 'package.json'), 'utf8')) as { name: string }).name, `packages/${d}`]),
+  readdirSync(join(REPO, 'packages')).map((d) => [
+    (JSON.parse(readFileSync(join(REPO, 'packages', d, 'package.json'), 'utf8')) as { name: string }).name,
+    `packages/${d}`,
+  ]),
 );
 const depsOf = (name: string): string[] =>
-  Object.keys((JSON.parse(readFileSync(join(REPO, packageDirs.get(name)!, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})
-    .filter((d) => packageDirs.has(d));
+  Object.keys(
+    (
+      JSON.parse(readFileSync(join(REPO, packageDirs.get(name)!, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      }
+    ).dependencies ?? {},
+  ).filter((d) => packageDirs.has(d));
 
 function closure(roots: string[]): Set<string> {
   const seen = new Set<string>();
-  const visit = (n: string): void => { if (!seen.has(n)) { seen.add(n); depsOf(n).forEach(visit); } };
+  const visit = (n: string): void => {
+    if (!seen.has(n)) {
+      seen.add(n);
+      depsOf(n).forEach(visit);
+    }
+  };
   roots.forEach(visit);
   return seen;
 }
 
-const STAGES = ['@scan-repro/pretext', '@scan-repro/mine', '@scan-repro/scan', '@scan-repro/selflabel', '@scan-repro/eval'];
+const STAGES = [
+  '@scan-repro/pretext',
+  '@scan-repro/mine',
+  '@scan-repro/scan',
+  '@scan-repro/selflabel',
+  '@scan-repro/eval',
+];
 const shell = depsOf('@scan-repro/cli').filter((d) => !STAGES.includes(d));
 
 function inputPackages(task: string): Set<string> {
   const out = execFileSync(join(REPO, 'node_modules/.bin/nx'), ['show', 'target', 'inputs', task, '--json'], {
-    cwd: REPO, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
   });
   const files = (JSON.parse(out) as { files: string[] }).files.filter((f) => /^packages\/[^/]+\/src\/.*\.ts$/.test(f));
   const byDir = new Map([...packageDirs].map(([n, d]) => [d, n]));
@@ -40,11 +61,15 @@ describe('stage task inputs follow the project graph', () => {
     ['cifar10-simclr:pretext', '@scan-repro/pretext'],
     ['cifar10-simclr-mine-scan:scan', '@scan-repro/scan'],
     ['table1-components:eval--scan-selflabel', '@scan-repro/eval'],
-  ])('%s hashes the sources of every package %s runs with, and no other stage', (task, stage) => {
-    const want = closure([stage, '@scan-repro/dataset-cifar10', ...shell]);
-    want.add('@scan-repro/cli');
-    const got = inputPackages(task);
-    expect([...got].sort()).toEqual([...want].sort());
-    for (const other of STAGES.filter((s) => !want.has(s))) expect(got.has(other), other).toBe(false);
-  }, 120_000);
+  ])(
+    '%s hashes the sources of every package %s runs with, and no other stage',
+    (task, stage) => {
+      const want = closure([stage, '@scan-repro/dataset-cifar10', ...shell]);
+      want.add('@scan-repro/cli');
+      const got = inputPackages(task);
+      expect([...got].sort()).toEqual([...want].sort());
+      for (const other of STAGES.filter((s) => !want.has(s))) expect(got.has(other), other).toBe(false);
+    },
+    120_000,
+  );
 });

@@ -23,10 +23,15 @@ export function copyWorkspace(): string {
       const manifest = join(REPO, rel, 'package.json');
       if (LEFT_OUT.includes(rel) || !existsSync(manifest)) continue;
       // A package's own node_modules (versions that differ from the hoisted ones) stays the repo's.
-      cpSync(join(REPO, rel), join(ws, rel), { recursive: true, filter: (src) => !relative(join(REPO, rel), src).split('/').includes('node_modules') });
-      if (existsSync(join(REPO, rel, 'node_modules'))) symlinkSync(join(REPO, rel, 'node_modules'), join(ws, rel, 'node_modules'), 'dir');
+      cpSync(join(REPO, rel), join(ws, rel), {
+        recursive: true,
+        filter: (src) => !relative(join(REPO, rel), src).split('/').includes('node_modules'),
+      });
+      if (existsSync(join(REPO, rel, 'node_modules')))
+        symlinkSync(join(REPO, rel, 'node_modules'), join(ws, rel, 'node_modules'), 'dir');
       const pkgName = (JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name;
-      if (pkgName.startsWith('@scan-repro/')) symlinkSync(join('..', '..', rel), join(ws, 'node_modules', pkgName), 'dir');
+      if (pkgName.startsWith('@scan-repro/'))
+        symlinkSync(join('..', '..', rel), join(ws, 'node_modules', pkgName), 'dir');
     }
   }
   for (const entry of readdirSync(join(REPO, 'node_modules'))) {

@@ -33,7 +33,9 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   plots: ['core'],
   train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
   // not backend: the shell initialises it once from the config, a stage only computes on it
-  ...Object.fromEntries(STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'plots']])),
+  ...Object.fromEntries(
+    STAGE_PACKAGES.map((s) => [s, ['augment', 'data', 'models', 'metrics', 'train', 'core', 'plots']]),
+  ),
 };
 
 /** Tools nothing but the e2e tests may import (docs/architecture.md: "nothing imports them"). */
@@ -165,7 +167,9 @@ function roleOf(dir: string): Role {
   const [top, name] = dir.split('/');
   if (top === 'packages' && name === 'cli') return { kind: 'cli' };
   if (top === 'packages') {
-    const layer = Object.keys(LIBRARY_LAYERS).find((l) => (l.endsWith('*') ? name.startsWith(l.slice(0, -1)) : l === name));
+    const layer = Object.keys(LIBRARY_LAYERS).find((l) =>
+      l.endsWith('*') ? name.startsWith(l.slice(0, -1)) : l === name,
+    );
     return { kind: 'library', layer: layer ?? null };
   }
   if (top === 'tools') return { kind: 'tool', leaf: LEAF_TOOLS.includes(dir) };
@@ -192,7 +196,9 @@ export function isDevFile(pathInPackage: string): boolean {
   const parts = pathInPackage.split('/');
   const base = parts[parts.length - 1];
   if (/\.(test|spec|bench)\.[cm]?[jt]sx?$/.test(base) || /^vite(st)?\.(config|workspace)\./.test(base)) return true;
-  return parts.slice(0, -1).some((p) => ['test', 'tests', '__tests__', 'fixtures', '__fixtures__', 'bench'].includes(p));
+  return parts
+    .slice(0, -1)
+    .some((p) => ['test', 'tests', '__tests__', 'fixtures', '__fixtures__', 'bench'].includes(p));
 }
 
 /** Module specifiers a file imports (static, dynamic, require, import types), and strings that are exactly a package name. */
@@ -207,7 +213,11 @@ export function collectImports(
   const add = (node: ts.Node | undefined, via: 'import' | 'literal') => {
     if (!node || !(ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))) return;
     inImportPosition.add(node);
-    found.push({ specifier: node.text, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, via });
+    found.push({
+      specifier: node.text,
+      line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+      via,
+    });
   };
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node.moduleSpecifier, 'import');
@@ -217,7 +227,10 @@ export function collectImports(
     else if (ts.isCallExpression(node) && node.arguments.length > 0) {
       const callee = node.expression;
       const text = callee.getText(source);
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || ['require', 'require.resolve', 'import.meta.resolve'].includes(text)) {
+      if (
+        callee.kind === ts.SyntaxKind.ImportKeyword ||
+        ['require', 'require.resolve', 'import.meta.resolve'].includes(text)
+      ) {
         add(node.arguments[0], 'import');
       }
     } else if (
@@ -229,7 +242,11 @@ export function collectImports(
       // A bare package name in a string: a module loaded through a variable (e.g. the CLI's stage table).
       // Not in tests (package names there are test data) and not as an object key.
       if (/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/.test(node.text)) {
-        found.push({ specifier: node.text, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, via: 'literal' });
+        found.push({
+          specifier: node.text,
+          line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+          via: 'literal',
+        });
       }
     }
     ts.forEachChild(node, visit);
@@ -254,12 +271,17 @@ export function splitSpecifier(specifier: string): [name: string, subpath: strin
 function exportedSubpaths(manifest: Manifest | null): Set<string> {
   const exp = manifest?.exports;
   if (!exp || typeof exp !== 'object' || Array.isArray(exp)) return new Set();
-  return new Set(Object.keys(exp).filter((k) => k.startsWith('./')).map((k) => k.slice(2)));
+  return new Set(
+    Object.keys(exp)
+      .filter((k) => k.startsWith('./'))
+      .map((k) => k.slice(2)),
+  );
 }
 
 function describeRole(f: WorkspaceFolder): string {
   const r = f.role;
-  if (r.kind === 'library') return r.layer === null ? 'library' : STAGE_PACKAGES.includes(r.layer as never) ? 'stage' : r.layer;
+  if (r.kind === 'library')
+    return r.layer === null ? 'library' : STAGE_PACKAGES.includes(r.layer as never) ? 'stage' : r.layer;
   return r.kind;
 }
 
@@ -273,7 +295,8 @@ export function layeringProblem(from: WorkspaceFolder, to: WorkspaceFolder, dev:
   if (to.role.kind === 'cli') return 'nothing imports the CLI (it is the shell)';
   if (from.role.kind !== 'library') return null; // the CLI and tools/* are shells: they may import every library
   const layer = from.role.layer;
-  if (layer === null) return `no layering rule for ${from.dir}; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts`;
+  if (layer === null)
+    return `no layering rule for ${from.dir}; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts`;
   const [top, target] = to.dir.split('/');
   if (top !== 'packages') return `libraries do not import ${to.dir}`;
   const allowed = LIBRARY_LAYERS[layer];
@@ -283,8 +306,10 @@ export function layeringProblem(from: WorkspaceFolder, to: WorkspaceFolder, dev:
   const fromStage = STAGE_PACKAGES.includes(layer as never);
   if (fromStage && STAGE_PACKAGES.includes(target as never)) return 'stages never import each other';
   if (fromStage && target === 'tracking') return 'stages never import tracking (the shell hands the run folder to it)';
-  if (fromStage && target.startsWith('dataset-')) return 'stages never import dataset packages (the shells register them)';
-  if (fromStage && target === 'backend') return 'stages never import backend (the shell initialises it from the config)';
+  if (fromStage && target.startsWith('dataset-'))
+    return 'stages never import dataset packages (the shells register them)';
+  if (fromStage && target === 'backend')
+    return 'stages never import backend (the shell initialises it from the config)';
   return `${from.dir} (${describeRole(from)}) may import only ${allowed.length ? allowed.join(', ') : 'no package of ours'}`;
 }
 
@@ -297,7 +322,13 @@ export function readWorkspace(root: string): { rootManifest: Manifest; folders: 
     const pkgPath = join(root, dir, 'package.json');
     const manifest = existsSync(pkgPath) ? readJson<Manifest>(pkgPath) : null;
     const others = new Set([...nested].filter((d) => d !== join(root, dir)));
-    return { dir, name: manifest?.name ?? null, manifest, role: roleOf(dir), files: listSourceFiles(join(root, dir), others) };
+    return {
+      dir,
+      name: manifest?.name ?? null,
+      manifest,
+      role: roleOf(dir),
+      files: listSourceFiles(join(root, dir), others),
+    };
   });
   return { rootManifest, folders: folders.filter((f) => f.manifest || f.files.length > 0) };
 }
@@ -320,7 +351,8 @@ export function checkWorkspace(rootDir: string): CheckReport {
   const byName = new Map(folders.filter((f) => f.name).map((f) => [f.name!, f]));
   const violations: Violation[] = [];
   const notes: string[] = [];
-  const report = (kind: ViolationKind, dir: string, subject: string, message: string) => violations.push({ kind, dir, subject, message });
+  const report = (kind: ViolationKind, dir: string, subject: string, message: string) =>
+    violations.push({ kind, dir, subject, message });
   const rootProvided = new Set(Object.keys({ ...rootManifest.dependencies, ...rootManifest.devDependencies }));
   let fileCount = 0;
 
@@ -347,7 +379,12 @@ export function checkWorkspace(rootDir: string): CheckReport {
           const target = resolve(dirname(abs), spec);
           const fromPkg = relative(join(root, folder.dir), target);
           if (fromPkg.startsWith('..') || resolve(target) === resolve(root)) {
-            report('relative-escape', folder.dir, spec, `${where} imports ${spec}, outside ${folder.dir}; import the package by its name instead`);
+            report(
+              'relative-escape',
+              folder.dir,
+              spec,
+              `${where} imports ${spec}, outside ${folder.dir}; import the package by its name instead`,
+            );
           }
           continue;
         }
@@ -362,15 +399,26 @@ export function checkWorkspace(rootDir: string): CheckReport {
           if (!(target || (declaredNames.has(name) && !subpath))) continue;
         }
         if (name.startsWith(SCOPE) && !target) {
-          report('unknown-workspace-package', folder.dir, name, `${where} imports ${spec}, but no workspace package is named ${name}`);
+          report(
+            'unknown-workspace-package',
+            folder.dir,
+            name,
+            `${where} imports ${spec}, but no workspace package is named ${name}`,
+          );
           continue;
         }
         if (target) {
           if (subpath && !exportedSubpaths(target.manifest).has(subpath)) {
-            report('deep-import', folder.dir, spec, `${where} imports ${spec}: import ${name} (its src/index.ts) instead of its files`);
+            report(
+              'deep-import',
+              folder.dir,
+              spec,
+              `${where} imports ${spec}: import ${name} (its src/index.ts) instead of its files`,
+            );
           }
           const problem = layeringProblem(folder, target, dev);
-          if (problem) report('layering', folder.dir, name, `${where} imports ${name}: ${problem} (docs/architecture.md)`);
+          if (problem)
+            report('layering', folder.dir, name, `${where} imports ${name}: ${problem} (docs/architecture.md)`);
           if (target === folder) continue;
         }
         if (!refs.has(name)) refs.set(name, []);
@@ -379,7 +427,10 @@ export function checkWorkspace(rootDir: string): CheckReport {
     }
 
     if (!folder.manifest) {
-      if (folder.files.length) notes.push(`${folder.dir}: no package.json, so not a workspace package; only its layering and deep imports are checked`);
+      if (folder.files.length)
+        notes.push(
+          `${folder.dir}: no package.json, so not a workspace package; only its layering and deep imports are checked`,
+        );
       continue;
     }
     const started = folder.files.some((f) => !/^vite(st)?\.(config|workspace)\./.test(f.split(sep).pop()!));
@@ -388,7 +439,8 @@ export function checkWorkspace(rootDir: string): CheckReport {
       notes.push(`${folder.dir}: no source files yet, so its declared dependencies are not checked for use`);
     }
     const { dependencies: deps, devDependencies: devDeps } = declared;
-    const runtimeDeclared = (n: string) => n in deps || n in declared.optionalDependencies || n in declared.peerDependencies;
+    const runtimeDeclared = (n: string) =>
+      n in deps || n in declared.optionalDependencies || n in declared.peerDependencies;
     const isWorkspace = (n: string) => byName.has(n);
     const field = (n: string) => (isWorkspace(n) ? `"${n}": "*"` : `"${n}"`);
 
@@ -401,37 +453,68 @@ export function checkWorkspace(rootDir: string): CheckReport {
       if (prod.length) {
         if (!runtimeDeclared(name)) {
           if (name in devDeps) {
-            report('dev-only-declared', folder.dir, name, `${name} is used at run time (${prod[0].where}) but declared only in devDependencies; move it to dependencies`);
+            report(
+              'dev-only-declared',
+              folder.dir,
+              name,
+              `${name} is used at run time (${prod[0].where}) but declared only in devDependencies; move it to dependencies`,
+            );
           } else {
-            report('undeclared', folder.dir, name, `${prod[0].where} imports ${name}, which package.json does not declare; add ${field(name)} to dependencies`);
+            report(
+              'undeclared',
+              folder.dir,
+              name,
+              `${prod[0].where} imports ${name}, which package.json does not declare; add ${field(name)} to dependencies`,
+            );
           }
         }
       } else if (!declaredAnywhere) {
-        report('undeclared', folder.dir, name, `${imports[0].where} (test) imports ${name}, which package.json does not declare; add ${field(name)} to devDependencies`);
+        report(
+          'undeclared',
+          folder.dir,
+          name,
+          `${imports[0].where} (test) imports ${name}, which package.json does not declare; add ${field(name)} to devDependencies`,
+        );
       } else if (name in deps && !(name in devDeps) && list.every((r) => r.dev)) {
         // (a name in a string of run-time code, e.g. a backend loaded by name, is run-time use)
-        report('misplaced', folder.dir, name, `only tests import ${name} (${imports[0].where}); move it from dependencies to devDependencies`);
+        report(
+          'misplaced',
+          folder.dir,
+          name,
+          `only tests import ${name} (${imports[0].where}); move it from dependencies to devDependencies`,
+        );
       }
     }
 
     for (const f of DEPENDENCY_FIELDS) {
       for (const [name, range] of Object.entries(declared[f])) {
         const typesFor = name.startsWith('@types/') ? name.slice(7).replace(/^(.+)__(.+)$/, '@$1/$2') : null;
-        const used = refs.has(name) || (typesFor !== null && (refs.has(typesFor) || (typesFor === 'node' && importsBuiltins)));
-        if (!used && started) report('unused', folder.dir, name, `${f} lists ${name}, but nothing in ${folder.dir} imports it; remove it`);
+        const used =
+          refs.has(name) || (typesFor !== null && (refs.has(typesFor) || (typesFor === 'node' && importsBuiltins)));
+        if (!used && started)
+          report('unused', folder.dir, name, `${f} lists ${name}, but nothing in ${folder.dir} imports it; remove it`);
         if (isWorkspace(name) && range !== '*') {
-          report('workspace-range', folder.dir, name, `${f} has "${name}": "${range}"; workspace packages are declared as "*"`);
+          report(
+            'workspace-range',
+            folder.dir,
+            name,
+            `${f} has "${name}": "${range}"; workspace packages are declared as "*"`,
+          );
         }
       }
     }
     for (const name of Object.keys(deps)) {
-      if (name in devDeps) report('declared-twice', folder.dir, name, `${name} is in both dependencies and devDependencies; keep one`);
+      if (name in devDeps)
+        report('declared-twice', folder.dir, name, `${name} is in both dependencies and devDependencies; keep one`);
     }
   }
 
   // One version range per external package across the workspace, so that one copy is hoisted (tfjs must be one).
   const ranges = new Map<string, Map<string, string[]>>();
-  const manifests: [string, Manifest][] = [['.', rootManifest], ...folders.filter((f) => f.manifest).map((f) => [f.dir, f.manifest!] as [string, Manifest])];
+  const manifests: [string, Manifest][] = [
+    ['.', rootManifest],
+    ...folders.filter((f) => f.manifest).map((f) => [f.dir, f.manifest!] as [string, Manifest]),
+  ];
   for (const [dir, m] of manifests) {
     for (const f of DEPENDENCY_FIELDS) {
       for (const [name, range] of Object.entries(m[f] ?? {})) {
@@ -447,18 +530,33 @@ export function checkWorkspace(rootDir: string): CheckReport {
   const tfjsRanges = new Set(tfjs.flatMap(([, r]) => [...r.keys()]));
   if (tfjsRanges.size > 1) {
     const list = tfjs.map(([name, r]) => `${name} ${[...r.keys()].map((x) => `"${x}"`).join('/')}`).join(', ');
-    report('version-mismatch', '.', '@tensorflow/tfjs*', `TF.js packages are declared with different ranges (${list}); pin them all to one version`);
+    report(
+      'version-mismatch',
+      '.',
+      '@tensorflow/tfjs*',
+      `TF.js packages are declared with different ranges (${list}); pin them all to one version`,
+    );
   }
   for (const [name, r] of ranges) {
     if (r.size > 1) {
       const list = [...r].map(([range, dirs]) => `"${range}" in ${dirs.join(', ')}`).join('; ');
-      report('version-mismatch', '.', name, `${name} is declared with different ranges: ${list}; use one range everywhere`);
+      report(
+        'version-mismatch',
+        '.',
+        name,
+        `${name} is declared with different ranges: ${list}; use one range everywhere`,
+      );
     }
   }
 
   for (const f of folders) {
     if (f.role.kind === 'library' && f.role.layer === null) {
-      report('no-layer-rule', f.dir, f.dir, `${f.dir} has no layering rule; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts and to docs/architecture.md`);
+      report(
+        'no-layer-rule',
+        f.dir,
+        f.dir,
+        `${f.dir} has no layering rule; add it to LIBRARY_LAYERS in tools/check-deps/check-deps.ts and to docs/architecture.md`,
+      );
     }
   }
   const scratch = scratchFiles(root, folders);
@@ -468,8 +566,16 @@ export function checkWorkspace(rootDir: string): CheckReport {
 
 /** Checks the edges of an Nx project graph (`nx graph --file=graph.json`) against the same layering. */
 export function checkNxGraph(report: CheckReport, graphJson: unknown): Violation[] {
-  const graph = (graphJson as { graph?: { nodes?: Record<string, { data?: { root?: string } }>; dependencies?: Record<string, { source: string; target: string; type: string }[]> } }).graph;
-  if (!graph?.nodes || !graph.dependencies) throw new Error('not an Nx graph file: expected { graph: { nodes, dependencies } }');
+  const graph = (
+    graphJson as {
+      graph?: {
+        nodes?: Record<string, { data?: { root?: string } }>;
+        dependencies?: Record<string, { source: string; target: string; type: string }[]>;
+      };
+    }
+  ).graph;
+  if (!graph?.nodes || !graph.dependencies)
+    throw new Error('not an Nx graph file: expected { graph: { nodes, dependencies } }');
   const byDir = new Map(report.folders.map((f) => [f.dir, f]));
   const folderOf = (project: string) => byDir.get(toPosix(graph.nodes![project]?.data?.root ?? ''));
   const out: Violation[] = [];
@@ -479,7 +585,13 @@ export function checkNxGraph(report: CheckReport, graphJson: unknown): Violation
       const to = folderOf(e.target);
       if (!from || !to) continue; // npm: packages, or projects outside the workspaces globs
       const problem = layeringProblem(from, to, true);
-      if (problem) out.push({ kind: 'layering', dir: from.dir, subject: to.name ?? to.dir, message: `Nx graph edge ${e.source} -> ${e.target} (${e.type}): ${problem}` });
+      if (problem)
+        out.push({
+          kind: 'layering',
+          dir: from.dir,
+          subject: to.name ?? to.dir,
+          message: `Nx graph edge ${e.source} -> ${e.target} (${e.type}): ${problem}`,
+        });
     }
   }
   return out;
@@ -488,7 +600,9 @@ export function checkNxGraph(report: CheckReport, graphJson: unknown): Violation
 export function formatReport(report: CheckReport, extra: Violation[] = []): string {
   const all = [...report.violations, ...extra];
   const packages = report.folders.filter((f) => f.manifest).length;
-  const lines = [`check-deps: ${packages} workspace packages, ${report.fileCount} source files, ${all.length} violation${all.length === 1 ? '' : 's'}`];
+  const lines = [
+    `check-deps: ${packages} workspace packages, ${report.fileCount} source files, ${all.length} violation${all.length === 1 ? '' : 's'}`,
+  ];
   const byDir = new Map<string, Violation[]>();
   for (const v of all) byDir.set(v.dir, [...(byDir.get(v.dir) ?? []), v]);
   for (const [dir, list] of [...byDir].sort(([a], [b]) => a.localeCompare(b))) {
@@ -509,13 +623,18 @@ function main(argv: string[]): number {
     else if (a === '--nx-graph' && argv[i + 1]) graphFile = resolve(argv[++i]);
     else if (a === '--json') json = true;
     else {
-      process.stderr.write(`check-deps: unknown argument '${a}'; usage: check-deps.ts [--root DIR] [--nx-graph graph.json] [--json]\n`);
+      process.stderr.write(
+        `check-deps: unknown argument '${a}'; usage: check-deps.ts [--root DIR] [--nx-graph graph.json] [--json]\n`,
+      );
       return 2;
     }
   }
   const report = checkWorkspace(root);
   const extra = graphFile ? checkNxGraph(report, readJson(graphFile)) : [];
-  if (json) process.stdout.write(JSON.stringify({ violations: [...report.violations, ...extra], notes: report.notes }, null, 2) + '\n');
+  if (json)
+    process.stdout.write(
+      JSON.stringify({ violations: [...report.violations, ...extra], notes: report.notes }, null, 2) + '\n',
+    );
   else process.stdout.write(formatReport(report, extra) + '\n');
   return report.violations.length + extra.length > 0 ? 1 : 0;
 }

@@ -11,7 +11,11 @@ export default function setup(): (() => void) | void {
   if (process.env.MLFLOW_TRACKING_URI || process.env.SCAN_SKIP_MLFLOW === '1') return;
   // MLFLOW_PORT=auto: a fresh port, leaving the one a developer's own server remembers alone
   const run = (script: string, args: string[] = []) =>
-    execFileSync('bash', [join(here, script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { MLFLOW_PORT: 'auto', ...process.env } });
+    execFileSync('bash', [join(here, script), ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { MLFLOW_PORT: 'auto', ...process.env },
+    });
   console.error('[mlflow] MLFLOW_TRACKING_URI is not set: starting a local MLflow server for the tests (tools/mlflow)');
   run('install.sh');
   const exports = run('start.sh');

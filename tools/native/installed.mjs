@@ -10,6 +10,8 @@ const parts = ['tfjs-node', 'tfjs-node-gpu'].map((name) => {
   const addon = join(modules, '@tensorflow', name, 'lib/napi-v8/tfjs_binding.node');
   if (!existsSync(addon)) return `${name}=absent`;
   const digest = createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 16);
-  return `${name}=${realpathSync(join(modules, '@tensorflow', name)).split('/').pop()}:${digest}`;
+  return `${name}=${realpathSync(join(modules, '@tensorflow', name))
+    .split('/')
+    .pop()}:${digest}`;
 });
 console.log(parts.join(' '));

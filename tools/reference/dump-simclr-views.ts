@@ -16,11 +16,21 @@ mkdirSync(out, { recursive: true });
 await loadDatasetPackages();
 // the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
 const d = config.dataset;
-const splits = { train: await loadSplit(d, d.pretext_splits, { role: 'train' }), monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }) };
+const splits = {
+  train: await loadSplit(d, d.pretext_splits, { role: 'train' }),
+  monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }),
+};
 const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
 const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
 const p = config.pretext;
-const loader = createLoader({ split: splits.train, batchSize: p.batch_size, shuffle: true, seed: streamSeed(config, 2), dropLast: true, views: [view, view] });
+const loader = createLoader({
+  split: splits.train,
+  batchSize: p.batch_size,
+  shuffle: true,
+  seed: streamSeed(config, 2),
+  dropLast: true,
+  views: [view, view],
+});
 const { mean, std } = config.dataset;
 const fd = openSync(join(out, 'views.u8'), 'w');
 let maxErr = 0;
@@ -46,10 +56,23 @@ for (let e = 0; e < epochs; e++) {
 }
 closeSync(fd);
 await loader.close();
-const orig = (s: typeof splits.train) => Array.from(s.originalIndices ?? Int32Array.from({ length: s.size }, (_, i) => i));
-writeFileSync(join(out, 'meta.json'), JSON.stringify({
-  epochs, steps_per_epoch: loader.batchesPerEpoch, batch: p.batch_size, size: config.dataset.crop_size,
-  train_indices: orig(splits.train), val_indices: orig(splits.monitorQuery), quantisation_max_err: maxErr,
-  mean, std, seed: config.profile.seed
-}));
-console.log(`wrote ${epochs} epochs x ${loader.batchesPerEpoch} batches to ${out}; max distance to a uint8 value ${maxErr.toFixed(4)}`);
+const orig = (s: typeof splits.train) =>
+  Array.from(s.originalIndices ?? Int32Array.from({ length: s.size }, (_, i) => i));
+writeFileSync(
+  join(out, 'meta.json'),
+  JSON.stringify({
+    epochs,
+    steps_per_epoch: loader.batchesPerEpoch,
+    batch: p.batch_size,
+    size: config.dataset.crop_size,
+    train_indices: orig(splits.train),
+    val_indices: orig(splits.monitorQuery),
+    quantisation_max_err: maxErr,
+    mean,
+    std,
+    seed: config.profile.seed,
+  }),
+);
+console.log(
+  `wrote ${epochs} epochs x ${loader.batchesPerEpoch} batches to ${out}; max distance to a uint8 value ${maxErr.toFixed(4)}`,
+);

@@ -20,10 +20,20 @@ const p = config.pretext;
 await loadDatasetPackages();
 // the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
 const d = config.dataset;
-const splits = { train: await loadSplit(d, d.pretext_splits, { role: 'train' }), monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }) };
+const splits = {
+  train: await loadSplit(d, d.pretext_splits, { role: 'train' }),
+  monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }),
+};
 const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
 const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
-const loader = createLoader({ split: splits.train, batchSize: p.batch_size, shuffle: true, seed: streamSeed(config, 2), dropLast: true, views: [view, view] });
+const loader = createLoader({
+  split: splits.train,
+  batchSize: p.batch_size,
+  shuffle: true,
+  seed: streamSeed(config, 2),
+  dropLast: true,
+  views: [view, view],
+});
 const model = createPretextContrastiveModel(config, streamSeed(config, 1));
 await saveModel(join(out, 'init.safetensors'), model, {});
 const optimizer = createOptimizer(p, model.parameters());
@@ -31,7 +41,15 @@ const history = [];
 for (let e = 0; e < epochs; e++) {
   const lr = cosineLr(e, p.epochs, p.lr, p.lr_min);
   const losses: number[] = [];
-  for await (const b of loader.epoch(e)) losses.push(simclrStep(model, optimizer, { view1: b.views[0], view2: b.views[1], shape: b.shape }, { temperature: p.temperature, microBatch: p.micro_batch, lr }));
+  for await (const b of loader.epoch(e))
+    losses.push(
+      simclrStep(
+        model,
+        optimizer,
+        { view1: b.views[0], view2: b.views[1], shape: b.shape },
+        { temperature: p.temperature, microBatch: p.micro_batch, lr },
+      ),
+    );
   const rec = { epoch: e + 1, lr, mean: losses.reduce((a, b) => a + b, 0) / losses.length, losses };
   history.push(rec);
   console.log(JSON.stringify(rec));

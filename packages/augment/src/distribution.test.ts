@@ -6,12 +6,28 @@ import { describe, expect, it } from 'vitest';
 import { sampleSimclrParams, type SimclrParams } from './pipelines';
 
 const golden = JSON.parse(readFileSync(new URL('./__goldens__/simclr-distribution.json', import.meta.url), 'utf8')) as {
-  quantiles: number[]; area: number[]; logAspect: number[]; top: number; left: number;
-  brightness: [number, number]; hue: [number, number]; firstOp: number[]; flipP: number; jitterP: number; grayscaleP: number;
+  quantiles: number[];
+  area: number[];
+  logAspect: number[];
+  top: number;
+  left: number;
+  brightness: [number, number];
+  hue: [number, number];
+  firstOp: number[];
+  flipP: number;
+  jitterP: number;
+  grayscaleP: number;
 };
 const N = 20_000;
 // configs/dataset/cifar10.yaml's augment block (the official simclr config)
-const OFFICIAL = { num_strong_ops: 4, cutout: 16, crop_scale: [0.2, 1], jitter: [0.4, 0.4, 0.4, 0.1], jitter_p: 0.8, grayscale_p: 0.2 };
+const OFFICIAL = {
+  num_strong_ops: 4,
+  cutout: 16,
+  crop_scale: [0.2, 1],
+  jitter: [0.4, 0.4, 0.4, 0.1],
+  jitter_p: 0.8,
+  grayscale_p: 0.2,
+};
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -56,12 +72,13 @@ describe('sampleSimclrParams vs torchvision (official SimCLR config, 32x32)', ()
       expect(Math.max(...xs)).toBeLessThanOrEqual(golden.brightness[1]);
       // U(a, b): mean (a + b) / 2, variance (b - a)^2 / 12
       const [a, b] = golden.brightness;
-      expect(Math.abs(mean(xs) - (a + b) / 2)).toBeLessThan(5 * (b - a) / Math.sqrt(12 * xs.length));
+      expect(Math.abs(mean(xs) - (a + b) / 2)).toBeLessThan((5 * (b - a)) / Math.sqrt(12 * xs.length));
     }
     const hues = jitters.map((j) => j.hue!);
     expect(Math.min(...hues)).toBeGreaterThanOrEqual(golden.hue[0]);
     expect(Math.max(...hues)).toBeLessThanOrEqual(golden.hue[1]);
-    for (let op = 0; op < 4; op++) expectFrequency(jitters.filter((j) => j.order[0] === op).length, jitters.length, golden.firstOp[op]);
+    for (let op = 0; op < 4; op++)
+      expectFrequency(jitters.filter((j) => j.order[0] === op).length, jitters.length, golden.firstOp[op]);
     expect(jitters.every((j) => [...j.order].sort().join() === '0,1,2,3')).toBe(true);
   });
 });

@@ -28,9 +28,21 @@ import {
 } from './pipelines';
 import { STRONG_OPS, strongOp } from './strong';
 
-interface EncodedImage { height: number; width: number; data: string }
-interface OpCase { op: string; image: string; arg: unknown; out: EncodedImage }
-interface EncodedFloat { shape: number[]; data: string }
+interface EncodedImage {
+  height: number;
+  width: number;
+  data: string;
+}
+interface OpCase {
+  op: string;
+  image: string;
+  arg: unknown;
+  out: EncodedImage;
+}
+interface EncodedFloat {
+  shape: number[];
+  data: string;
+}
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`./__goldens__/${name}`, import.meta.url), 'utf8'));
 const opsGolden = load('augment-ops.json') as { images: Record<string, EncodedImage>; cases: OpCase[] };
@@ -53,7 +65,10 @@ function decodeFloat(e: EncodedFloat): Float32Array {
 const images = Object.fromEntries(Object.entries(opsGolden.images).map(([k, v]) => [k, decodeImage(v)]));
 
 /** Size plus a summary of differences, so a failure says how far off and where. */
-function diff(actual: { data: ArrayLike<number>; height?: number; width?: number }, expected: { data: ArrayLike<number>; height?: number; width?: number }) {
+function diff(
+  actual: { data: ArrayLike<number>; height?: number; width?: number },
+  expected: { data: ArrayLike<number>; height?: number; width?: number },
+) {
   let mismatches = 0;
   let maxAbs = 0;
   let first = -1;
@@ -74,13 +89,20 @@ function runOp(c: OpCase, img: RgbImage): RgbImage {
   const arg = c.arg as never;
   if (STRONG_OPS.some((o) => o.name === c.op)) return strongOp(c.op).apply(img, (c.arg ?? 0) as number);
   switch (c.op) {
-    case 'adjust_hue': return adjustHue(img, arg);
-    case 'adjust_brightness': return adjustBrightness(img, arg);
-    case 'adjust_contrast': return adjustContrast(img, arg);
-    case 'adjust_saturation': return adjustSaturation(img, arg);
-    case 'rgb_to_grayscale': return grayscaleRgb(img);
-    case 'hflip': return flipLeftRight(img);
-    case 'rot90': return rotate90(img, arg);
+    case 'adjust_hue':
+      return adjustHue(img, arg);
+    case 'adjust_brightness':
+      return adjustBrightness(img, arg);
+    case 'adjust_contrast':
+      return adjustContrast(img, arg);
+    case 'adjust_saturation':
+      return adjustSaturation(img, arg);
+    case 'rgb_to_grayscale':
+      return grayscaleRgb(img);
+    case 'hflip':
+      return flipLeftRight(img);
+    case 'rot90':
+      return rotate90(img, arg);
     case 'resize': {
       const [h, w] = c.arg as number[];
       return resizeBilinear(img, h, w);
@@ -89,9 +111,12 @@ function runOp(c: OpCase, img: RgbImage): RgbImage {
       const [i, j, h, w, size] = c.arg as number[];
       return resizeBilinear(crop(img, i, j, h, w), size, size);
     }
-    case 'resize_shorter': return resizeShorterSide(img, arg);
-    case 'center_crop': return centerCrop(img, arg, arg);
-    default: throw new Error(`golden case with unknown op '${c.op}'`);
+    case 'resize_shorter':
+      return resizeShorterSide(img, arg);
+    case 'center_crop':
+      return centerCrop(img, arg, arg);
+    default:
+      throw new Error(`golden case with unknown op '${c.op}'`);
   }
 }
 
@@ -101,15 +126,18 @@ describe('single ops equal Pillow / torchvision exactly', () => {
     for (const op of STRONG_OPS) expect(ops.has(op.name)).toBe(true);
     expect(opsGolden.cases.length).toBeGreaterThan(300);
   });
-  it.each(opsGolden.cases.map((c, i) => [`${c.op}(${JSON.stringify(c.arg)}) on ${c.image} #${i}`, c] as const))('%s', (_, c) => {
-    const input = images[c.image];
-    const before = input.data.slice();
-    const out = runOp(c, input);
-    const expected = decodeImage(c.out);
-    expect([out.height, out.width]).toEqual([expected.height, expected.width]);
-    expect(diff(out, expected)).toMatchObject({ mismatches: 0 });
-    expect(input.data).toEqual(before); // ops never mutate their input
-  });
+  it.each(opsGolden.cases.map((c, i) => [`${c.op}(${JSON.stringify(c.arg)}) on ${c.image} #${i}`, c] as const))(
+    '%s',
+    (_, c) => {
+      const input = images[c.image];
+      const before = input.data.slice();
+      const out = runOp(c, input);
+      const expected = decodeImage(c.out);
+      expect([out.height, out.width]).toEqual([expected.height, expected.width]);
+      expect(diff(out, expected)).toMatchObject({ mismatches: 0 });
+      expect(input.data).toEqual(before); // ops never mutate their input
+    },
+  );
 });
 
 describe('pipelines with explicit parameters equal torchvision bit for bit', () => {
@@ -124,7 +152,11 @@ describe('pipelines with explicit parameters equal torchvision bit for bit', () 
   });
   it.each(pipeGolden.val.map((c, i) => [`val #${i} on ${c.image} resize ${c.resize}`, c] as const))('%s', (_, c) => {
     const t = createTransform('val', {
-      cropSize: c.cropSize, resize: c.resize, mean: pipeGolden.mean, std: pipeGolden.std, augment: { num_strong_ops: 4, cutout: 16 },
+      cropSize: c.cropSize,
+      resize: c.resize,
+      mean: pipeGolden.mean,
+      std: pipeGolden.std,
+      augment: { num_strong_ops: 4, cutout: 16 },
     });
     const out = t(images[c.image], createRng(1));
     expect(diff({ data: out }, { data: decodeFloat(c.out) })).toMatchObject({ mismatches: 0 });

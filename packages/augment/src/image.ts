@@ -8,7 +8,9 @@ export interface RgbImage {
 /** Throws a message that names `where` and the offending field when `img` is not a well-formed RgbImage. */
 export function assertRgbImage(img: RgbImage, where: string): void {
   if (!img || !(img.data instanceof Uint8Array)) {
-    throw new TypeError(`${where}: image.data must be a Uint8Array (uint8 HWC RGB), got ${img ? typeof img.data : img}`);
+    throw new TypeError(
+      `${where}: image.data must be a Uint8Array (uint8 HWC RGB), got ${img ? typeof img.data : img}`,
+    );
   }
   const { height, width } = img;
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {

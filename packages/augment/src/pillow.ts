@@ -311,22 +311,34 @@ export function adjustHue(img: RgbImage, hueFactor: number): RgbImage {
     const t = clip8Int(roundHalfAwayFromZero(v * (1.0 - fs * (1.0 - f))));
     switch (sector % 6) {
       case 0:
-        out[i] = v; out[i + 1] = t; out[i + 2] = p;
+        out[i] = v;
+        out[i + 1] = t;
+        out[i + 2] = p;
         break;
       case 1:
-        out[i] = q; out[i + 1] = v; out[i + 2] = p;
+        out[i] = q;
+        out[i + 1] = v;
+        out[i + 2] = p;
         break;
       case 2:
-        out[i] = p; out[i + 1] = v; out[i + 2] = t;
+        out[i] = p;
+        out[i + 1] = v;
+        out[i + 2] = t;
         break;
       case 3:
-        out[i] = p; out[i + 1] = q; out[i + 2] = v;
+        out[i] = p;
+        out[i + 1] = q;
+        out[i + 2] = v;
         break;
       case 4:
-        out[i] = t; out[i + 1] = p; out[i + 2] = v;
+        out[i] = t;
+        out[i + 1] = p;
+        out[i + 2] = v;
         break;
       default:
-        out[i] = v; out[i + 1] = p; out[i + 2] = q;
+        out[i] = v;
+        out[i + 1] = p;
+        out[i + 2] = q;
         break;
     }
   }
@@ -403,11 +415,14 @@ export function rotate90(img: RgbImage, k: number): RgbImage {
       let sy: number;
       let sx: number;
       if (turns === 1) {
-        sy = x; sx = w - 1 - y;
+        sy = x;
+        sx = w - 1 - y;
       } else if (turns === 2) {
-        sy = h - 1 - y; sx = w - 1 - x;
+        sy = h - 1 - y;
+        sx = w - 1 - x;
       } else {
-        sy = h - 1 - x; sx = y;
+        sy = h - 1 - x;
+        sx = y;
       }
       const s = (sy * w + sx) * 3;
       const d = (y * ow + x) * 3;
@@ -626,7 +641,8 @@ function bilinearCoeffs(inSize: number, in0: number, in1: number, outSize: numbe
     }
     for (let x = 0; x < xmax; x++) {
       const kv = ww !== 0.0 ? k[x] / ww : k[x];
-      kk[xx * ksize + x] = kv < 0 ? Math.trunc(-0.5 + kv * (1 << PRECISION_BITS)) : Math.trunc(0.5 + kv * (1 << PRECISION_BITS));
+      kk[xx * ksize + x] =
+        kv < 0 ? Math.trunc(-0.5 + kv * (1 << PRECISION_BITS)) : Math.trunc(0.5 + kv * (1 << PRECISION_BITS));
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;

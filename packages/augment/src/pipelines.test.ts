@@ -17,7 +17,14 @@ import {
 import { STRONG_OPS, sampleStrongOps } from './strong';
 
 const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] };
-const augment = { num_strong_ops: 4, cutout: 16, crop_scale: [0.2, 1], jitter: [0.4, 0.4, 0.4, 0.1], jitter_p: 0.8, grayscale_p: 0.2 };
+const augment = {
+  num_strong_ops: 4,
+  cutout: 16,
+  crop_scale: [0.2, 1],
+  jitter: [0.4, 0.4, 0.4, 0.1],
+  jitter_p: 0.8,
+  grayscale_p: 0.2,
+};
 const opts: TransformOptions = { cropSize: 32, ...CIFAR, augment };
 
 function randomImage(h: number, w: number, seed: number): RgbImage {
@@ -43,7 +50,8 @@ describe('seeding', () => {
       expect(a.length).toBe(32 * 32 * 3);
       expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
       let differing = 0;
-      for (let s = 43; s < 53; s++) if (!Buffer.from(t(img, createRng(s)).buffer).equals(Buffer.from(a.buffer))) differing++;
+      for (let s = 43; s < 53; s++)
+        if (!Buffer.from(t(img, createRng(s)).buffer).equals(Buffer.from(a.buffer))) differing++;
       expect(differing).toBeGreaterThanOrEqual(9);
       expect(img.data).toEqual(before);
     });
@@ -84,7 +92,8 @@ describe('"ours" strong ops sampling (official Augment)', () => {
     // factor ops only weaken (factor < 1); Posterize uses int(v): 4..7 bits equally often
     expect(draws.filter((d) => d.name === 'Color').every((d) => d.value >= 0.05 && d.value < 0.95)).toBe(true);
     const bits = draws.filter((d) => d.name === 'Posterize').map((d) => Math.trunc(d.value));
-    for (const b of [4, 5, 6, 7]) expect(Math.abs(bits.filter((x) => x === b).length / bits.length - 0.25)).toBeLessThan(0.03);
+    for (const b of [4, 5, 6, 7])
+      expect(Math.abs(bits.filter((x) => x === b).length / bits.length - 0.25)).toBeLessThan(0.03);
     expect(bits.every((b) => b >= 4 && b <= 7)).toBe(true);
   });
 
@@ -97,7 +106,8 @@ describe('"ours" strong ops sampling (official Augment)', () => {
     expect([...tops].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect([...lefts].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     const lengths = P.map((p) => p.cutout!.length);
-    for (let L = 1; L <= 16; L++) expect(Math.abs(lengths.filter((x) => x === L).length / P.length - 1 / 16)).toBeLessThan(0.015);
+    for (let L = 1; L <= 16; L++)
+      expect(Math.abs(lengths.filter((x) => x === L).length / P.length - 1 / 16)).toBeLessThan(0.015);
     expect(Math.min(...lengths)).toBe(1);
     expect(Math.max(...lengths)).toBe(16);
     const cy = P.map((p) => p.cutout!.centerY);
@@ -168,7 +178,8 @@ describe('"simclr" sampling (torchvision RandomResizedCrop / ColorJitter / Rando
 
   it('RandomResizedCrop: area fraction ≈ U[0.2, 1], aspect within [3/4, 4/3] up to rounding, inside the image', () => {
     const fr = P.map((p) => (p.crop.height * p.crop.width) / (32 * 32));
-    const inside = (c: (typeof P)[number]['crop']) => c.top >= 0 && c.left >= 0 && c.top + c.height <= 32 && c.left + c.width <= 32;
+    const inside = (c: (typeof P)[number]['crop']) =>
+      c.top >= 0 && c.left >= 0 && c.top + c.height <= 32 && c.left + c.width <= 32;
     expect(P.every((p) => inside(p.crop))).toBe(true);
     expect(Math.min(...fr)).toBeGreaterThan(0.17);
     // a few draws exceed the image in one side and are retried, so the mean is a bit below 0.6
@@ -212,7 +223,12 @@ describe('val / none / resize / rotnet', () => {
     const img = randomImage(5, 7, 2);
     const views = rotnetViews(img);
     expect(views.map((v) => v.label)).toEqual([0, 1, 2, 3]);
-    expect(views.map((v) => [v.image.height, v.image.width])).toEqual([[5, 7], [7, 5], [5, 7], [7, 5]]);
+    expect(views.map((v) => [v.image.height, v.image.width])).toEqual([
+      [5, 7],
+      [7, 5],
+      [5, 7],
+      [7, 5],
+    ]);
     // 90° counter-clockwise: the top-right pixel becomes the top-left one
     expect(Array.from(views[1].image.data.subarray(0, 3))).toEqual(Array.from(img.data.subarray(6 * 3, 7 * 3)));
     expect(rotate90(rotate90(views[3].image, 1), 0).data).toEqual(img.data);
@@ -220,11 +236,21 @@ describe('val / none / resize / rotnet', () => {
   });
 
   it('bad options and images name the key / value', () => {
-    expect(() => createTransform('ours', { ...opts, cropSize: 0 })).toThrow(/'cropSize' must be a positive integer, got 0/);
-    expect(() => createTransform('simclr', { ...opts, augment: { ...augment, jitter_p: 1.5 } })).toThrow(/'augment.jitter_p'.*1.5/);
-    expect(() => createTransform('ours', { ...opts, std: [0.2, 0, 0.2] })).toThrow(/'std' must be 3 finite numbers > 0/);
+    expect(() => createTransform('ours', { ...opts, cropSize: 0 })).toThrow(
+      /'cropSize' must be a positive integer, got 0/,
+    );
+    expect(() => createTransform('simclr', { ...opts, augment: { ...augment, jitter_p: 1.5 } })).toThrow(
+      /'augment.jitter_p'.*1.5/,
+    );
+    expect(() => createTransform('ours', { ...opts, std: [0.2, 0, 0.2] })).toThrow(
+      /'std' must be 3 finite numbers > 0/,
+    );
     expect(() => createTransform('fancy' as never, opts)).toThrow(/unknown transform 'fancy'/);
-    expect(() => createTransform('ours', opts)({ data: new Uint8Array(10), height: 2, width: 2 }, createRng(0))).toThrow(/10 bytes.*2×2×3/);
-    expect(() => createTransform('ours', opts)(randomImage(20, 40, 1), createRng(0))).toThrow(/crop size 32 is larger than the image \(20×40\)/);
+    expect(() =>
+      createTransform('ours', opts)({ data: new Uint8Array(10), height: 2, width: 2 }, createRng(0)),
+    ).toThrow(/10 bytes.*2×2×3/);
+    expect(() => createTransform('ours', opts)(randomImage(20, 40, 1), createRng(0))).toThrow(
+      /crop size 32 is larger than the image \(20×40\)/,
+    );
   });
 });

@@ -167,7 +167,13 @@ export interface StrongParams {
 }
 
 /** Draws every random decision of "ours" for an image of the given (post-resize) size. */
-export function sampleStrongParams(height: number, width: number, cropSize: number, augment: AugmentOptions, rng: Rng): StrongParams {
+export function sampleStrongParams(
+  height: number,
+  width: number,
+  cropSize: number,
+  augment: AugmentOptions,
+  rng: Rng,
+): StrongParams {
   const flip = rng.next() < 0.5;
   if (height < cropSize || width < cropSize) {
     throw new RangeError(`RandomCrop: crop size ${cropSize} is larger than the image (${height}×${width})`);
@@ -187,7 +193,12 @@ export function sampleStrongParams(height: number, width: number, cropSize: numb
   return { flip, cropTop, cropLeft, ops, cutout };
 }
 
-export function applyStrongParams(img: RgbImage, params: StrongParams, cropSize: number, normalize: Normalizer): Float32Array {
+export function applyStrongParams(
+  img: RgbImage,
+  params: StrongParams,
+  cropSize: number,
+  normalize: Normalizer,
+): Float32Array {
   let x = params.flip ? flipLeftRight(img) : img;
   x = crop(x, params.cropTop, params.cropLeft, cropSize, cropSize);
   x = applyStrongOps(x, params.ops);
@@ -210,7 +221,13 @@ export interface CropBox {
 }
 
 /** torchvision RandomResizedCrop.get_params: 10 tries of (area scale, log-uniform ratio), then the fallback. */
-export function sampleResizedCrop(height: number, width: number, scale: readonly number[], ratio: readonly number[], rng: Rng): CropBox {
+export function sampleResizedCrop(
+  height: number,
+  width: number,
+  scale: readonly number[],
+  ratio: readonly number[],
+  rng: Rng,
+): CropBox {
   const area = height * width;
   const logLo = Math.log(ratio[0]);
   const logHi = Math.log(ratio[1]);
@@ -301,7 +318,12 @@ export function applyJitter(img: RgbImage, jitter: JitterParams): RgbImage {
   return x;
 }
 
-export function applySimclrParams(img: RgbImage, params: SimclrParams, cropSize: number, normalize: Normalizer): Float32Array {
+export function applySimclrParams(
+  img: RgbImage,
+  params: SimclrParams,
+  cropSize: number,
+  normalize: Normalizer,
+): Float32Array {
   const { top, left, height, width } = params.crop;
   let x = resizeBilinear(crop(img, top, left, height, width), cropSize, cropSize);
   if (params.flip) x = flipLeftRight(x);
@@ -314,8 +336,14 @@ export function applySimclrParams(img: RgbImage, params: SimclrParams, cropSize:
 // Factories
 
 function checkTriple(v: Triple, key: string, positive = false): void {
-  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (positive && x <= 0))) {
-    throw new RangeError(`augment: '${key}' must be 3 finite numbers${positive ? ' > 0' : ''}, got ${JSON.stringify(v)}`);
+  if (
+    !Array.isArray(v) ||
+    v.length !== 3 ||
+    v.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (positive && x <= 0))
+  ) {
+    throw new RangeError(
+      `augment: '${key}' must be 3 finite numbers${positive ? ' > 0' : ''}, got ${JSON.stringify(v)}`,
+    );
   }
 }
 
@@ -331,11 +359,13 @@ export function validateTransformOptions(name: string, opts: TransformOptions): 
     throw new RangeError(`augment: unknown transform '${name}'; expected one of ${TRANSFORM_NAMES.join(', ')}`);
   }
   checkNumber(opts?.cropSize, 'cropSize', (x) => Number.isInteger(x) && x > 0, 'a positive integer');
-  if (opts.resize !== undefined) checkNumber(opts.resize, 'resize', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = no resize)');
+  if (opts.resize !== undefined)
+    checkNumber(opts.resize, 'resize', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = no resize)');
   checkTriple(opts.mean, 'mean');
   checkTriple(opts.std, 'std', true);
   const a = opts.augment;
-  if (!a || typeof a !== 'object') throw new RangeError(`augment: 'augment' options are required, got ${JSON.stringify(a)}`);
+  if (!a || typeof a !== 'object')
+    throw new RangeError(`augment: 'augment' options are required, got ${JSON.stringify(a)}`);
   if (name === 'ours') {
     checkNumber(a.num_strong_ops, 'augment.num_strong_ops', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0');
     checkNumber(a.cutout, 'augment.cutout', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = no cutout)');
@@ -344,7 +374,9 @@ export function validateTransformOptions(name: string, opts: TransformOptions): 
     if (a.crop_scale !== undefined) {
       const s = a.crop_scale;
       if (!Array.isArray(s) || s.length !== 2 || !(s[0] > 0 && s[0] <= s[1])) {
-        throw new RangeError(`augment: 'augment.crop_scale' must be [min, max] with 0 < min <= max, got ${JSON.stringify(s)}`);
+        throw new RangeError(
+          `augment: 'augment.crop_scale' must be [min, max] with 0 < min <= max, got ${JSON.stringify(s)}`,
+        );
       }
     }
     if (a.jitter !== undefined) {
@@ -355,8 +387,10 @@ export function validateTransformOptions(name: string, opts: TransformOptions): 
         );
       }
     }
-    if (a.jitter_p !== undefined) checkNumber(a.jitter_p, 'augment.jitter_p', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
-    if (a.grayscale_p !== undefined) checkNumber(a.grayscale_p, 'augment.grayscale_p', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
+    if (a.jitter_p !== undefined)
+      checkNumber(a.jitter_p, 'augment.jitter_p', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
+    if (a.grayscale_p !== undefined)
+      checkNumber(a.grayscale_p, 'augment.grayscale_p', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
   }
 }
 
@@ -368,7 +402,10 @@ export function createTransform(name: TransformName, opts: TransformOptions): Im
   validateTransformOptions(name, opts);
   const size = opts.cropSize;
   const normalize = createNormalizer(opts.mean, opts.std);
-  const pre = opts.resize && opts.resize > 0 ? (img: RgbImage) => resizeShorterSide(img, opts.resize as number) : (img: RgbImage) => img;
+  const pre =
+    opts.resize && opts.resize > 0
+      ? (img: RgbImage) => resizeShorterSide(img, opts.resize as number)
+      : (img: RgbImage) => img;
   const augment = opts.augment;
   switch (name) {
     case 'ours':
@@ -393,7 +430,9 @@ export function createTransform(name: TransformName, opts: TransformOptions): Im
         assertRgbImage(img, "transform 'none'");
         const x = pre(img);
         if (x.height !== size || x.width !== size) {
-          throw new RangeError(`transform 'none': image is ${x.height}×${x.width} but cropSize is ${size}; use 'val' to crop`);
+          throw new RangeError(
+            `transform 'none': image is ${x.height}×${x.width} but cropSize is ${size}; use 'val' to crop`,
+          );
         }
         return normalize(x);
       };

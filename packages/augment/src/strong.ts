@@ -71,7 +71,9 @@ const OPS_BY_NAME = new Map<string, StrongOp>(STRONG_OPS.map((op) => [op.name, o
 export function strongOp(name: string): StrongOp {
   const op = OPS_BY_NAME.get(name);
   if (!op) {
-    throw new RangeError(`unknown strong augmentation op '${name}'; expected one of ${STRONG_OPS.map((o) => o.name).join(', ')}`);
+    throw new RangeError(
+      `unknown strong augmentation op '${name}'; expected one of ${STRONG_OPS.map((o) => o.name).join(', ')}`,
+    );
   }
   return op;
 }

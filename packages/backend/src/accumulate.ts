@@ -38,7 +38,9 @@ export function accumulateGradients<B>(
   for (const batch of microBatches) {
     const weight = weightOf(batch, index);
     if (!Number.isFinite(weight) || weight <= 0) {
-      throw new Error(`accumulateGradients: weight of micro-batch ${index} is ${weight}, expected a positive finite number`);
+      throw new Error(
+        `accumulateGradients: weight of micro-batch ${index} is ${weight}, expected a positive finite number`,
+      );
     }
     const { value, grads } = tf.variableGrads(() => lossFn(batch, index), vars);
     const next = tf.tidy(() => {
@@ -72,11 +74,13 @@ export function accumulateGradients<B>(
 
 /** Consecutive [start, start + size) ranges covering `batchSize` items in pieces of at most `microBatchSize`. */
 export function microBatchRanges(batchSize: number, microBatchSize: number): { start: number; size: number }[] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`microBatchRanges: batchSize ${batchSize} must be a positive integer`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`microBatchRanges: batchSize ${batchSize} must be a positive integer`);
   if (!Number.isInteger(microBatchSize) || microBatchSize < 1) {
     throw new Error(`microBatchRanges: microBatchSize ${microBatchSize} must be a positive integer`);
   }
   const ranges = [];
-  for (let start = 0; start < batchSize; start += microBatchSize) ranges.push({ start, size: Math.min(microBatchSize, batchSize - start) });
+  for (let start = 0; start < batchSize; start += microBatchSize)
+    ranges.push({ start, size: Math.min(microBatchSize, batchSize - start) });
   return ranges;
 }

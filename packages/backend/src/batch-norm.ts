@@ -32,8 +32,19 @@ interface WasmHeapBackend {
 
 /** The parts of tfjs-node's NodeJSKernelBackend used to run TensorFlow's fused batch-norm ops. */
 interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
-  executeMultipleOutputs(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+  binding: {
+    TF_ATTR_TYPE: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_BOOL: number;
+    TF_FLOAT: number;
+  };
+  executeMultipleOutputs(
+    name: string,
+    attrs: { name: string; type: number; value: unknown }[],
+    inputs: tf.Tensor[],
+    numOutputs: number,
+  ): tf.Tensor[];
 }
 
 /** tfjs-node's backend, if it is the active one. */
@@ -68,16 +79,33 @@ function outputs(b: WasmHeapBackend, shapes: number[][]): { tensors: tf.Tensor[]
 }
 
 /** xhat is the normalised input where it was materialised (tf-op path); the heap path recomputes it from x. */
-interface ForwardResult { y: tf.Tensor; xhat: tf.Tensor | null; mean: tf.Tensor; variance: tf.Tensor; invStd: tf.Tensor }
+interface ForwardResult {
+  y: tf.Tensor;
+  xhat: tf.Tensor | null;
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  invStd: tf.Tensor;
+}
 
-function forwardWasm(b: WasmHeapBackend, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, count: number, channels: number): ForwardResult {
+function forwardWasm(
+  b: WasmHeapBackend,
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  count: number,
+  channels: number,
+): ForwardResult {
   const { tensors, data } = outputs(b, [x.shape, [channels], [channels], [channels]]);
   const [y, mean, variance, invStd] = data as [Float32Array, Float32Array, Float32Array, Float32Array];
   // views only after all allocations: a heap growth detaches earlier ones
-  const xv = b.typedArrayFromHeap(x), g = b.typedArrayFromHeap(gamma), bt = b.typedArrayFromHeap(beta);
+  const xv = b.typedArrayFromHeap(x),
+    g = b.typedArrayFromHeap(gamma),
+    bt = b.typedArrayFromHeap(beta);
   // one pass for both moments, in float64: E[x^2] - E[x]^2 loses nothing that matters at float32 precision
   // unless |mean| / std exceeds ~1e4, far beyond what a network's activations reach
-  const sum = new Float64Array(channels), sumSq = new Float64Array(channels);
+  const sum = new Float64Array(channels),
+    sumSq = new Float64Array(channels);
   for (let m = 0, i = 0; m < count; m++) {
     for (let c = 0; c < channels; c++, i++) {
       const v = xv[i]!;
@@ -85,7 +113,8 @@ function forwardWasm(b: WasmHeapBackend, x: tf.Tensor, gamma: tf.Tensor, beta: t
       sumSq[c]! += v * v;
     }
   }
-  const scale = new Float64Array(channels), shift = new Float64Array(channels);
+  const scale = new Float64Array(channels),
+    shift = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const mu = sum[c]! / count;
     const v = Math.max(0, sumSq[c]! / count - mu * mu);
@@ -117,12 +146,25 @@ function forwardOps(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: nu
  * that two passes over dy and x suffice: sum(dy * xhat) = invStd * (sum(dy * x) - mean * sum(dy)), and dx is a
  * per-channel combination A * dy + B * x + C (float64 sums and coefficients).
  */
-function backwardWasm(b: WasmHeapBackend, dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, gamma: tf.Tensor, invStd: tf.Tensor, count: number, channels: number): tf.Tensor[] {
+function backwardWasm(
+  b: WasmHeapBackend,
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  gamma: tf.Tensor,
+  invStd: tf.Tensor,
+  count: number,
+  channels: number,
+): tf.Tensor[] {
   const { tensors, data } = outputs(b, [dy.shape, [channels], [channels]]);
   const [dx, dGamma, dBeta] = data as [Float32Array, Float32Array, Float32Array];
-  const dyv = b.typedArrayFromHeap(dy), xv = b.typedArrayFromHeap(x), mu = b.typedArrayFromHeap(mean);
-  const g = b.typedArrayFromHeap(gamma), inv = b.typedArrayFromHeap(invStd);
-  const sdy = new Float64Array(channels), sdyx = new Float64Array(channels);
+  const dyv = b.typedArrayFromHeap(dy),
+    xv = b.typedArrayFromHeap(x),
+    mu = b.typedArrayFromHeap(mean);
+  const g = b.typedArrayFromHeap(gamma),
+    inv = b.typedArrayFromHeap(invStd);
+  const sdy = new Float64Array(channels),
+    sdyx = new Float64Array(channels);
   for (let m = 0, i = 0; m < count; m++) {
     for (let c = 0; c < channels; c++, i++) {
       const d = dyv[i]!;
@@ -130,16 +172,19 @@ function backwardWasm(b: WasmHeapBackend, dy: tf.Tensor, x: tf.Tensor, mean: tf.
       sdyx[c]! += d * xv[i]!;
     }
   }
-  const A = new Float64Array(channels), B = new Float64Array(channels), C = new Float64Array(channels);
+  const A = new Float64Array(channels),
+    B = new Float64Array(channels),
+    C = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
-    const iv = inv[c]!, k = g[c]! * iv;
+    const iv = inv[c]!,
+      k = g[c]! * iv;
     const dG = iv * (sdyx[c]! - mu[c]! * sdy[c]!); // sum(dy * xhat)
     dGamma[c] = dG;
     dBeta[c] = sdy[c]!;
     // dx = k * (dy - sdy/M - xhat * dG/M), xhat = (x - mu) * iv
     A[c] = k;
-    B[c] = -k * iv * dG / count;
-    C[c] = -k * sdy[c]! / count + k * iv * mu[c]! * dG / count;
+    B[c] = (-k * iv * dG) / count;
+    C[c] = (-k * sdy[c]!) / count + (k * iv * mu[c]! * dG) / count;
   }
   for (let m = 0, i = 0; m < count; m++) {
     for (let c = 0; c < channels; c++, i++) dx[i] = A[c]! * dyv[i]! + B[c]! * xv[i]! + C[c]!;
@@ -147,7 +192,14 @@ function backwardWasm(b: WasmHeapBackend, dy: tf.Tensor, x: tf.Tensor, mean: tf.
   return tensors;
 }
 
-function backwardOps(dy: tf.Tensor, xhat: tf.Tensor, gamma: tf.Tensor, invStd: tf.Tensor, count: number, channels: number): tf.Tensor[] {
+function backwardOps(
+  dy: tf.Tensor,
+  xhat: tf.Tensor,
+  gamma: tf.Tensor,
+  invStd: tf.Tensor,
+  count: number,
+  channels: number,
+): tf.Tensor[] {
   const axes = dy.shape.slice(0, -1).map((_, i) => i);
   const dBeta = tf.sum(dy, axes);
   const dGamma = tf.sum(tf.mul(dy, xhat), axes);
@@ -156,7 +208,12 @@ function backwardOps(dy: tf.Tensor, xhat: tf.Tensor, gamma: tf.Tensor, invStd: t
   return [dx, tf.reshape(dGamma, [channels]), tf.reshape(dBeta, [channels])];
 }
 
-type TernaryGradFunc = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+type TernaryGradFunc = (
+  x: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
   value: tf.Tensor;
   gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 };
@@ -164,7 +221,8 @@ type TernaryGradFunc = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, save: tf.GradS
 /** tf.customGrad for a function of three tensors (tf's typing only knows variadic Tensor | GradSaveFunc). */
 function customGrad3(f: TernaryGradFunc): (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) =>
-    f(args[0] as tf.Tensor, args[1] as tf.Tensor, args[2] as tf.Tensor, args[3] as tf.GradSaveFunc));
+    f(args[0] as tf.Tensor, args[1] as tf.Tensor, args[2] as tf.Tensor, args[3] as tf.GradSaveFunc),
+  );
   return (x, a, b) => op(x, a, b);
 }
 
@@ -172,7 +230,8 @@ function checkChannels(fn: string, x: tf.Tensor, named: [string, tf.Tensor][]): 
   if (x.rank < 2) throw new Error(`${fn}: x must have rank >= 2 (channels last), got shape [${x.shape}]`);
   const channels = x.shape[x.rank - 1]!;
   for (const [name, t] of named) {
-    if (t.size !== channels) throw new Error(`${fn}: ${name} [${t.shape}] must have ${channels} elements (x shape [${x.shape}])`);
+    if (t.size !== channels)
+      throw new Error(`${fn}: ${name} [${t.shape}] must have ${channels} elements (x shape [${x.shape}])`);
   }
   return channels;
 }
@@ -183,8 +242,16 @@ function checkChannels(fn: string, x: tf.Tensor, named: [string, tf.Tensor][]): 
  * @param x activations, rank >= 2, channels last
  * @param gamma scale [C]; @param beta shift [C]; @param epsilon added to the variance (PyTorch: 1e-5)
  */
-export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon = 1e-5): BatchNormTrainResult<T> {
-  const channels = checkChannels('batchNormTrain', x, [['gamma', gamma], ['beta', beta]]);
+export function batchNormTrain<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon = 1e-5,
+): BatchNormTrainResult<T> {
+  const channels = checkChannels('batchNormTrain', x, [
+    ['gamma', gamma],
+    ['beta', beta],
+  ]);
   const count = x.size / channels;
   if (count < 2) throw new Error(`batchNormTrain: need more than 1 value per channel, got x shape [${x.shape}]`);
 
@@ -194,7 +261,12 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
     if (native) {
       // TensorFlow's fused training-mode batch norm and its gradient: two ops instead of ~15 (see header)
       const x4 = tf.reshape(xIn, [count, 1, 1, channels]);
-      const [y, mean, unbiasedVariance, r1, r2, r3] = native.executeMultipleOutputs('FusedBatchNormV3', fusedAttrs(native, epsilon), [x4, g, b, tf.tensor1d([]), tf.tensor1d([])], 6) as tf.Tensor[];
+      const [y, mean, unbiasedVariance, r1, r2, r3] = native.executeMultipleOutputs(
+        'FusedBatchNormV3',
+        fusedAttrs(native, epsilon),
+        [x4, g, b, tf.tensor1d([]), tf.tensor1d([])],
+        6,
+      ) as tf.Tensor[];
       save([x4, g, r1!, r2!, r3!]);
       // TensorFlow returns the Bessel-corrected variance (for its running average); ours is the biased one
       stats = { mean: tf.keep(mean!), variance: tf.keep(tf.mul(unbiasedVariance!, (count - 1) / count)) };
@@ -202,7 +274,12 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
         value: tf.reshape(y!, xIn.shape),
         gradFunc: (dy, saved) => {
           const [sx, sg, s1, s2, s3] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const [dx, dGamma, dBeta] = native.executeMultipleOutputs('FusedBatchNormGradV3', fusedAttrs(native, epsilon), [tf.reshape(dy, sx.shape), sx, sg, s1, s2, s3], 5) as tf.Tensor[];
+          const [dx, dGamma, dBeta] = native.executeMultipleOutputs(
+            'FusedBatchNormGradV3',
+            fusedAttrs(native, epsilon),
+            [tf.reshape(dy, sx.shape), sx, sg, s1, s2, s3],
+            5,
+          ) as tf.Tensor[];
           return [tf.reshape(dx!, dy.shape), dGamma!, dBeta!];
         },
       };
@@ -244,9 +321,19 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
  * mean and variance are treated as constants (they are running averages, not parameters).
  */
 export function batchNormInfer<T extends tf.Tensor>(
-  x: T, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon = 1e-5,
+  x: T,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon = 1e-5,
 ): T {
-  checkChannels('batchNormInfer', x, [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]]);
+  checkChannels('batchNormInfer', x, [
+    ['mean', mean],
+    ['variance', variance],
+    ['gamma', gamma],
+    ['beta', beta],
+  ]);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const forward = customGrad3((xIn, g, b, save) => {
     const invStd = tf.rsqrt(tf.add(variance, epsilon));

@@ -36,7 +36,12 @@ export interface BackendChoice {
 }
 
 /** tfjs backend that each of our names registers. */
-const TFJS_BACKEND: Record<ConcreteBackendName, string> = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const TFJS_BACKEND: Record<ConcreteBackendName, string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
 const PACKAGE: Record<ConcreteBackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
@@ -66,8 +71,16 @@ function loadTfjsExtras(): void {
     mkdirSync(dirname(bundle), { recursive: true });
     const tmp = `${bundle}.tmp-${process.pid}`;
     esbuild.buildSync({
-      stdin: { contents: EXTRAS.map((m) => `require(${JSON.stringify(m)});`).join('\n'), resolveDir: core, loader: 'js' },
-      bundle: true, platform: 'node', format: 'cjs', outfile: tmp, logLevel: 'error',
+      stdin: {
+        contents: EXTRAS.map((m) => `require(${JSON.stringify(m)});`).join('\n'),
+        resolveDir: core,
+        loader: 'js',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: tmp,
+      logLevel: 'error',
     });
     renameSync(tmp, bundle); // atomic: a concurrent process sees the whole bundle or none
   }
@@ -82,7 +95,8 @@ function wasmThreadsFromEnv(): number {
   const env = process.env.SCAN_WASM_THREADS;
   if (env == null || env === '') return availableParallelism();
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`environment variable SCAN_WASM_THREADS: '${env}' is not a positive integer`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`environment variable SCAN_WASM_THREADS: '${env}' is not a positive integer`);
   return n;
 }
 
@@ -144,7 +158,8 @@ function resolveRequestedName(opts: InitBackendOptions): { name: BackendName; so
     }
     return value as BackendName;
   };
-  if (opts.name != null && opts.name !== 'auto') return { name: check(opts.name, 'initBackend option name'), source: 'requested' };
+  if (opts.name != null && opts.name !== 'auto')
+    return { name: check(opts.name, 'initBackend option name'), source: 'requested' };
   const env = process.env.SCAN_BACKEND;
   if (env) return { name: check(env, 'environment variable SCAN_BACKEND'), source: 'SCAN_BACKEND' };
   return { name: 'auto', source: 'auto' };
@@ -162,8 +177,13 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   // Keep the backend in use unless another one is asked for by name (a test that picked 'cpu' stays on cpu
   // when the code under test calls initBackend() again).
-  if (current && (requested === 'auto' || requested === current.name) && tf.getBackend() === TFJS_BACKEND[current.name]) {
-    if (current.name === 'wasm' && opts.threads != null && opts.threads !== wasmThreads()) await setWasmThreads(opts.threads);
+  if (
+    current &&
+    (requested === 'auto' || requested === current.name) &&
+    tf.getBackend() === TFJS_BACKEND[current.name]
+  ) {
+    if (current.name === 'wasm' && opts.threads != null && opts.threads !== wasmThreads())
+      await setWasmThreads(opts.threads);
     return current;
   }
   loadTfjsExtras();
@@ -173,7 +193,12 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   for (const name of candidates) {
     const failure = await tryBackend(name, opts.threads);
     if (failure == null) {
-      const why = requested === 'auto' ? 'first available in auto order' : source === 'SCAN_BACKEND' ? 'set by SCAN_BACKEND' : 'requested';
+      const why =
+        requested === 'auto'
+          ? 'first available in auto order'
+          : source === 'SCAN_BACKEND'
+            ? 'set by SCAN_BACKEND'
+            : 'requested';
       const notes = [why, ...skipped];
       if (name === 'wasm') notes.push(`${wasmThreads()} thread${wasmThreads() > 1 ? 's' : ''}`);
       const reason = notes.join('; ');
@@ -191,5 +216,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
  * SCAN_WASM_THREADS, else all cores). What the shells (CLI, tests that drive stages) call once before a stage.
  */
 export function initBackendFromConfig(backend: BackendConfig, opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
-  return initBackend({ name: backend.name, threads: backend.threads > 0 ? backend.threads : undefined, quiet: opts.quiet });
+  return initBackend({
+    name: backend.name,
+    threads: backend.threads > 0 ? backend.threads : undefined,
+    quiet: opts.quiet,
+  });
 }

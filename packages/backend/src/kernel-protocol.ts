@@ -18,7 +18,11 @@ export const WORKER_STATE = { STARTING: 0, READY: 1, DEAD: 2 } as const;
 /** Ways a test can make a worker fail: throw outside a job, exit, or stop answering. */
 export type WorkerFault = 'throw' | 'exit' | 'hang';
 
-export interface JobInput { name: string; shape: number[]; offset: number }
+export interface JobInput {
+  name: string;
+  shape: number[];
+  offset: number;
+}
 
 export interface WorkerJob {
   seq: number;

@@ -42,7 +42,8 @@ function runJob(job: WorkerJob): number[] {
     }
     const out = tf.engine().runKernel(job.kernel, inputs, job.attrs) as tf.Tensor;
     try {
-      if (out.size > job.outCapacity) throw new Error(`${job.kernel} output of ${out.size} values exceeds the ${job.outCapacity} reserved`);
+      if (out.size > job.outCapacity)
+        throw new Error(`${job.kernel} output of ${out.size} values exceeds the ${job.outCapacity} reserved`);
       data.set(backend.typedArrayFromHeap(out), job.outOffset);
       return out.shape;
     } finally {

@@ -18,8 +18,14 @@ type Backend = { disposeData(dataId: object): void };
 function explicitPads(pad: unknown): [[number, number], [number, number]] | null {
   if (Array.isArray(pad)) {
     const p = pad as number[][];
-    if (p[0]![0] || p[0]![1] || p[3]![0] || p[3]![1]) throw new Error(`conv2d gradient: explicit padding of batch/channel dims is not supported, got ${JSON.stringify(pad)}`);
-    return [[p[1]![0]!, p[1]![1]!], [p[2]![0]!, p[2]![1]!]];
+    if (p[0]![0] || p[0]![1] || p[3]![0] || p[3]![1])
+      throw new Error(
+        `conv2d gradient: explicit padding of batch/channel dims is not supported, got ${JSON.stringify(pad)}`,
+      );
+    return [
+      [p[1]![0]!, p[1]![1]!],
+      [p[2]![0]!, p[2]![1]!],
+    ];
   }
   return null;
 }
@@ -39,7 +45,8 @@ function isSamePadding(pads: [[number, number], [number, number]], args: Args): 
   const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
   if (!ones(args.attrs?.strides) || !ones(args.attrs?.dilations)) return false;
   const [kh, kw] = (args.attrs?.filterShape ?? args.inputs.filter?.shape) as number[];
-  const centred = (k: number, [before, after]: [number, number]) => k % 2 === 1 && before === (k - 1) / 2 && after === before;
+  const centred = (k: number, [before, after]: [number, number]) =>
+    k % 2 === 1 && before === (k - 1) / 2 && after === before;
   return centred(kh!, pads[0]) && centred(kw!, pads[1]);
 }
 
@@ -47,20 +54,41 @@ function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: Ke
   const kernelFunc = (args: Args): TensorInfo => {
     const pads = explicitPads(args.attrs?.pad);
     if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
-    if (isSamePadding(pads, args)) return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (isSamePadding(pads, args))
+      return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
     const b = args.backend as Backend;
     const attrs = { ...args.attrs, pad: 'valid' };
     const [[t, bo], [l, r]] = pads;
     if (name === 'Conv2DBackpropFilter') {
       const x = args.inputs.x!;
-      const xp = kernel('PadV2')({ inputs: { x }, backend: b, attrs: { paddings: [[0, 0], [t, bo], [l, r], [0, 0]], constantValue: 0 } }) as TensorInfo;
+      const xp = kernel('PadV2')({
+        inputs: { x },
+        backend: b,
+        attrs: {
+          paddings: [
+            [0, 0],
+            [t, bo],
+            [l, r],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      }) as TensorInfo;
       const out = original({ inputs: { x: xp, dy: args.inputs.dy! }, backend: b, attrs }) as TensorInfo;
       b.disposeData(xp.dataId);
       return out;
     }
     const [n, h, w, c] = args.attrs!.inputShape as number[];
-    const padded = original({ inputs: args.inputs, backend: b, attrs: { ...attrs, inputShape: [n!, h! + t + bo, w! + l + r, c!] } }) as TensorInfo;
-    const out = kernel('Slice')({ inputs: { x: padded }, backend: b, attrs: { begin: [0, t, l, 0], size: [n!, h!, w!, c!] } }) as TensorInfo;
+    const padded = original({
+      inputs: args.inputs,
+      backend: b,
+      attrs: { ...attrs, inputShape: [n!, h! + t + bo, w! + l + r, c!] },
+    }) as TensorInfo;
+    const out = kernel('Slice')({
+      inputs: { x: padded },
+      backend: b,
+      attrs: { begin: [0, t, l, 0], size: [n!, h!, w!, c!] },
+    }) as TensorInfo;
     b.disposeData(padded.dataId);
     return out;
   };
@@ -70,7 +98,11 @@ function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: Ke
 /** The parts of tfjs-node's NodeJSKernelBackend used to run a TensorFlow op directly. */
 interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: TensorInfo[]): TensorInfo & { dispose(): void };
+  executeSingleOutput(
+    name: string,
+    attrs: { name: string; type: number; value: unknown }[],
+    inputs: TensorInfo[],
+  ): TensorInfo & { dispose(): void };
 }
 
 /**
@@ -80,7 +112,8 @@ interface NativeBackend {
 function wrapStep(original: KernelFunc): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo => {
     const x = args.inputs.x!;
-    if ((args.attrs?.alpha ?? 0) !== 0 || x.dtype !== 'float32') return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    if ((args.attrs?.alpha ?? 0) !== 0 || x.dtype !== 'float32')
+      return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
     const b = args.backend as NativeBackend;
     const T = [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }];
     const relu = b.executeSingleOutput('Relu', T, [x]);

@@ -35,9 +35,15 @@ interface WasmBackend {
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
-function runWasmKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackend): TensorInfo {
+function runWasmKernel(
+  name: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+  backend: WasmBackend,
+): TensorInfo {
   const config = getKernel(name, 'wasm');
-  if (config == null) throw new Error(`wasm kernel '${name}' is not registered (needed by the conv2d gradient kernels)`);
+  if (config == null)
+    throw new Error(`wasm kernel '${name}' is not registered (needed by the conv2d gradient kernels)`);
   return config.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
 }
 
@@ -49,11 +55,23 @@ function slice(x: TensorInfo, begin: number[], size: number[], b: WasmBackend): 
   return runWasmKernel('Slice', { x }, { begin, size }, b);
 }
 
-function conv2d(x: TensorInfo, filter: TensorInfo, dilations: [number, number], pad: number[][], b: WasmBackend): TensorInfo {
+function conv2d(
+  x: TensorInfo,
+  filter: TensorInfo,
+  dilations: [number, number],
+  pad: number[][],
+  b: WasmBackend,
+): TensorInfo {
   return runWasmKernel(
     'Conv2D',
     { x, filter },
-    { strides: [1, 1], dilations, pad: pad as unknown as NamedAttrMap[string], dataFormat: 'NHWC', dimRoundingMode: null as unknown as string },
+    {
+      strides: [1, 1],
+      dilations,
+      pad: pad as unknown as NamedAttrMap[string],
+      dataFormat: 'NHWC',
+      dimRoundingMode: null as unknown as string,
+    },
     b,
   );
 }
@@ -69,31 +87,65 @@ function free(b: WasmBackend, ...ts: TensorInfo[]): void {
 
 function convInfo(xShape: number[], filterShape: number[], attrs: NamedAttrMap) {
   const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as {
-    strides: [number, number] | number; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    strides: [number, number] | number;
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  if (dataFormat === 'NCHW') throw new Error(`conv2d gradient on wasm: dataFormat 'NCHW' is not supported, expected 'NHWC'`);
+  if (dataFormat === 'NCHW')
+    throw new Error(`conv2d gradient on wasm: dataFormat 'NCHW' is not supported, expected 'NHWC'`);
   return backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode, false, 'channelsLast',
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
   );
 }
 
 /** dW for y = conv2d(x, W): see the header comment. */
-function conv2DBackpropFilterWasm({ inputs, backend, attrs }: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function conv2DBackpropFilterWasm({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const b = backend as WasmBackend;
-  const x = inputs.x!, dy = inputs.dy!;
+  const x = inputs.x!,
+    dy = inputs.dy!;
   const filterShape = (attrs!.filterShape as number[]).slice();
   const info = convInfo(x.shape, filterShape, attrs!);
   const [n, h, w, ci] = x.shape as [number, number, number, number];
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const pt = info.padInfo.top, pl = info.padInfo.left;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+  } = info;
+  const pt = info.padInfo.top,
+    pl = info.padInfo.left;
   // Padding after the input so that the dilated dy "filter" yields exactly KH x KW outputs; negative = crop.
   const pb = kh - 1 + sh * (oh - 1) + 1 - h - pt;
   const pr = kw - 1 + sw * (ow - 1) + 1 - w - pl;
 
   if (useMatMulFilterGrad(ci, co, kh * kw, n, oh * ow)) return filterGradByMatMul(b, x, dy, info);
-  const usedH = h + Math.min(pb, 0), usedW = w + Math.min(pr, 0); // rows/columns the convolution reads
-  const pads = [[0, 0], [pt, Math.max(pb, 0)], [pl, Math.max(pr, 0)], [0, 0]];
+  const usedH = h + Math.min(pb, 0),
+    usedW = w + Math.min(pr, 0); // rows/columns the convolution reads
+  const pads = [
+    [0, 0],
+    [pt, Math.max(pb, 0)],
+    [pl, Math.max(pr, 0)],
+    [0, 0],
+  ];
   // One convolution per group of g output channels: the conv packs its "filter" (dy, as big as an activation)
   // reading it with a stride of its output-channel count, so narrow filters pack several times faster.
   const groups = filterGradGroups(co);
@@ -103,7 +155,13 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: { inputs: NamedTen
   const cat = b.makeOutput([groups, ci, kh * kw, g], 'float32');
   // views only after all allocations: a heap growth detaches earlier ones
   toChannelsFirst(b.typedArrayFromHeap(x), b.typedArrayFromHeap(xT), n, h, w, ci, usedH, usedW);
-  splitChannelGroups(b.typedArrayFromHeap(dy), parts.map((t) => b.typedArrayFromHeap(t)), n, oh * ow, g);
+  splitChannelGroups(
+    b.typedArrayFromHeap(dy),
+    parts.map((t) => b.typedArrayFromHeap(t)),
+    n,
+    oh * ow,
+    g,
+  );
   const outSize = ci * kh * kw * g;
   for (let k = 0; k < groups; k++) {
     const out = conv2d(xT, parts[k]!, [sh, sw], pads, b); // [Ci, KH, KW, g]
@@ -120,17 +178,30 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: { inputs: NamedTen
 // (e.g. 8.6 vs 21.5 ms for a 64x32x32x64 activation), which copies element by element with index arithmetic.
 
 /** dst[c, y, z, n] = src[n, y, z, c] for y < usedH, z < usedW; 8x8 tiles of (n, c) keep both sides in L1. */
-function toChannelsFirst(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, usedH: number, usedW: number): void {
-  const T = 8, imageStride = h * w * c, planeSize = usedH * usedW * n;
+function toChannelsFirst(
+  src: Float32Array,
+  dst: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  usedH: number,
+  usedW: number,
+): void {
+  const T = 8,
+    imageStride = h * w * c,
+    planeSize = usedH * usedW * n;
   for (let y = 0; y < usedH; y++) {
     for (let z = 0; z < usedW; z++) {
-      const srcPixel = (y * w + z) * c, dstPixel = (y * usedW + z) * n;
+      const srcPixel = (y * w + z) * c,
+        dstPixel = (y * usedW + z) * n;
       for (let a0 = 0; a0 < n; a0 += T) {
         const a1 = Math.min(n, a0 + T);
         for (let c0 = 0; c0 < c; c0 += T) {
           const c1 = Math.min(c, c0 + T);
           for (let cc = c0; cc < c1; cc++) {
-            let d = cc * planeSize + dstPixel + a0, s = a0 * imageStride + srcPixel + cc;
+            let d = cc * planeSize + dstPixel + a0,
+              s = a0 * imageStride + srcPixel + cc;
             for (let a = a0; a < a1; a++, d++, s += imageStride) dst[d] = src[s]!;
           }
         }
@@ -148,7 +219,8 @@ function toChannelsBatchPixels(src: Float32Array, dst: Float32Array, n: number, 
       for (let c0 = 0; c0 < c; c0 += T) {
         const c1 = Math.min(c, c0 + T);
         for (let cc = c0; cc < c1; cc++) {
-          let d = (cc * n + a) * pixels + p0, s = (a * pixels + p0) * c + cc;
+          let d = (cc * n + a) * pixels + p0,
+            s = (a * pixels + p0) * c + cc;
           for (let p = p0; p < p1; p++, d++, s += c) dst[d] = src[s]!;
         }
       }
@@ -161,9 +233,11 @@ function splitChannelGroups(src: Float32Array, parts: Float32Array[], n: number,
   const co = parts.length * g;
   for (let p = 0; p < pixels; p++) {
     for (let a = 0; a < n; a++) {
-      const s0 = (a * pixels + p) * co, d = (p * n + a) * g;
+      const s0 = (a * pixels + p) * co,
+        d = (p * n + a) * g;
       for (let k = 0; k < parts.length; k++) {
-        const part = parts[k]!, s = s0 + k * g;
+        const part = parts[k]!,
+          s = s0 + k * g;
         for (let j = 0; j < g; j++) part[d + j] = src[s + j]!;
       }
     }
@@ -178,19 +252,32 @@ function splitChannelGroups(src: Float32Array, parts: Float32Array[], n: number,
  */
 function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const [n, h, w, ci] = x.shape as [number, number, number, number];
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const pt = info.padInfo.top, pl = info.padInfo.left;
-  const taps = kh * kw, pixels = oh * ow;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+  } = info;
+  const pt = info.padInfo.top,
+    pl = info.padInfo.left;
+  const taps = kh * kw,
+    pixels = oh * ow;
   const chunk = Math.max(1, Math.min(n, Math.floor(filterGradTuning.maxReduction / pixels)));
   const xCF = b.makeOutput([ci, n, h, w], 'float32');
   const dW = b.makeOutput([kh, kw, ci, co], 'float32');
   toChannelsBatchPixels(b.typedArrayFromHeap(x), b.typedArrayFromHeap(xCF), n, h * w, ci); // [Ci, N, H, W]
   for (let a0 = 0; a0 < n; a0 += chunk) {
-    const a1 = Math.min(n, a0 + chunk), cols = (a1 - a0) * pixels;
+    const a1 = Math.min(n, a0 + chunk),
+      cols = (a1 - a0) * pixels;
     const im = b.makeOutput([1, taps * ci, cols], 'float32');
     const dyChunk = a0 === 0 && a1 === n ? reshaped(dy, [1, cols, co]) : b.makeOutput([1, cols, co], 'float32');
-    if (dyChunk.dataId !== dy.dataId) b.typedArrayFromHeap(dyChunk).set(b.typedArrayFromHeap(dy).subarray(a0 * pixels * co, a1 * pixels * co));
-    const xv = b.typedArrayFromHeap(xCF), iv = b.typedArrayFromHeap(im);
+    if (dyChunk.dataId !== dy.dataId)
+      b.typedArrayFromHeap(dyChunk).set(b.typedArrayFromHeap(dy).subarray(a0 * pixels * co, a1 * pixels * co));
+    const xv = b.typedArrayFromHeap(xCF),
+      iv = b.typedArrayFromHeap(im);
     for (let u = 0; u < kh; u++) {
       for (let v = 0; v < kw; v++) {
         // output columns j whose input column z = j*sw + v - pl lies inside the image: [jLo, jHi)
@@ -202,7 +289,11 @@ function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info:
             const plane = (c * n + a) * h * w;
             for (let i = 0; i < oh; i++) {
               const y = i * sh + u - pt;
-              if (y < 0 || y >= h) { iv.fill(0, d, d + ow); d += ow; continue; }
+              if (y < 0 || y >= h) {
+                iv.fill(0, d, d + ow);
+                d += ow;
+                continue;
+              }
               for (let j = 0; j < jLo; j++) iv[d++] = 0;
               for (let j = jLo, s = plane + y * w + jLo * sw + v - pl; j < jHi; j++, s += sw) iv[d++] = xv[s]!;
               for (let j = jHi; j < ow; j++) iv[d++] = 0;
@@ -212,7 +303,8 @@ function filterGradByMatMul(b: WasmBackend, x: TensorInfo, dy: TensorInfo, info:
       }
     }
     const out = runWasmKernel('BatchMatMul', { a: im, b: dyChunk }, { transposeA: false, transposeB: false }, b); // [1, taps*Ci, Co]
-    const ov = b.typedArrayFromHeap(out), dv = b.typedArrayFromHeap(dW);
+    const ov = b.typedArrayFromHeap(out),
+      dv = b.typedArrayFromHeap(dW);
     if (a0 === 0) dv.set(ov);
     else for (let i = 0; i < ov.length; i++) dv[i]! += ov[i]!;
     free(b, im, out);
@@ -237,7 +329,12 @@ function useMatMulFilterGrad(ci: number, co: number, taps: number, n: number, pi
  * groups of 8 (XNNPACK's wasm SIMD tile width) take the 32x32x64 layer from 241 to 191 ms and the stem from 70 to
  * 30 ms; wider layers gain less. Splitting the reduction over dy's rows as well did not help. Tunable for benchmarks.
  */
-export const filterGradTuning = { groupWidth: 8, method: 'auto' as 'auto' | 'conv' | 'matmul', maxReduction: 16384, maxImCol: 1 << 25 };
+export const filterGradTuning = {
+  groupWidth: 8,
+  method: 'auto' as 'auto' | 'conv' | 'matmul',
+  maxReduction: 16384,
+  maxImCol: 1 << 25,
+};
 function filterGradGroups(co: number): number {
   const { groupWidth } = filterGradTuning;
   return co > groupWidth && co % groupWidth === 0 ? co / groupWidth : 1;
@@ -276,13 +373,30 @@ function tapFor(plan: PhasePlan, r: number, j: number): number {
 }
 
 /** dx for y = conv2d(x, W): see the header comment. */
-function conv2DBackpropInputWasm({ inputs, backend, attrs }: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function conv2DBackpropInputWasm({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const b = backend as WasmBackend;
-  const dy = inputs.dy!, filter = inputs.filter!;
+  const dy = inputs.dy!,
+    filter = inputs.filter!;
   const xShape = (attrs!.inputShape as number[]).slice();
   const info = convInfo(xShape, filter.shape, attrs!);
   const [n, h, w, ci] = xShape as [number, number, number, number];
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+  } = info;
   const ph = planPhases(kh, sh, info.padInfo.top, h);
   const pw = planPhases(kw, sw, info.padInfo.left, w);
   const phaseCount = sh * sw;
@@ -294,9 +408,11 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: { inputs: NamedTens
     const hi = Math.min(size - 1, lastNeeded);
     return { lo, len: hi - lo + 1, before: plan.pad + lo, after: lastNeeded - hi };
   };
-  const rh = range(ph, oh), rw = range(pw, ow);
+  const rh = range(ph, oh),
+    rw = range(pw, ow);
   let dyIn = dy;
-  if (rh.lo > 0 || rw.lo > 0 || rh.len < oh || rw.len < ow) dyIn = slice(dy, [0, rh.lo, rw.lo, 0], [n, rh.len, rw.len, co], b);
+  if (rh.lo > 0 || rw.lo > 0 || rh.len < oh || rw.len < ow)
+    dyIn = slice(dy, [0, rh.lo, rw.lo, 0], [n, rh.len, rw.len, co], b);
 
   // Combined filter G[jh, jw, co, (rh*sw + rw)*Ci + ci] = W[tap_h, tap_w, ci, co], zero where a phase has no tap.
   const g = b.makeOutput([ph.kernel, pw.kernel, co, phaseCount * ci], 'float32');
@@ -323,7 +439,18 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: { inputs: NamedTens
     }
   }
 
-  const out = conv2d(dyIn, g, [1, 1], [[0, 0], [rh.before, rh.after], [rw.before, rw.after], [0, 0]], b); // [N, I_h, I_w, S*Ci]
+  const out = conv2d(
+    dyIn,
+    g,
+    [1, 1],
+    [
+      [0, 0],
+      [rh.before, rh.after],
+      [rw.before, rw.after],
+      [0, 0],
+    ],
+    b,
+  ); // [N, I_h, I_w, S*Ci]
   if (dyIn !== dy) free(b, dyIn);
   free(b, g);
   let dx = out;
@@ -332,7 +459,8 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: { inputs: NamedTens
     dx = transpose(reshaped(out, [n * ph.rows, pw.rows, sh, sw * ci]), [0, 2, 1, 3], b);
     free(b, out);
   }
-  const fullH = ph.rows * sh, fullW = pw.rows * sw;
+  const fullH = ph.rows * sh,
+    fullW = pw.rows * sw;
   if (fullH !== h || fullW !== w) {
     const cropped = slice(reshaped(dx, [n, fullH, fullW, ci]), [0, 0, 0, 0], [n, h, w, ci], b);
     free(b, dx);

@@ -38,7 +38,10 @@ export const wasmThreadTuning = { minSplitMacs: 2e7, hangFloorMs: 20_000, hangFa
  * pauses between publishing a job and notifying the worker, and the worker for a third of that between finishing a
  * job and waiting for the next, as when they are descheduled there.
  */
-export const wasmThreadFaults: { next: { worker: number; fault: WorkerFault } | null; lateNotifyMs: number } = { next: null, lateNotifyMs: 0 };
+export const wasmThreadFaults: { next: { worker: number; fault: WorkerFault } | null; lateNotifyMs: number } = {
+  next: null,
+  lateNotifyMs: 0,
+};
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 let workerIds = 0;
@@ -56,11 +59,16 @@ class KernelWorker {
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(typescriptWorkerEntry(new URL('./kernel-worker.ts', import.meta.url)), { workerData: { ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2] });
+    this.worker = new Worker(typescriptWorkerEntry(new URL('./kernel-worker.ts', import.meta.url)), {
+      workerData: { ctrl: this.ctrl.buffer, port: port2 },
+      transferList: [port2],
+    });
     this.worker.unref();
     this.port.unref();
     const failed: { error?: Error } = {};
-    this.worker.on('error', (err) => { failed.error = err; });
+    this.worker.on('error', (err) => {
+      failed.error = err;
+    });
     this.ready = (async () => {
       const started = Date.now();
       while (Atomics.load(this.ctrl, CTRL.STATE) !== WORKER_STATE.READY) {
@@ -79,9 +87,26 @@ class KernelWorker {
     return this.data;
   }
 
-  submit(kernel: string, inputs: JobInput[], attrs: NamedAttrMap, outOffset: number, outCapacity: number, fault?: WorkerFault): void {
+  submit(
+    kernel: string,
+    inputs: JobInput[],
+    attrs: NamedAttrMap,
+    outOffset: number,
+    outCapacity: number,
+    fault?: WorkerFault,
+  ): void {
     const buffer = this.sentBuffer === this.data.buffer ? undefined : (this.data.buffer as SharedArrayBuffer);
-    const job: WorkerJob = { seq: ++this.seq, kernel, inputs, attrs, outOffset, outCapacity, buffer, fault, lateWaitMs: wasmThreadFaults.lateNotifyMs / 3 };
+    const job: WorkerJob = {
+      seq: ++this.seq,
+      kernel,
+      inputs,
+      attrs,
+      outOffset,
+      outCapacity,
+      buffer,
+      fault,
+      lateWaitMs: wasmThreadFaults.lateNotifyMs / 3,
+    };
     this.port.postMessage(job);
     this.sentBuffer = this.data.buffer as SharedArrayBuffer;
     Atomics.add(this.ctrl, CTRL.REQ, 1);
@@ -102,13 +127,17 @@ class KernelWorker {
         throw new Error(`wasm kernel worker ${this.id} died during ${kernel}: ${this.fatalReason()}`);
       }
       if (Date.now() - started > limitMs) {
-        throw new Error(`wasm kernel worker ${this.id} stopped answering: ${kernel} not done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        throw new Error(
+          `wasm kernel worker ${this.id} stopped answering: ${kernel} not done after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
       }
       Atomics.wait(this.ctrl, CTRL.DONE, done, 100);
     }
     // replies of jobs whose wait was abandoned come first; the one with our number is ours
     for (;;) {
-      const reply = receiveMessageOnPort(this.port)?.message as { seq?: number; shape?: number[]; error?: string } | undefined;
+      const reply = receiveMessageOnPort(this.port)?.message as
+        | { seq?: number; shape?: number[]; error?: string }
+        | undefined;
       if (reply === undefined) throw new Error(`wasm kernel worker ${this.id} finished ${kernel} without a reply`);
       if (reply.seq !== this.seq) continue;
       if (reply.error) throw new Error(`wasm kernel worker ${this.id} failed in ${kernel}: ${reply.error}`);
@@ -187,7 +216,9 @@ function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPla
   let ownMs = 0;
   try {
     for (let k = 1; k < ranges.length; k++) {
-      const worker = workers[k - 1]!, range = ranges[k]!, count = range[1] - range[0];
+      const worker = workers[k - 1]!,
+        range = ranges[k]!,
+        count = range[1] - range[0];
       const layout: JobInput[] = [];
       let offset = 0;
       for (const name of names) {
@@ -201,20 +232,34 @@ function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPla
       for (const input of layout) {
         const src = backend.typedArrayFromHeap(args.inputs[input.name]!);
         const rowSize = size(input.shape.slice(1));
-        data.set(plan.split.includes(input.name) ? src.subarray(range[0] * rowSize, range[1] * rowSize) : src, input.offset);
+        data.set(
+          plan.split.includes(input.name) ? src.subarray(range[0] * rowSize, range[1] * rowSize) : src,
+          input.offset,
+        );
       }
       worker.submit(kernel, layout, plan.attrsFor(count), offset, outCapacity, takeFault(k - 1));
       jobs.push({ worker, range, outOffset: offset, data });
     }
     // this thread's slice: prefix views of the split inputs
-    const ownInputs = Object.fromEntries(names.map((name) => {
-      const info = args.inputs[name]!;
-      return [name, plan.split.includes(name) ? { dataId: info.dataId, shape: withRows(info.shape, ownRows), dtype: info.dtype } : info];
-    }));
+    const ownInputs = Object.fromEntries(
+      names.map((name) => {
+        const info = args.inputs[name]!;
+        return [
+          name,
+          plan.split.includes(name)
+            ? { dataId: info.dataId, shape: withRows(info.shape, ownRows), dtype: info.dtype }
+            : info,
+        ];
+      }),
+    );
     const started = Date.now();
     insideSplit = true;
     try {
-      own = originals.get(kernel)!({ inputs: ownInputs, attrs: plan.attrsFor(ownRows), backend: args.backend }) as TensorInfo;
+      own = originals.get(kernel)!({
+        inputs: ownInputs,
+        attrs: plan.attrsFor(ownRows),
+        backend: args.backend,
+      }) as TensorInfo;
     } finally {
       insideSplit = false;
       ownMs = Date.now() - started;
@@ -233,7 +278,9 @@ function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPla
     }
     if (failures.length > 0) {
       if (own) backend.disposeData(own.dataId);
-      throw new Error(`${failures.join('; ')} (the worker is stopped; ${wasmThreads()} thread${wasmThreads() > 1 ? 's' : ''} remain)`);
+      throw new Error(
+        `${failures.join('; ')} (the worker is stopped; ${wasmThreads()} thread${wasmThreads() > 1 ? 's' : ''} remain)`,
+      );
     }
   }
   const outShape = plan.combine === 'concat' ? withRows(own.shape, rows) : own.shape;
@@ -259,12 +306,20 @@ function runSplit(kernel: string, args: KernelArgs, rows: number, plan: SplitPla
 
 function convInfoOf(xShape: number[], filterShape: number[], attrs: NamedAttrMap) {
   const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as {
-    strides: number | [number, number]; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+    dilations?: number | [number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   return backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast',
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
   );
 }
 
@@ -276,32 +331,47 @@ function worthSplitting(args: KernelArgs, batch: number, macs: number): boolean 
 }
 
 function conv2DSplit(args: KernelArgs): TensorInfo {
-  const x = args.inputs.x!, filter = args.inputs.filter!;
+  const x = args.inputs.x!,
+    filter = args.inputs.filter!;
   const info = convInfoOf(x.shape, filter.shape, args.attrs!);
   const outRowSize = info.outHeight * info.outWidth * info.outChannels;
   const macs = x.shape[0]! * outRowSize * info.filterHeight * info.filterWidth * info.inChannels;
   if (!worthSplitting(args, x.shape[0]!, macs)) return originals.get('Conv2D')!(args) as TensorInfo;
-  return runSplit('Conv2D', args, x.shape[0]!, { split: ['x'], outRowSize, combine: 'concat', attrsFor: () => args.attrs! });
+  return runSplit('Conv2D', args, x.shape[0]!, {
+    split: ['x'],
+    outRowSize,
+    combine: 'concat',
+    attrsFor: () => args.attrs!,
+  });
 }
 
 function conv2DBackpropInputSplit(args: KernelArgs): TensorInfo {
-  const dy = args.inputs.dy!, filter = args.inputs.filter!;
+  const dy = args.inputs.dy!,
+    filter = args.inputs.filter!;
   const inputShape = args.attrs!.inputShape as number[];
   const info = convInfoOf(inputShape, filter.shape, args.attrs!);
   const macs = size(dy.shape) * info.filterHeight * info.filterWidth * info.inChannels;
   if (!worthSplitting(args, dy.shape[0]!, macs)) return originals.get('Conv2DBackpropInput')!(args) as TensorInfo;
   return runSplit('Conv2DBackpropInput', args, dy.shape[0]!, {
-    split: ['dy'], outRowSize: size(inputShape.slice(1)), combine: 'concat',
+    split: ['dy'],
+    outRowSize: size(inputShape.slice(1)),
+    combine: 'concat',
     attrsFor: (rows) => ({ ...args.attrs, inputShape: withRows(inputShape, rows) }),
   });
 }
 
 function conv2DBackpropFilterSplit(args: KernelArgs): TensorInfo {
-  const x = args.inputs.x!, dy = args.inputs.dy!;
+  const x = args.inputs.x!,
+    dy = args.inputs.dy!;
   const filterShape = args.attrs!.filterShape as number[];
   const macs = size(dy.shape) * filterShape[0]! * filterShape[1]! * filterShape[2]!;
   if (!worthSplitting(args, x.shape[0]!, macs)) return originals.get('Conv2DBackpropFilter')!(args) as TensorInfo;
-  return runSplit('Conv2DBackpropFilter', args, x.shape[0]!, { split: ['x', 'dy'], outRowSize: size(filterShape), combine: 'sum', attrsFor: () => args.attrs! });
+  return runSplit('Conv2DBackpropFilter', args, x.shape[0]!, {
+    split: ['x', 'dy'],
+    outRowSize: size(filterShape),
+    combine: 'sum',
+    attrsFor: () => args.attrs!,
+  });
 }
 
 const splitters: Record<string, KernelFunc> = {

@@ -24,16 +24,30 @@ describe('accumulateGradients', () => {
       const before = tf.memory().numTensors;
       const full = tf.variableGrads(() => loss(0, n), vars);
       const ranges = microBatchRanges(n, 4); // 4 + 4 + 2: unequal sizes
-      expect(ranges).toEqual([{ start: 0, size: 4 }, { start: 4, size: 4 }, { start: 8, size: 2 }]);
+      expect(ranges).toEqual([
+        { start: 0, size: 4 },
+        { start: 4, size: 4 },
+        { start: 8, size: 2 },
+      ]);
       const acc = accumulateGradients(ranges, (r) => loss(r.start, r.size), vars, { weightOf: (r) => r.size });
       expect(relativeError(acc.value.dataSync(), full.value.dataSync())).toBeLessThan(1e-5);
-      for (const v of vars) expect(relativeError(acc.grads[v.name]!.dataSync(), full.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-5);
+      for (const v of vars)
+        expect(relativeError(acc.grads[v.name]!.dataSync(), full.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-5);
 
       // unweighted (the default) is the plain mean of the micro-batch gradients: differs here (sizes 4, 4, 2)
       const plain = accumulateGradients(ranges, (r) => loss(r.start, r.size), vars);
-      expect(relativeError(plain.grads[dense.name]!.dataSync(), full.grads[dense.name]!.dataSync())).toBeGreaterThan(1e-3);
+      expect(relativeError(plain.grads[dense.name]!.dataSync(), full.grads[dense.name]!.dataSync())).toBeGreaterThan(
+        1e-3,
+      );
 
-      tf.dispose([full.value, acc.value, plain.value, ...Object.values(full.grads), ...Object.values(acc.grads), ...Object.values(plain.grads)]);
+      tf.dispose([
+        full.value,
+        acc.value,
+        plain.value,
+        ...Object.values(full.grads),
+        ...Object.values(acc.grads),
+        ...Object.values(plain.grads),
+      ]);
       expect(tf.memory().numTensors).toBe(before); // nothing from the micro-batches is left behind
       tf.dispose([images, targets, ...vars]);
     });
@@ -43,7 +57,9 @@ describe('accumulateGradients', () => {
     await initBackend({ name: 'cpu', quiet: true });
     const v = tf.variable(tf.scalar(1), true, 'acc-bad');
     expect(() => accumulateGradients([], () => tf.square(v), [v])).toThrow(/no micro-batches/);
-    expect(() => accumulateGradients([1], () => tf.square(v), [v], { weightOf: () => 0 })).toThrow(/micro-batch 0 is 0/);
+    expect(() => accumulateGradients([1], () => tf.square(v), [v], { weightOf: () => 0 })).toThrow(
+      /micro-batch 0 is 0/,
+    );
     expect(() => microBatchRanges(8, 0)).toThrow(/microBatchSize 0/);
     v.dispose();
   });

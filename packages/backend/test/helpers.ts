@@ -24,7 +24,8 @@ export async function onBackend(name: 'wasm' | 'cpu' | 'tensorflow', f: () => tf
 /** max |a - b| / max |b|: relative to the scale of the reference. */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < expected.length; i++) {
     diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
     scale = Math.max(scale, Math.abs(expected[i]!));
@@ -34,5 +35,8 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 
 /** Whether @tensorflow/tfjs-node loads here (tools/native/build.sh); tests of the native path skip otherwise. */
 export async function nativeTensorflowLoads(): Promise<boolean> {
-  return initBackend({ name: 'tensorflow', quiet: true }).then(() => true, () => false);
+  return initBackend({ name: 'tensorflow', quiet: true }).then(
+    () => true,
+    () => false,
+  );
 }

@@ -11,14 +11,20 @@ const THREADS = 4; // more threads than this machine's cores: workers get desche
 /** conv output, dx and dW for a random linear functional of the output, for a random small layer. */
 function randomCase(i: number) {
   const v = lcg(8, 1000 + i).map((u) => u + 0.5);
-  const n = 2 + Math.floor(v[0]! * 7), h = 3 + Math.floor(v[1]! * 10), cin = 1 + Math.floor(v[2]! * 8);
-  const cout = 1 + Math.floor(v[3]! * 8), k = [1, 3, 5][Math.floor(v[4]! * 3)]!, stride = 1 + Math.floor(v[5]! * 2);
+  const n = 2 + Math.floor(v[0]! * 7),
+    h = 3 + Math.floor(v[1]! * 10),
+    cin = 1 + Math.floor(v[2]! * 8);
+  const cout = 1 + Math.floor(v[3]! * 8),
+    k = [1, 3, 5][Math.floor(v[4]! * 3)]!,
+    stride = 1 + Math.floor(v[5]! * 2);
   return () => {
     const x = tf.tensor4d(lcg(n * h * h * cin, 2 * i + 1), [n, h, h, cin]);
     const filter = tf.tensor4d(lcg(k * k * cin * cout, 2 * i + 2), [k, k, cin, cout]);
     const y = tf.conv2d(x, filter, stride, 'same');
     const r = tf.tensor(lcg(y.size, 3), y.shape);
-    const [dx, dW] = tf.grads((...[a, b]: tf.Tensor[]) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same'), r)))([x, filter]);
+    const [dx, dW] = tf.grads((...[a, b]: tf.Tensor[]) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same'), r)),
+    )([x, filter]);
     return [y, dx!, dW!];
   };
 }
@@ -72,7 +78,8 @@ describe('wasm kernel workers under stress and faults', () => {
     const expected = values(randomCase(2));
     wasmThreadFaults.lateNotifyMs = 3; // the worker finishes a small job before it is told about it
     try {
-      for (let i = 0; i < 30; i++) values(randomCase(2)).forEach((v, j) => expect(relativeError(v, expected[j]!)).toBeLessThan(1e-5));
+      for (let i = 0; i < 30; i++)
+        values(randomCase(2)).forEach((v, j) => expect(relativeError(v, expected[j]!)).toBeLessThan(1e-5));
     } finally {
       wasmThreadFaults.lateNotifyMs = 0;
     }
@@ -83,17 +90,21 @@ describe('wasm kernel workers under stress and faults', () => {
     ['throw', /worker \d+ died during Conv2D: Error: injected fault: uncaught exception in the worker loop/],
     ['exit', /worker \d+ died during Conv2D: the worker exited \(code 7\)/],
     ['hang', /worker \d+ stopped answering: Conv2D not done after \d+\.\d s/],
-  ] as const)('a worker that faults (%s) fails the step promptly, with the reason; the others carry on', async (fault, reason) => {
-    await setWasmThreads(THREADS);
-    const reference = values(randomCase(1));
-    wasmThreadFaults.next = { worker: 1, fault };
-    const failure = failingStep();
-    expect(failure.message).toMatch(reason);
-    expect(failure.message).toMatch(`(the worker is stopped; ${THREADS - 1} threads remain)`);
-    expect(failure.ms).toBeLessThan(fault === 'hang' ? 10_000 : 3000);
-    expect(wasmThreads()).toBe(THREADS - 1);
-    // the next steps run on the remaining workers, with the right numbers
-    for (let i = 0; i < 20; i++) values(randomCase(i));
-    values(randomCase(1)).forEach((v, j) => expect(relativeError(v, reference[j]!)).toBeLessThan(1e-5));
-  }, 120_000);
+  ] as const)(
+    'a worker that faults (%s) fails the step promptly, with the reason; the others carry on',
+    async (fault, reason) => {
+      await setWasmThreads(THREADS);
+      const reference = values(randomCase(1));
+      wasmThreadFaults.next = { worker: 1, fault };
+      const failure = failingStep();
+      expect(failure.message).toMatch(reason);
+      expect(failure.message).toMatch(`(the worker is stopped; ${THREADS - 1} threads remain)`);
+      expect(failure.ms).toBeLessThan(fault === 'hang' ? 10_000 : 3000);
+      expect(wasmThreads()).toBe(THREADS - 1);
+      // the next steps run on the remaining workers, with the right numbers
+      for (let i = 0; i < 20; i++) values(randomCase(i));
+      values(randomCase(1)).forEach((v, j) => expect(relativeError(v, reference[j]!)).toBeLessThan(1e-5));
+    },
+    120_000,
+  );
 });

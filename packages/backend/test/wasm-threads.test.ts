@@ -6,13 +6,41 @@ import { setWasmThreads, wasmThreads, wasmThreadTuning } from '../src/wasm-threa
 import { lcg, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
-interface Case { x: [number, number, number, number]; k: number; cout: number; stride: number; pad: Pad }
+interface Case {
+  x: [number, number, number, number];
+  k: number;
+  cout: number;
+  stride: number;
+  pad: Pad;
+}
 
 // odd batches (uneven slices), strides 1/2, 1x1/3x3/7x7, valid/same/explicit padding, both filter-gradient forms
 const cases: Case[] = [
   { x: [5, 12, 12, 16], k: 3, cout: 24, stride: 1, pad: 'same' },
-  { x: [3, 32, 32, 16], k: 3, cout: 16, stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [7, 16, 15, 8], k: 3, cout: 16, stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [3, 32, 32, 16],
+    k: 3,
+    cout: 16,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [7, 16, 15, 8],
+    k: 3,
+    cout: 16,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [4, 16, 16, 8], k: 1, cout: 16, stride: 2, pad: 'valid' },
   { x: [3, 20, 20, 3], k: 7, cout: 8, stride: 2, pad: 'valid' },
 ];
@@ -24,7 +52,9 @@ function convAndGrads(c: Case): tf.Tensor[] {
   const filter = tf.tensor4d(lcg(c.k * c.k * cin * c.cout, 2), [c.k, c.k, cin, c.cout]);
   const y = tf.conv2d(x, filter, c.stride, c.pad);
   const r = tf.tensor(lcg(y.size, 3), y.shape);
-  const [dx, dW] = tf.grads((...[a, b]: tf.Tensor[]) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)))([x, filter]);
+  const [dx, dW] = tf.grads((...[a, b]: tf.Tensor[]) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)),
+  )([x, filter]);
   return [y, dx!, dW!];
 }
 
@@ -54,14 +84,17 @@ describe('wasm kernel workers', () => {
     await expect(setWasmThreads(0)).rejects.toThrow(/wasm threads: 0 must be a positive integer/);
   });
 
-  test.each(cases.map((c) => [JSON.stringify(c), c] as const))('conv2d and its gradients match one thread: %s', async (_, c) => {
-    const [y1, dx1, dW1] = await withThreads(1, () => convAndGrads(c));
-    const [y3, dx3, dW3] = await withThreads(3, () => convAndGrads(c));
-    // forward and input gradient: the same kernel on each batch slice, joined; filter gradient: slices summed
-    expect(relativeError(y3!, y1!)).toBeLessThan(1e-6);
-    expect(relativeError(dx3!, dx1!)).toBeLessThan(1e-6);
-    expect(relativeError(dW3!, dW1!)).toBeLessThan(1e-5);
-  });
+  test.each(cases.map((c) => [JSON.stringify(c), c] as const))(
+    'conv2d and its gradients match one thread: %s',
+    async (_, c) => {
+      const [y1, dx1, dW1] = await withThreads(1, () => convAndGrads(c));
+      const [y3, dx3, dW3] = await withThreads(3, () => convAndGrads(c));
+      // forward and input gradient: the same kernel on each batch slice, joined; filter gradient: slices summed
+      expect(relativeError(y3!, y1!)).toBeLessThan(1e-6);
+      expect(relativeError(dx3!, dx1!)).toBeLessThan(1e-6);
+      expect(relativeError(dW3!, dW1!)).toBeLessThan(1e-5);
+    },
+  );
 
   test('a given thread count is deterministic: two runs give identical bits', async () => {
     const c = cases[0]!;
@@ -75,7 +108,9 @@ describe('wasm kernel workers', () => {
     expect(wasmThreads()).toBe(2);
     await initBackend({ name: 'cpu', quiet: true });
     process.env.SCAN_WASM_THREADS = 'two';
-    await expect(initBackend({ name: 'wasm', quiet: true })).rejects.toThrow(/SCAN_WASM_THREADS: 'two' is not a positive integer/);
+    await expect(initBackend({ name: 'wasm', quiet: true })).rejects.toThrow(
+      /SCAN_WASM_THREADS: 'two' is not a positive integer/,
+    );
     process.env.SCAN_WASM_THREADS = '3';
     await initBackend({ name: 'wasm', quiet: true });
     expect(wasmThreads()).toBe(3);

@@ -24,15 +24,43 @@ describe('dataset registration by the shell', () => {
   // First in this file: nothing has registered a dataset in this worker yet.
   it('runStageCommand registers every dataset package before the stage runs', async () => {
     expect(registeredDatasets()).toEqual([]);
-    const spec: StageSpec = { name: 'pretext', description: 'test', module: join(__dirname, '../test/fixtures/registry-stage.ts'), exportName: 'runRegistryProbe', inputs: [] };
+    const spec: StageSpec = {
+      name: 'pretext',
+      description: 'test',
+      module: join(__dirname, '../test/fixtures/registry-stage.ts'),
+      exportName: 'runRegistryProbe',
+      inputs: [],
+    };
     const out = join(tmp, 'probe');
-    const args = ['profile=ci', 'backend.name=cpu', 'dataset=cifar100-20', `run.root=${tmp}`, `tracking.results_dir=${join(tmp, 'results')}`, 'tracking.uri='];
-    const stdout = new Writable({ write(_c, _e, cb) { cb(); } });
+    const args = [
+      'profile=ci',
+      'backend.name=cpu',
+      'dataset=cifar100-20',
+      `run.root=${tmp}`,
+      `tracking.results_dir=${join(tmp, 'results')}`,
+      'tracking.uri=',
+    ];
+    const stdout = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     const m = await runStageCommand(spec, args, { out }, { stdout, cwd: tmp, env: {} });
     expect(m!.status).toBe('complete');
     const seen = JSON.parse(readFileSync(join(out, 'registered.json'), 'utf8'));
     // The canonical names the five dataset packages register (cifar100-20 is an alias of cifar20).
-    for (const name of ['cifar10', 'cifar100', 'cifar20', 'stl10', 'imagenet', 'imagenet_50', 'imagenet_100', 'imagenet_200', 'imagenet_sample', 'imagefolder']) {
+    for (const name of [
+      'cifar10',
+      'cifar100',
+      'cifar20',
+      'stl10',
+      'imagenet',
+      'imagenet_50',
+      'imagenet_100',
+      'imagenet_200',
+      'imagenet_sample',
+      'imagefolder',
+    ]) {
       expect(seen.names).toContain(name);
     }
     expect([seen.opened, seen.numClasses]).toEqual(['cifar20', 20]);
@@ -44,11 +72,20 @@ describe('dataset registration by the shell', () => {
     expect(r.loaded).toEqual(findDatasetPackages().map((p) => p.name));
     // What the nx-plugin asks (a stage task's inputs are its dataset package's files), computed, not listed.
     const expected: Record<string, string> = {
-      cifar10: 'dataset-cifar10', 'cifar100-20': 'dataset-cifar100', cifar100: 'dataset-cifar100', stl10: 'dataset-stl10',
-      imagenet: 'dataset-imagenet', imagenet_50: 'dataset-imagenet', imagenet_sample: 'dataset-imagenet', imagefolder: 'dataset-imagefolder',
+      cifar10: 'dataset-cifar10',
+      'cifar100-20': 'dataset-cifar100',
+      cifar100: 'dataset-cifar100',
+      stl10: 'dataset-stl10',
+      imagenet: 'dataset-imagenet',
+      imagenet_50: 'dataset-imagenet',
+      imagenet_sample: 'dataset-imagenet',
+      imagefolder: 'dataset-imagefolder',
     };
     for (const [name, folder] of Object.entries(expected)) {
-      expect(datasetPackage(name), name).toEqual({ name: `@scan-repro/${folder}`, dir: join(projectRoot(), 'packages', folder) });
+      expect(datasetPackage(name), name).toEqual({
+        name: `@scan-repro/${folder}`,
+        dir: join(projectRoot(), 'packages', folder),
+      });
     }
   });
 
@@ -57,7 +94,10 @@ describe('dataset registration by the shell', () => {
     mkdirSync(ws, { recursive: true });
     symlinkSync(join(projectRoot(), 'node_modules'), join(ws, 'node_modules'), 'dir');
     write(join(ws, 'package.json'), JSON.stringify({ name: 'ws', private: true, workspaces: ['packages/*'] }));
-    write(join(ws, 'packages/dataset-broken/package.json'), JSON.stringify({ name: '@scan-repro/dataset-broken', type: 'module', main: './index.ts' }));
+    write(
+      join(ws, 'packages/dataset-broken/package.json'),
+      JSON.stringify({ name: '@scan-repro/dataset-broken', type: 'module', main: './index.ts' }),
+    );
     write(join(ws, 'packages/dataset-broken/index.ts'), `throw new Error('half-written reader');\n`);
     const missing = registerAllDatasets({ root: ws, need: 'broken-ws' });
     await expect(missing).rejects.toBeInstanceOf(CliError);
@@ -73,7 +113,8 @@ describe('dataset registration by the shell', () => {
     // (so the generated reader registers with the registry this test reads).
     const ws = join(tmp, 'ws-gen');
     for (const c of tree.listChanges()) {
-      if (c.type !== 'DELETE' && /^(packages|configs)\//.test(c.path) && c.content) write(join(ws, c.path), c.content.toString());
+      if (c.type !== 'DELETE' && /^(packages|configs)\//.test(c.path) && c.content)
+        write(join(ws, c.path), c.content.toString());
     }
     write(join(ws, 'package.json'), readFileSync(join(projectRoot(), 'package.json'), 'utf8'));
     copyFileSync(join(projectRoot(), 'tsconfig.base.json'), join(ws, 'tsconfig.base.json'));
@@ -81,14 +122,26 @@ describe('dataset registration by the shell', () => {
 
     expect(findDatasetPackages(ws).map((p) => p.name)).toEqual(['@scan-repro/dataset-toy-gen']);
     expect(registeredDatasets()).not.toContain('toy-gen');
-    expect(await registerAllDatasets({ root: ws, need: 'toy-gen' })).toEqual({ loaded: ['@scan-repro/dataset-toy-gen'], failed: [] });
+    expect(await registerAllDatasets({ root: ws, need: 'toy-gen' })).toEqual({
+      loaded: ['@scan-repro/dataset-toy-gen'],
+      failed: [],
+    });
     expect(registeredDatasets()).toContain('toy-gen');
-    expect(datasetPackage('toy-gen')).toEqual({ name: '@scan-repro/dataset-toy-gen', dir: join(ws, 'packages/dataset-toy-gen') });
+    expect(datasetPackage('toy-gen')).toEqual({
+      name: '@scan-repro/dataset-toy-gen',
+      dir: join(ws, 'packages/dataset-toy-gen'),
+    });
 
     // The registered factory is the generated reader: it reads the placeholder format's class list.
     const dataRoot = join(tmp, 'data');
     write(join(dataRoot, 'toy-gen', 'classes.txt'), 'ant\nbee\ncat\n');
-    const cfg = { ...composeConfig([], { env: {} }).dataset, name: 'toy-gen', root: dataRoot, num_classes: 3, cache_dir: join(tmp, 'cache') };
+    const cfg = {
+      ...composeConfig([], { env: {} }).dataset,
+      name: 'toy-gen',
+      root: dataRoot,
+      num_classes: 3,
+      cache_dir: join(tmp, 'cache'),
+    };
     const ds = openDataset(cfg);
     expect([ds.name, ds.numClasses, ds.classNames]).toEqual(['toy-gen', 3, ['ant', 'bee', 'cat']]);
   });

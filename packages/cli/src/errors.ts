@@ -5,7 +5,10 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /** An expected failure: printed as `scan-repro: <message>` and exits with `code`. */
 export class CliError extends Error {
-  constructor(message: string, readonly code: number = EXIT.failure) {
+  constructor(
+    message: string,
+    readonly code: number = EXIT.failure,
+  ) {
     super(message);
     this.name = 'CliError';
   }
@@ -19,9 +22,13 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream = proces
   const e = err as Error & { code?: unknown };
   const message = String(e?.message ?? err);
   const line = message.split('\n')[0];
-  const expected = err instanceof ConfigError || err instanceof CliError || (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code));
+  const expected =
+    err instanceof ConfigError || err instanceof CliError || (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code));
   if (verbose) stderr.write(`scan-repro: ${e?.stack ?? message}\n`);
-  else stderr.write(`scan-repro: ${err instanceof ConfigError || err instanceof CliError ? message : line}${expected ? '' : ' (--verbose for the stack trace)'}\n`);
+  else
+    stderr.write(
+      `scan-repro: ${err instanceof ConfigError || err instanceof CliError ? message : line}${expected ? '' : ' (--verbose for the stack trace)'}\n`,
+    );
   if (err instanceof ConfigError) return EXIT.usage;
   if (err instanceof CliError) return err.code;
   return EXIT.failure;

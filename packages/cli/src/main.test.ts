@@ -12,10 +12,18 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     const env = { ...process.env };
     delete env.SCAN_DATA_DIR;
     delete env.MLFLOW_TRACKING_URI;
-    const child = spawn('npx', ['tsx', join('packages', 'cli', 'src', 'main.ts'), ...args], { cwd: projectRoot(), env });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    const child = spawn('npx', ['tsx', join('packages', 'cli', 'src', 'main.ts'), ...args], {
+      cwd: projectRoot(),
+      env,
+    });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -37,12 +45,16 @@ describe('scan-repro config (spawned)', () => {
     expect(ok.stdout).toMatch(/# pretext hash: [0-9a-f]{64}\n/);
 
     expect(badKey.code).toBe(2);
-    expect(badKey.stderr).toContain("scan.entropy_weigth (from override scan.entropy_weigth=5): expected a known config key; did you mean 'scan.entropy_weight'?");
+    expect(badKey.stderr).toContain(
+      "scan.entropy_weigth (from override scan.entropy_weigth=5): expected a known config key; did you mean 'scan.entropy_weight'?",
+    );
     expect(badKey.stdout).toBe('');
     expect(badChoice.code).toBe(2);
     expect(badChoice.stderr).toContain('dataset = "cifar11"');
     expect(badValue.code).toBe(2);
-    expect(badValue.stderr).toContain('scan.batch_size = 0 (from override scan.batch_size=0): expected an integer >= 1');
+    expect(badValue.stderr).toContain(
+      'scan.batch_size = 0 (from override scan.batch_size=0): expected an integer >= 1',
+    );
 
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--input <name=dir>');

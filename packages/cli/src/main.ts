@@ -3,7 +3,10 @@ import { createProgram } from './program';
 import { reportError } from './errors';
 
 // `scan-repro config | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  else throw e;
+});
 
 // --verbose (anywhere on the line) adds stack traces to error reports; every command accepts it
 const verbose = process.argv.includes('--verbose');

@@ -12,11 +12,18 @@ export async function createProgram(): Promise<Command> {
     .showHelpAfterError()
     .enablePositionalOptions();
   const dir = fileURLToPath(new URL('./commands/', import.meta.url));
-  const files = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !/\.(test|d)\.ts$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ts|js)$/.test(f) && !/\.(test|d)\.ts$/.test(f))
+    .sort();
   for (const file of files) {
     try {
-      const mod = (await import(new URL(`./commands/${file}`, import.meta.url).href)) as { register?: (p: Command) => void | Promise<void> };
-      if (typeof mod.register !== 'function') { log.warn(`commands/${file} does not export register(program); skipped`); continue; }
+      const mod = (await import(new URL(`./commands/${file}`, import.meta.url).href)) as {
+        register?: (p: Command) => void | Promise<void>;
+      };
+      if (typeof mod.register !== 'function') {
+        log.warn(`commands/${file} does not export register(program); skipped`);
+        continue;
+      }
       await mod.register(program);
     } catch (e) {
       // One broken command file must not take the whole CLI down.

@@ -10,14 +10,30 @@ import { STAGES, loadStage, type StageSpec } from './stages';
 const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const fixture = join(__dirname, '../test/fixtures/count-stage.ts');
-const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec =>
-  ({ name, description: 'test', module: fixture, exportName, inputs });
+const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec => ({
+  name,
+  description: 'test',
+  module: fixture,
+  exportName,
+  inputs,
+});
 // Results go to the temp folder too: the repo's results/ holds only committed, recorded runs.
-const base = ['profile=ci', 'backend.name=cpu', `run.root=${tmp}`, `tracking.results_dir=${join(tmp, 'results')}`, 'tracking.uri='];
+const base = [
+  'profile=ci',
+  'backend.name=cpu',
+  `run.root=${tmp}`,
+  `tracking.results_dir=${join(tmp, 'results')}`,
+  'tracking.uri=',
+];
 
 function io() {
   let text = '';
-  const stdout = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+  const stdout = new Writable({
+    write(c, _e, cb) {
+      text += String(c);
+      cb();
+    },
+  });
   return { io: { stdout, cwd: tmp, env: {} }, text: () => text };
 }
 
@@ -31,12 +47,21 @@ describe('runStageCommand', () => {
     expect(m!.metrics).toEqual({ images: 300, clusters: 10 });
     expect(m!.backend).toBe('cpu');
     expect(await readManifest(dir)).toEqual(m);
-    expect(first.text()).toMatch(new RegExp(`pretext complete in [0-9.]+ s on cpu backend\\nrun folder: ${dir}\\nmetrics:\\n  clusters  10\\n  images    300\\ncounted 300`));
+    expect(first.text()).toMatch(
+      new RegExp(
+        `pretext complete in [0-9.]+ s on cpu backend\\nrun folder: ${dir}\\nmetrics:\\n  clusters  10\\n  images    300\\ncounted 300`,
+      ),
+    );
 
     // the finished run was handed to tracking: one local record, keyed by run folder + config hash
-    const records = readFileSync(join(tmp, 'results', 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(tmp, 'results', 'runs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // (run_dir is stored relative to the results folder's parent, so committed records are portable)
-    expect(records.map((r) => [resolve(tmp, r.run_dir), r.config_hash, r.stage])).toEqual([[dir, m!.configHash, 'pretext']]);
+    expect(records.map((r) => [resolve(tmp, r.run_dir), r.config_hash, r.stage])).toEqual([
+      [dir, m!.configHash, 'pretext'],
+    ]);
 
     const second = io();
     const again = await runStageCommand(spec('pretext', []), base, {}, second.io);
@@ -53,41 +78,59 @@ describe('runStageCommand', () => {
     const skipped = io();
     await runStageCommand(spec('mine', ['pretext']), [...base, 'scan.lr=0.5'], {}, skipped.io);
     expect(skipped.text()).toContain('already complete');
-    await expect(runStageCommand(spec('mine', ['pretext']), [...base, 'pretext.temperature=0.3'], {}, io().io))
-      .rejects.toThrow(/stage mine needs input 'pretext': pass --input pretext=DIR, or run `scan-repro pretext` with the same config first/);
+    await expect(
+      runStageCommand(spec('mine', ['pretext']), [...base, 'pretext.temperature=0.3'], {}, io().io),
+    ).rejects.toThrow(
+      /stage mine needs input 'pretext': pass --input pretext=DIR, or run `scan-repro pretext` with the same config first/,
+    );
     const out = join(tmp, 'explicit-mine');
-    const explicit = await runStageCommand(spec('mine', ['pretext']), [...base, 'pretext.temperature=0.3'],
-      { out, input: [`pretext=${m!.inputs.pretext.dir}`] }, io().io);
+    const explicit = await runStageCommand(
+      spec('mine', ['pretext']),
+      [...base, 'pretext.temperature=0.3'],
+      { out, input: [`pretext=${m!.inputs.pretext.dir}`] },
+      io().io,
+    );
     expect(explicit!.inputs.pretext.dir).toBe(m!.inputs.pretext.dir);
     expect(JSON.parse(readFileSync(join(out, 'counts.json'), 'utf8')).upstream).toEqual({ pretext: 300 });
   });
 
   it('--print-config prints config, stage hash and folder without running', async () => {
     const p = io();
-    expect(await runStageCommand(spec('scan', ['pretext', 'mine'], 'missing'), base, { printConfig: true }, p.io)).toBeNull();
+    expect(
+      await runStageCommand(spec('scan', ['pretext', 'mine'], 'missing'), base, { printConfig: true }, p.io),
+    ).toBeNull();
     expect(p.text()).toContain('entropy_weight: 5');
     expect(p.text()).toMatch(/# stage config hash: [0-9a-f]{64}\n# run folder: .*scan-[0-9a-f]{12}\n$/);
   });
 
   it('says clearly when a stage is not available', async () => {
-    await expect(runStageCommand(spec('pretext', [], 'runNothing'), [...base, 'pretext.lr=0.3'], {}, io().io))
-      .rejects.toThrow(`stage pretext is not available: ${fixture} does not export a function runNothing (yet)`);
-    await expect(loadStage({ name: 'eval', module: '@scan-repro/does-not-exist', exportName: 'runEval' }))
-      .rejects.toThrow(/stage eval is not available: @scan-repro\/does-not-exist could not be loaded/);
-    await expect(loadStage({ name: 'eval', module: fixture, exportName: 'notAFunction' })).rejects.toThrow('does not export a function notAFunction');
+    await expect(
+      runStageCommand(spec('pretext', [], 'runNothing'), [...base, 'pretext.lr=0.3'], {}, io().io),
+    ).rejects.toThrow(`stage pretext is not available: ${fixture} does not export a function runNothing (yet)`);
+    await expect(
+      loadStage({ name: 'eval', module: '@scan-repro/does-not-exist', exportName: 'runEval' }),
+    ).rejects.toThrow(/stage eval is not available: @scan-repro\/does-not-exist could not be loaded/);
+    await expect(loadStage({ name: 'eval', module: fixture, exportName: 'notAFunction' })).rejects.toThrow(
+      'does not export a function notAFunction',
+    );
   });
 
   it('marks the run failed when the stage throws', async () => {
     const out = join(tmp, 'broken');
-    await expect(runStageCommand(spec('pretext', [], 'runBroken'), base, { out }, io().io)).rejects.toThrow('stage exploded');
+    await expect(runStageCommand(spec('pretext', [], 'runBroken'), base, { out }, io().io)).rejects.toThrow(
+      'stage exploded',
+    );
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ status: 'failed', error: 'stage exploded', backend: 'cpu' });
   });
 
   it('the stage table covers every stage with its inputs (architecture.md)', () => {
     expect(STAGES.map((s) => [s.name, s.exportName, s.inputs])).toEqual([
-      ['pretext', 'runPretext', []], ['mine', 'runMine', ['pretext']], ['scan', 'runScan', ['pretext', 'mine']],
-      ['selflabel', 'runSelflabel', ['scan']], ['eval', 'runEval', ['pretext', 'mine', 'scan']],
+      ['pretext', 'runPretext', []],
+      ['mine', 'runMine', ['pretext']],
+      ['scan', 'runScan', ['pretext', 'mine']],
+      ['selflabel', 'runSelflabel', ['scan']],
+      ['eval', 'runEval', ['pretext', 'mine', 'scan']],
     ]);
   });
 });

@@ -17,16 +17,42 @@ export interface StageSpec {
 }
 
 export const STAGES: StageSpec[] = [
-  { name: 'pretext', module: '@scan-repro/pretext', exportName: 'runPretext', inputs: [],
-    description: 'learn (SimCLR / MoCo / RotNet) or import pretext features; writes model.safetensors' },
-  { name: 'mine', module: '@scan-repro/mine', exportName: 'runMine', inputs: ['pretext'],
-    description: 'mine the K nearest neighbours of every image in pretext feature space; writes neighbors.safetensors' },
-  { name: 'scan', module: '@scan-repro/scan', exportName: 'runScan', inputs: ['pretext', 'mine'],
-    description: 'train cluster heads with the SCAN loss; keeps the head with the lowest validation loss' },
-  { name: 'selflabel', module: '@scan-repro/selflabel', exportName: 'runSelflabel', inputs: ['scan'],
-    description: 'fine-tune on confident pseudo-labels with strong augmentations' },
-  { name: 'eval', module: '@scan-repro/eval', exportName: 'runEval', inputs: ['pretext', 'mine', 'scan'], optionalInputs: ['selflabel'],
-    description: 'accuracy (Hungarian / majority), NMI, ARI, K-means baseline, confusion matrix, prototypes' },
+  {
+    name: 'pretext',
+    module: '@scan-repro/pretext',
+    exportName: 'runPretext',
+    inputs: [],
+    description: 'learn (SimCLR / MoCo / RotNet) or import pretext features; writes model.safetensors',
+  },
+  {
+    name: 'mine',
+    module: '@scan-repro/mine',
+    exportName: 'runMine',
+    inputs: ['pretext'],
+    description: 'mine the K nearest neighbours of every image in pretext feature space; writes neighbors.safetensors',
+  },
+  {
+    name: 'scan',
+    module: '@scan-repro/scan',
+    exportName: 'runScan',
+    inputs: ['pretext', 'mine'],
+    description: 'train cluster heads with the SCAN loss; keeps the head with the lowest validation loss',
+  },
+  {
+    name: 'selflabel',
+    module: '@scan-repro/selflabel',
+    exportName: 'runSelflabel',
+    inputs: ['scan'],
+    description: 'fine-tune on confident pseudo-labels with strong augmentations',
+  },
+  {
+    name: 'eval',
+    module: '@scan-repro/eval',
+    exportName: 'runEval',
+    inputs: ['pretext', 'mine', 'scan'],
+    optionalInputs: ['selflabel'],
+    description: 'accuracy (Hungarian / majority), NMI, ARI, K-means baseline, confusion matrix, prototypes',
+  },
 ];
 
 /** Import the stage function; a package that cannot load or does not export it yet gives a clear CliError. */
@@ -40,7 +66,9 @@ export async function loadStage(spec: Pick<StageSpec, 'name' | 'module' | 'expor
   }
   const fn = mod[spec.exportName];
   if (typeof fn !== 'function') {
-    throw new CliError(`stage ${spec.name} is not available: ${spec.module} does not export a function ${spec.exportName} (yet)`);
+    throw new CliError(
+      `stage ${spec.name} is not available: ${spec.module} does not export a function ${spec.exportName} (yet)`,
+    );
   }
   return fn as Stage;
 }

@@ -3,8 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ARTIFACTS, artifactPath, readEvalMetrics, readFeatures, readNeighbors, readPredictions,
-  writeEvalMetrics, writeFeatures, writeNeighbors, writePredictions, type Neighbors,
+  ARTIFACTS,
+  artifactPath,
+  readEvalMetrics,
+  readFeatures,
+  readNeighbors,
+  readPredictions,
+  writeEvalMetrics,
+  writeFeatures,
+  writeNeighbors,
+  writePredictions,
+  type Neighbors,
 } from './artifacts';
 import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from './index';
 
@@ -40,19 +49,34 @@ describe('run artifacts', () => {
     const mine = await run('mine-old', 'mine');
     const file = artifactPath(mine.dir, 'neighbors');
     const i32 = (data: Int32Array, shape: number[]) => ({ dtype: 'I32' as const, shape, data });
-    await mine.writeArtifact(ARTIFACTS.neighbors, writeSafetensors({ train: i32(neighbors.train.table, [3, 2]), val: i32(neighbors.val.table, [2, 2]) }));
+    await mine.writeArtifact(
+      ARTIFACTS.neighbors,
+      writeSafetensors({ train: i32(neighbors.train.table, [3, 2]), val: i32(neighbors.val.table, [2, 2]) }),
+    );
     await expect(readNeighbors(mine.dir)).rejects.toThrow(`${file}: tensor 'train_indices' is missing`);
-    await mine.writeArtifact(ARTIFACTS.neighbors, writeSafetensors({
-      train: i32(Int32Array.of(0, 3, 1, 0, 2, 1), [3, 2]), val: i32(neighbors.val.table, [2, 2]),
-      train_indices: i32(neighbors.trainIndices, [3]), val_indices: i32(neighbors.valIndices, [2]),
-    }));
+    await mine.writeArtifact(
+      ARTIFACTS.neighbors,
+      writeSafetensors({
+        train: i32(Int32Array.of(0, 3, 1, 0, 2, 1), [3, 2]),
+        val: i32(neighbors.val.table, [2, 2]),
+        train_indices: i32(neighbors.trainIndices, [3]),
+        val_indices: i32(neighbors.valIndices, [2]),
+      }),
+    );
     await expect(readNeighbors(mine.dir)).rejects.toThrow(`${file}: 'train'[1] = 3, expected an index in [0, 3)`);
-    await expect(readNeighbors(join(root, 'nowhere'))).rejects.toThrow(`cannot read ${artifactPath(join(root, 'nowhere'), 'neighbors')}`);
+    await expect(readNeighbors(join(root, 'nowhere'))).rejects.toThrow(
+      `cannot read ${artifactPath(join(root, 'nowhere'), 'neighbors')}`,
+    );
   });
 
   it('features: both kinds, or backbone only, with the mined kind', async () => {
     const mine = await run('mine-features', 'mine');
-    const train = { rows: 2, labels: Int32Array.of(0, 1), head: Float32Array.of(1, 0, 0, 1), backbone: Float32Array.of(0.6, 0.8, 0, 1) };
+    const train = {
+      rows: 2,
+      labels: Int32Array.of(0, 1),
+      head: Float32Array.of(1, 0, 0, 1),
+      backbone: Float32Array.of(0.6, 0.8, 0, 1),
+    };
     const val = { rows: 1, labels: Int32Array.of(1), head: Float32Array.of(0, 1), backbone: Float32Array.of(1, 0) };
     await writeFeatures(mine, { train, val, mined: 'head' }, { dataset: 'x' });
     const back = await readFeatures(mine.dir);
@@ -60,9 +84,18 @@ describe('run artifacts', () => {
     // the tensor names and shapes of the file
     const raw = readSafetensors(readFileSync(artifactPath(mine.dir, 'features')), 'features').tensors;
     expect(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.shape]))).toEqual({
-      'train.labels': [2], 'val.labels': [1], 'train.head': [2, 2], 'val.head': [1, 2], 'train.backbone': [2, 2], 'val.backbone': [1, 2],
+      'train.labels': [2],
+      'val.labels': [1],
+      'train.head': [2, 2],
+      'val.head': [1, 2],
+      'train.backbone': [2, 2],
+      'val.backbone': [1, 2],
     });
-    await writeFeatures(mine, { train: { ...train, head: undefined }, val: { ...val, head: undefined }, mined: 'backbone' }, {});
+    await writeFeatures(
+      mine,
+      { train: { ...train, head: undefined }, val: { ...val, head: undefined }, mined: 'backbone' },
+      {},
+    );
     const noHead = await readFeatures(mine.dir);
     expect(noHead.train.head).toBeUndefined();
     expect(noHead.mined).toBe('backbone');
@@ -71,8 +104,13 @@ describe('run artifacts', () => {
   it('predictions and eval metrics round-trip', async () => {
     const ev = await run('eval', 'eval');
     const p = {
-      pred: Int32Array.of(0, 1, 1), probs: Float32Array.of(0.9, 0.1, 0.2, 0.8, 0.4, 0.6), target: Int32Array.of(0, 1, 0),
-      clusterToClass: Int32Array.of(0, 1), confusion: Int32Array.of(1, 1, 0, 1), numClasses: 2, prototypes: Int32Array.of(0, 1),
+      pred: Int32Array.of(0, 1, 1),
+      probs: Float32Array.of(0.9, 0.1, 0.2, 0.8, 0.4, 0.6),
+      target: Int32Array.of(0, 1, 0),
+      clusterToClass: Int32Array.of(0, 1),
+      confusion: Int32Array.of(1, 1, 0, 1),
+      numClasses: 2,
+      prototypes: Int32Array.of(0, 1),
     };
     await writePredictions(ev, p, { evaluated: 'scan' });
     expect(await readPredictions(ev.dir)).toEqual({ ...p, metadata: { evaluated: 'scan' } });

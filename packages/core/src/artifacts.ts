@@ -38,7 +38,10 @@ export function artifactPath(dir: string, name: ArtifactName): string {
   return join(dir, ARTIFACTS[name]);
 }
 
-async function readTensorFile(dir: string, name: ArtifactName): Promise<{ file: string; tensors: Record<string, NamedArray>; metadata: Record<string, string> }> {
+async function readTensorFile(
+  dir: string,
+  name: ArtifactName,
+): Promise<{ file: string; tensors: Record<string, NamedArray>; metadata: Record<string, string> }> {
   const file = artifactPath(dir, name);
   let bytes: Uint8Array;
   try {
@@ -49,10 +52,18 @@ async function readTensorFile(dir: string, name: ArtifactName): Promise<{ file: 
   return { file, ...readSafetensors(bytes, file) };
 }
 
-function tensorOf(tensors: Record<string, NamedArray>, key: string, dtype: NamedArray['dtype'], rank: number, file: string, what: string): NamedArray {
+function tensorOf(
+  tensors: Record<string, NamedArray>,
+  key: string,
+  dtype: NamedArray['dtype'],
+  rank: number,
+  file: string,
+  what: string,
+): NamedArray {
   const t = tensors[key];
   if (!t) throw new Error(`${file}: tensor '${key}' is missing; expected ${what}`);
-  if (t.dtype !== dtype || t.shape.length !== rank) throw new Error(`${file}: '${key}' is ${t.dtype} [${t.shape}], expected ${what}`);
+  if (t.dtype !== dtype || t.shape.length !== rank)
+    throw new Error(`${file}: '${key}' is ${t.dtype} [${t.shape}], expected ${what}`);
   return t;
 }
 
@@ -62,7 +73,11 @@ const f32 = (data: Float32Array, shape: number[]): NamedArray => ({ dtype: 'F32'
 // ---- neighbors.safetensors (mine) ----
 
 /** Row-major [rows, width] split indices: row i is image i itself, then its K = width - 1 nearest neighbours. */
-export interface NeighborTable { table: Int32Array; rows: number; width: number }
+export interface NeighborTable {
+  table: Int32Array;
+  rows: number;
+  width: number;
+}
 
 export interface Neighbors {
   train: NeighborTable;
@@ -73,10 +88,18 @@ export interface Neighbors {
 }
 
 export async function writeNeighbors(run: RunFolder, n: Neighbors, metadata: Record<string, string>): Promise<void> {
-  await run.writeArtifact(ARTIFACTS.neighbors, writeSafetensors({
-    train: i32(n.train.table, [n.train.rows, n.train.width]), val: i32(n.val.table, [n.val.rows, n.val.width]),
-    train_indices: i32(n.trainIndices, [n.train.rows]), val_indices: i32(n.valIndices, [n.val.rows]),
-  }, metadata));
+  await run.writeArtifact(
+    ARTIFACTS.neighbors,
+    writeSafetensors(
+      {
+        train: i32(n.train.table, [n.train.rows, n.train.width]),
+        val: i32(n.val.table, [n.val.rows, n.val.width]),
+        train_indices: i32(n.trainIndices, [n.train.rows]),
+        val_indices: i32(n.valIndices, [n.val.rows]),
+      },
+      metadata,
+    ),
+  );
 }
 
 /** The mine run's neighbour tables, checked: int32 [N, K+1] with every entry a row of the same table. */
@@ -87,10 +110,19 @@ export async function readNeighbors(dir: string): Promise<Neighbors & { metadata
     const [rows, width] = t.shape;
     const data = t.data as Int32Array;
     for (let i = 0; i < data.length; i++) {
-      if (data[i] < 0 || data[i] >= rows) throw new Error(`${file}: '${key}'[${i}] = ${data[i]}, expected an index in [0, ${rows})`);
+      if (data[i] < 0 || data[i] >= rows)
+        throw new Error(`${file}: '${key}'[${i}] = ${data[i]}, expected an index in [0, ${rows})`);
     }
-    const idx = tensorOf(tensors, `${key}_indices`, 'I32', 1, file, `int32 [${rows}]: each ${key} row's index in the dataset split`);
-    if (idx.shape[0] !== rows) throw new Error(`${file}: '${key}_indices' has ${idx.shape[0]} entries for ${rows} rows of '${key}'`);
+    const idx = tensorOf(
+      tensors,
+      `${key}_indices`,
+      'I32',
+      1,
+      file,
+      `int32 [${rows}]: each ${key} row's index in the dataset split`,
+    );
+    if (idx.shape[0] !== rows)
+      throw new Error(`${file}: '${key}_indices' has ${idx.shape[0]} entries for ${rows} rows of '${key}'`);
     return { table: { table: data, rows, width }, indices: idx.data as Int32Array };
   };
   const train = table('train');
@@ -103,7 +135,12 @@ export async function readNeighbors(dir: string): Promise<Neighbors & { metadata
 export type FeatureKind = 'head' | 'backbone';
 
 /** One split's features, row-major [rows, dim] and L2-normalised; head is absent for models without one (RotNet). */
-export interface SplitFeatures { rows: number; labels: Int32Array; head?: Float32Array; backbone: Float32Array }
+export interface SplitFeatures {
+  rows: number;
+  labels: Int32Array;
+  head?: Float32Array;
+  backbone: Float32Array;
+}
 
 export interface MinedFeatures {
   train: SplitFeatures;
@@ -114,7 +151,8 @@ export interface MinedFeatures {
 
 export async function writeFeatures(run: RunFolder, f: MinedFeatures, metadata: Record<string, string>): Promise<void> {
   const tensors: Record<string, NamedArray> = {
-    'train.labels': i32(f.train.labels, [f.train.rows]), 'val.labels': i32(f.val.labels, [f.val.rows]),
+    'train.labels': i32(f.train.labels, [f.train.rows]),
+    'val.labels': i32(f.val.labels, [f.val.rows]),
   };
   for (const kind of ['head', 'backbone'] as const) {
     const a = f.train[kind];
@@ -137,10 +175,16 @@ export async function readFeatures(dir: string): Promise<MinedFeatures & { metad
       if (t.shape[0] !== rows) throw new Error(`${file}: '${s}.${kind}' has ${t.shape[0]} rows for ${rows} labels`);
       return t.data as Float32Array;
     };
-    return { rows, labels: labels.data as Int32Array, backbone: matrix('backbone'), ...(tensors[`${s}.head`] ? { head: matrix('head') } : {}) };
+    return {
+      rows,
+      labels: labels.data as Int32Array,
+      backbone: matrix('backbone'),
+      ...(tensors[`${s}.head`] ? { head: matrix('head') } : {}),
+    };
   };
   const mined = metadata.mined;
-  if (mined !== 'head' && mined !== 'backbone') throw new Error(`${file}: metadata mined = '${mined}', expected head or backbone`);
+  if (mined !== 'head' && mined !== 'backbone')
+    throw new Error(`${file}: metadata mined = '${mined}', expected head or backbone`);
   return { train: split('train'), val: split('val'), mined, metadata };
 }
 
@@ -161,17 +205,27 @@ export interface Predictions {
   prototypes: Int32Array;
 }
 
-export async function writePredictions(run: RunFolder, p: Predictions, metadata: Record<string, string>): Promise<void> {
+export async function writePredictions(
+  run: RunFolder,
+  p: Predictions,
+  metadata: Record<string, string>,
+): Promise<void> {
   const n = p.pred.length;
   const clusters = p.clusterToClass.length;
-  await run.writeArtifact(ARTIFACTS.predictions, writeSafetensors({
-    pred: i32(p.pred, [n]),
-    probs: f32(p.probs, [n, clusters]),
-    target: i32(p.target, [n]),
-    cluster_to_class: i32(p.clusterToClass, [clusters]),
-    confusion: i32(p.confusion, [p.numClasses, p.numClasses]),
-    prototypes: i32(p.prototypes, [clusters]),
-  }, metadata));
+  await run.writeArtifact(
+    ARTIFACTS.predictions,
+    writeSafetensors(
+      {
+        pred: i32(p.pred, [n]),
+        probs: f32(p.probs, [n, clusters]),
+        target: i32(p.target, [n]),
+        cluster_to_class: i32(p.clusterToClass, [clusters]),
+        confusion: i32(p.confusion, [p.numClasses, p.numClasses]),
+        prototypes: i32(p.prototypes, [clusters]),
+      },
+      metadata,
+    ),
+  );
 }
 
 export async function readPredictions(dir: string): Promise<Predictions & { metadata: Record<string, string> }> {
@@ -179,9 +233,13 @@ export async function readPredictions(dir: string): Promise<Predictions & { meta
   const int = (key: string, rank: number) => tensorOf(tensors, key, 'I32', rank, file, `int32 rank-${rank} '${key}'`);
   const confusion = int('confusion', 2);
   return {
-    pred: int('pred', 1).data as Int32Array, probs: tensorOf(tensors, 'probs', 'F32', 2, file, "float32 [N, clusters] 'probs'").data as Float32Array,
-    target: int('target', 1).data as Int32Array, clusterToClass: int('cluster_to_class', 1).data as Int32Array,
-    confusion: confusion.data as Int32Array, numClasses: confusion.shape[0], prototypes: int('prototypes', 1).data as Int32Array,
+    pred: int('pred', 1).data as Int32Array,
+    probs: tensorOf(tensors, 'probs', 'F32', 2, file, "float32 [N, clusters] 'probs'").data as Float32Array,
+    target: int('target', 1).data as Int32Array,
+    clusterToClass: int('cluster_to_class', 1).data as Int32Array,
+    confusion: confusion.data as Int32Array,
+    numClasses: confusion.shape[0],
+    prototypes: int('prototypes', 1).data as Int32Array,
     metadata,
   };
 }
@@ -195,7 +253,10 @@ export interface EvalMetrics {
 }
 
 export async function writeEvalMetrics(run: RunFolder, m: EvalMetrics): Promise<void> {
-  await run.writeArtifact(ARTIFACTS.evalMetrics, JSON.stringify({ evaluated: m.evaluated, mapping: m.mapping, metrics: m.metrics }, null, 2) + '\n');
+  await run.writeArtifact(
+    ARTIFACTS.evalMetrics,
+    JSON.stringify({ evaluated: m.evaluated, mapping: m.mapping, metrics: m.metrics }, null, 2) + '\n',
+  );
 }
 
 export async function readEvalMetrics(dir: string): Promise<EvalMetrics> {

@@ -12,12 +12,19 @@ const isTmp = (n: string) => n.startsWith('.') && n.includes('.tmp-');
 
 /** Start the writer child and SIGKILL it as soon as a temporary file is visible (i.e. mid-write). */
 async function killMidWrite(dir: string, target: string): Promise<boolean> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../test/fixtures/atomic-writer.ts'), target], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../test/fixtures/atomic-writer.ts'), target],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise((r) => child.on('exit', r));
   const deadline = Date.now() + 30_000;
   let sawTmp = false;
   while (Date.now() < deadline) {
-    if (readdirSync(dir).some(isTmp)) { sawTmp = true; break; }
+    if (readdirSync(dir).some(isTmp)) {
+      sawTmp = true;
+      break;
+    }
     await new Promise((r) => setImmediate(r));
   }
   child.kill('SIGKILL');

@@ -42,7 +42,11 @@ export async function atomicWriteJson(path: string, value: unknown): Promise<voi
 async function syncDirectory(dir: string): Promise<void> {
   try {
     const fh = await open(dir, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } catch {
     // Some file systems (and Windows) cannot fsync a directory; the rename is still atomic there.
   }

@@ -23,7 +23,11 @@ export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[] | string) {
     const list = typeof issues === 'string' ? [{ key: 'config', expected: issues }] : issues;
-    super(list.length === 1 ? `config error: ${formatIssue(list[0])}` : `config errors:\n${list.map((i) => '  ' + formatIssue(i)).join('\n')}`);
+    super(
+      list.length === 1
+        ? `config error: ${formatIssue(list[0])}`
+        : `config errors:\n${list.map((i) => '  ' + formatIssue(i)).join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.issues = list;
   }
@@ -45,7 +49,10 @@ export function editDistance(a: string, b: string): number {
 /** The candidate closest to `input`. Dotted keys compare group and key separately: a typo in the key costs its
  *  edit distance, a wrong or misspelt group a flat 0.5-1, so 'scan.ema' suggests 'selflabel.ema' and 'scn.lr' 'scan.lr'. */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
-  const split = (s: string): [string, string] => { const i = s.lastIndexOf('.'); return i < 0 ? ['', s] : [s.slice(0, i), s.slice(i + 1)]; };
+  const split = (s: string): [string, string] => {
+    const i = s.lastIndexOf('.');
+    return i < 0 ? ['', s] : [s.slice(0, i), s.slice(i + 1)];
+  };
   const [inGroup, inKey] = split(input);
   let best: string | undefined;
   let bestScore = Infinity;
@@ -57,7 +64,10 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
       const groupDistance = editDistance(inGroup, group);
       score = Math.min(score, editDistance(inKey, key) + (groupDistance === 0 ? 0 : groupDistance <= 2 ? 0.5 : 1));
     }
-    if (score < bestScore) { bestScore = score; best = c; }
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
   }
   return best;
 }

@@ -12,48 +12,142 @@ export type ProfileName = 'paper' | 'cpu' | 'ci';
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface DatasetConfig {
-  name: string; root: string; num_classes: number; class_names: string[];
-  image_size: number; crop_size: number; resize: number;
-  mean: [number, number, number]; std: [number, number, number];
-  pretext_splits: string[]; train_split: string; val_split: string; subset: string;
-  max_train: number; max_val: number; subset_seed: number; cache_dir: string;
+  name: string;
+  root: string;
+  num_classes: number;
+  class_names: string[];
+  image_size: number;
+  crop_size: number;
+  resize: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  pretext_splits: string[];
+  train_split: string;
+  val_split: string;
+  subset: string;
+  max_train: number;
+  max_val: number;
+  subset_seed: number;
+  cache_dir: string;
 }
 export interface AugmentConfig {
-  num_strong_ops: number; cutout: number; crop_scale: [number, number];
-  jitter: [number, number, number, number]; jitter_p: number; grayscale_p: number;
+  num_strong_ops: number;
+  cutout: number;
+  crop_scale: [number, number];
+  jitter: [number, number, number, number];
+  jitter_p: number;
+  grayscale_p: number;
 }
-export interface BackboneConfig { name: BackboneName; width: number; blocks: [number, number, number, number] }
-export interface ModelConfig { contrastive_hidden: number; contrastive_dim: number }
+export interface BackboneConfig {
+  name: BackboneName;
+  width: number;
+  blocks: [number, number, number, number];
+}
+export interface ModelConfig {
+  contrastive_hidden: number;
+  contrastive_dim: number;
+}
 export interface PretextConfig {
-  method: PretextMethod; weights: string; epochs: number; batch_size: number; micro_batch: number;
-  optimizer: OptimizerName; lr: number; lr_min: number; momentum: number; nesterov: boolean; weight_decay: number;
-  temperature: number; knn_k: number; knn_temperature: number;
-  moco_queue: number; moco_momentum: number; moco_temperature: number; checkpoint_every: number;
+  method: PretextMethod;
+  weights: string;
+  epochs: number;
+  batch_size: number;
+  micro_batch: number;
+  optimizer: OptimizerName;
+  lr: number;
+  lr_min: number;
+  momentum: number;
+  nesterov: boolean;
+  weight_decay: number;
+  temperature: number;
+  knn_k: number;
+  knn_temperature: number;
+  moco_queue: number;
+  moco_momentum: number;
+  moco_temperature: number;
+  checkpoint_every: number;
 }
-export interface MineConfig { k: number; k_val: number; features: 'head' | 'backbone'; batch_size: number }
+export interface MineConfig {
+  k: number;
+  k_val: number;
+  features: 'head' | 'backbone';
+  batch_size: number;
+}
 export interface ScanStageConfig {
-  num_clusters: number; num_heads: number; entropy_weight: number; num_neighbors: number;
-  epochs: number; batch_size: number; micro_batch: number; optimizer: OptimizerName; lr: number;
-  weight_decay: number; momentum: number; nesterov: boolean; update_cluster_head_only: boolean; oracle_neighbors: boolean;
-  augmentation: 'ours' | 'simclr'; checkpoint_every: number;
+  num_clusters: number;
+  num_heads: number;
+  entropy_weight: number;
+  num_neighbors: number;
+  epochs: number;
+  batch_size: number;
+  micro_batch: number;
+  optimizer: OptimizerName;
+  lr: number;
+  weight_decay: number;
+  momentum: number;
+  nesterov: boolean;
+  update_cluster_head_only: boolean;
+  oracle_neighbors: boolean;
+  augmentation: 'ours' | 'simclr';
+  checkpoint_every: number;
 }
 export interface SelflabelConfig {
-  threshold: number; class_balance: boolean; ema: boolean; ema_alpha: number; epochs: number;
-  batch_size: number; micro_batch: number; optimizer: OptimizerName; lr: number; weight_decay: number;
-  momentum: number; augmentation: 'ours' | 'simclr'; checkpoint_every: number;
+  threshold: number;
+  class_balance: boolean;
+  ema: boolean;
+  ema_alpha: number;
+  epochs: number;
+  batch_size: number;
+  micro_batch: number;
+  optimizer: OptimizerName;
+  lr: number;
+  weight_decay: number;
+  momentum: number;
+  augmentation: 'ours' | 'simclr';
+  checkpoint_every: number;
 }
 export interface EvalConfig {
-  mapping: 'hungarian' | 'majority'; prototypes: number; kmeans: boolean; kmeans_features: 'head' | 'backbone'; top5: boolean;
+  mapping: 'hungarian' | 'majority';
+  prototypes: number;
+  kmeans: boolean;
+  kmeans_features: 'head' | 'backbone';
+  top5: boolean;
 }
-export interface ProfileConfig { name: ProfileName; seed: number }
-export interface TrackingConfig { uri: string; experiment: string; run_name: string; tags: Record<string, string>; results_dir: string }
-export interface BackendConfig { name: BackendName; threads: number }
-export interface RunConfig { root: string; out: string; resume: boolean }
+export interface ProfileConfig {
+  name: ProfileName;
+  seed: number;
+}
+export interface TrackingConfig {
+  uri: string;
+  experiment: string;
+  run_name: string;
+  tags: Record<string, string>;
+  results_dir: string;
+}
+export interface BackendConfig {
+  name: BackendName;
+  threads: number;
+}
+export interface RunConfig {
+  root: string;
+  out: string;
+  resume: boolean;
+}
 
 export interface ScanConfig {
-  dataset: DatasetConfig; augment: AugmentConfig; backbone: BackboneConfig; model: ModelConfig;
-  pretext: PretextConfig; mine: MineConfig; scan: ScanStageConfig; selflabel: SelflabelConfig; eval: EvalConfig;
-  profile: ProfileConfig; tracking: TrackingConfig; backend: BackendConfig; run: RunConfig;
+  dataset: DatasetConfig;
+  augment: AugmentConfig;
+  backbone: BackboneConfig;
+  model: ModelConfig;
+  pretext: PretextConfig;
+  mine: MineConfig;
+  scan: ScanStageConfig;
+  selflabel: SelflabelConfig;
+  eval: EvalConfig;
+  profile: ProfileConfig;
+  tracking: TrackingConfig;
+  backend: BackendConfig;
+  run: RunConfig;
 }
 export type ConfigGroup = keyof ScanConfig;
 
@@ -66,7 +160,11 @@ function describeRange(min?: number, max?: number, minExclusive = false): string
   const hi = max === undefined ? '' : `<= ${max}`;
   return [lo, hi].filter(Boolean).join(' and ');
 }
-function checkNumber(v: unknown, o: { int?: boolean; min?: number; max?: number; minExclusive?: boolean }, what: string): void {
+function checkNumber(
+  v: unknown,
+  o: { int?: boolean; min?: number; max?: number; minExclusive?: boolean },
+  what: string,
+): void {
   const range = describeRange(o.min, o.max, o.minExclusive);
   const expected = `${what}${range ? ' ' + range : ''}`;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(expected);
@@ -75,27 +173,54 @@ function checkNumber(v: unknown, o: { int?: boolean; min?: number; max?: number;
   if (o.max !== undefined && v > o.max) throw new Error(expected);
 }
 const int = (doc: string, def: number, o: { min?: number; max?: number } = {}): Leaf => ({
-  doc, default: def, kind: 'int', format: (v) => checkNumber(v, { ...o, int: true }, 'an integer'),
+  doc,
+  default: def,
+  kind: 'int',
+  format: (v) => checkNumber(v, { ...o, int: true }, 'an integer'),
 });
 const num = (doc: string, def: number, o: { min?: number; max?: number; minExclusive?: boolean } = {}): Leaf => ({
-  doc, default: def, kind: 'number', format: (v) => checkNumber(v, o, 'a number'),
+  doc,
+  default: def,
+  kind: 'number',
+  format: (v) => checkNumber(v, o, 'a number'),
 });
 const bool = (doc: string, def: boolean): Leaf => ({
-  doc, default: def, kind: 'boolean', format: (v) => { if (typeof v !== 'boolean') throw new Error('true or false'); },
+  doc,
+  default: def,
+  kind: 'boolean',
+  format: (v) => {
+    if (typeof v !== 'boolean') throw new Error('true or false');
+  },
 });
 const str = (doc: string, def: string, o: { nonEmpty?: boolean } = {}): Leaf => ({
-  doc, default: def, kind: 'string',
-  format: (v) => { if (typeof v !== 'string' || (o.nonEmpty && v.length === 0)) throw new Error(o.nonEmpty ? 'a non-empty string' : 'a string'); },
+  doc,
+  default: def,
+  kind: 'string',
+  format: (v) => {
+    if (typeof v !== 'string' || (o.nonEmpty && v.length === 0))
+      throw new Error(o.nonEmpty ? 'a non-empty string' : 'a string');
+  },
 });
 const oneOf = <T extends string>(doc: string, def: T, values: readonly T[]): Leaf => ({
-  doc, default: def, kind: 'enum',
-  format: (v) => { if (!values.includes(v as T)) throw new Error(`one of ${values.join(' | ')}`); },
+  doc,
+  default: def,
+  kind: 'enum',
+  format: (v) => {
+    if (!values.includes(v as T)) throw new Error(`one of ${values.join(' | ')}`);
+  },
 });
-const numArray = (doc: string, def: number[], o: { length?: number; minLength?: number; int?: boolean; min?: number; max?: number }): Leaf => ({
-  doc, default: def, kind: 'array',
+const numArray = (
+  doc: string,
+  def: number[],
+  o: { length?: number; minLength?: number; int?: boolean; min?: number; max?: number },
+): Leaf => ({
+  doc,
+  default: def,
+  kind: 'array',
   format: (v) => {
     const each = `${o.int ? 'integers' : 'numbers'}${describeRange(o.min, o.max) ? ' ' + describeRange(o.min, o.max) : ''}`;
-    const expected = o.length !== undefined ? `a list of ${o.length} ${each}` : `a list of at least ${o.minLength ?? 0} ${each}`;
+    const expected =
+      o.length !== undefined ? `a list of ${o.length} ${each}` : `a list of at least ${o.minLength ?? 0} ${each}`;
     if (!Array.isArray(v)) throw new Error(expected);
     if (o.length !== undefined && v.length !== o.length) throw new Error(expected);
     if (o.minLength !== undefined && v.length < o.minLength) throw new Error(expected);
@@ -103,14 +228,19 @@ const numArray = (doc: string, def: number[], o: { length?: number; minLength?: 
   },
 });
 const strArray = (doc: string, def: string[], o: { minLength?: number } = {}): Leaf => ({
-  doc, default: def, kind: 'array',
+  doc,
+  default: def,
+  kind: 'array',
   format: (v) => {
     const expected = `a list of ${o.minLength ? `at least ${o.minLength} ` : ''}strings`;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string') || v.length < (o.minLength ?? 0)) throw new Error(expected);
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string') || v.length < (o.minLength ?? 0))
+      throw new Error(expected);
   },
 });
 const stringMap = (doc: string): Leaf => ({
-  doc, default: {}, kind: 'map',
+  doc,
+  default: {},
+  kind: 'map',
   format: (v) => {
     const expected = 'a map of string keys to string values';
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(expected);
@@ -120,11 +250,17 @@ const stringMap = (doc: string): Leaf => ({
 
 const OPTIMIZERS = ['sgd', 'adam'] as const;
 const checkpointEvery = () => int('save a resumable checkpoint every N epochs (0 = never)', 1, { min: 0 });
-const microBatch = () => int('split each batch into chunks of this size and accumulate gradients (0 = whole batch at once)', 0, { min: 0 });
+const microBatch = () =>
+  int('split each batch into chunks of this size and accumulate gradients (0 = whole batch at once)', 0, { min: 0 });
 
 export const datasetSchema = {
-  name: str('dataset reader name (cifar10 | cifar100-20 | stl10 | imagenet | imagefolder)', 'cifar10', { nonEmpty: true }),
-  root: str('folder that holds the raw dataset files (env SCAN_DATA_DIR); relative paths in config files resolve against the repo root, on the command line against the working directory', '../shared/data'),
+  name: str('dataset reader name (cifar10 | cifar100-20 | stl10 | imagenet | imagefolder)', 'cifar10', {
+    nonEmpty: true,
+  }),
+  root: str(
+    'folder that holds the raw dataset files (env SCAN_DATA_DIR); relative paths in config files resolve against the repo root, on the command line against the working directory',
+    '../shared/data',
+  ),
   num_classes: int('number of ground-truth classes (required for imagefolder)', 10, { min: 1 }),
   class_names: strArray('class names in label order; empty = take them from the dataset files', []),
   image_size: int('side of the network input in pixels', 32, { min: 1 }),
@@ -144,10 +280,17 @@ export const datasetSchema = {
   cache_dir: str('git-ignored folder for decoded dataset caches', '.cache/datasets', { nonEmpty: true }),
 };
 export const augmentSchema = {
-  num_strong_ops: int('number of random ops per image in the "ours" strong augmentation (drawn with replacement)', 4, { min: 0, max: 14 }),
+  num_strong_ops: int('number of random ops per image in the "ours" strong augmentation (drawn with replacement)', 4, {
+    min: 0,
+    max: 14,
+  }),
   cutout: int('maximum cutout side length in pixels (16 CIFAR, 32 STL-10, 75 ImageNet; 0 = off)', 16, { min: 0 }),
   crop_scale: numArray('SimCLR RandomResizedCrop area scale range', [0.2, 1], { length: 2, min: 0, max: 1 }),
-  jitter: numArray('SimCLR color jitter strengths: brightness, contrast, saturation, hue', [0.4, 0.4, 0.4, 0.1], { length: 4, min: 0, max: 1 }),
+  jitter: numArray('SimCLR color jitter strengths: brightness, contrast, saturation, hue', [0.4, 0.4, 0.4, 0.1], {
+    length: 4,
+    min: 0,
+    max: 1,
+  }),
   jitter_p: num('probability of applying the color jitter', 0.8, { min: 0, max: 1 }),
   grayscale_p: num('probability of random grayscale', 0.2, { min: 0, max: 1 }),
 };
@@ -157,11 +300,19 @@ export const backboneSchema = {
   blocks: numArray('residual blocks per stage', [2, 2, 2, 2], { length: 4, int: true, min: 1 }),
 };
 export const modelSchema = {
-  contrastive_hidden: int('hidden size of the contrastive MLP head (0 = the backbone feature size: 8*width for ResNet-18, 32*width for ResNet-50)', 0, { min: 0 }),
+  contrastive_hidden: int(
+    'hidden size of the contrastive MLP head (0 = the backbone feature size: 8*width for ResNet-18, 32*width for ResNet-50)',
+    0,
+    { min: 0 },
+  ),
   contrastive_dim: int('output size of the contrastive MLP head', 128, { min: 1 }),
 };
 export const pretextSchema = {
-  method: oneOf<PretextMethod>('pretext task (import = load external weights, e.g. MoCo v2 for ImageNet)', 'simclr', PRETEXT_METHOD_NAMES),
+  method: oneOf<PretextMethod>(
+    'pretext task (import = load external weights, e.g. MoCo v2 for ImageNet)',
+    'simclr',
+    PRETEXT_METHOD_NAMES,
+  ),
   weights: str('weights file for method=import (safetensors, PyTorch state-dict names)', ''),
   epochs: int('pretext training epochs', 500, { min: 0 }),
   batch_size: int('images per batch (SimCLR: 2 views each)', 512, { min: 1 }),
@@ -183,7 +334,11 @@ export const pretextSchema = {
 export const mineSchema = {
   k: int('nearest neighbours mined per training image (20 CIFAR/STL, 50 ImageNet)', 20, { min: 1 }),
   k_val: int('nearest neighbours mined per validation image', 5, { min: 1 }),
-  features: oneOf('features to mine on: head = L2-normalised contrastive-head output, backbone = pooled backbone features', 'head', ['head', 'backbone'] as const),
+  features: oneOf(
+    'features to mine on: head = L2-normalised contrastive-head output, backbone = pooled backbone features',
+    'head',
+    ['head', 'backbone'] as const,
+  ),
   batch_size: int('images per forward pass while embedding', 512, { min: 1 }),
 };
 export const scanSchema = {
@@ -200,7 +355,10 @@ export const scanSchema = {
   momentum: num('SGD momentum (ignored by adam)', 0.9, { min: 0, max: 1 }),
   nesterov: bool('Nesterov momentum (sgd only)', false),
   update_cluster_head_only: bool('freeze the backbone (eval mode, no gradients) and train only the heads', false),
-  oracle_neighbors: bool('upper-bound experiment only: use the labels to drop mined neighbours of another class', false),
+  oracle_neighbors: bool(
+    'upper-bound experiment only: use the labels to drop mined neighbours of another class',
+    false,
+  ),
   augmentation: oneOf('augmentation of anchors and neighbours', 'ours', ['ours', 'simclr'] as const),
   checkpoint_every: checkpointEvery(),
 };
@@ -220,14 +378,22 @@ export const selflabelSchema = {
   checkpoint_every: checkpointEvery(),
 };
 export const evalSchema = {
-  mapping: oneOf('cluster-to-class mapping: hungarian (one-to-one) or majority (many-to-one, for overclustering)', 'hungarian', ['hungarian', 'majority'] as const),
+  mapping: oneOf(
+    'cluster-to-class mapping: hungarian (one-to-one) or majority (many-to-one, for overclustering)',
+    'hungarian',
+    ['hungarian', 'majority'] as const,
+  ),
   prototypes: int('most confident samples per cluster used to pick the prototype image', 10, { min: 1 }),
   kmeans: bool('also report the pretext + K-means baseline', true),
   kmeans_features: oneOf('features for the K-means baseline', 'head', ['head', 'backbone'] as const),
   top5: bool('report top-5 accuracy through the Hungarian mapping (ImageNet)', false),
 };
 export const profileSchema = {
-  name: oneOf<ProfileName>('compute profile: paper sizes, scaled for a 2-core CPU, or tiny for CI', 'paper', ['paper', 'cpu', 'ci']),
+  name: oneOf<ProfileName>('compute profile: paper sizes, scaled for a 2-core CPU, or tiny for CI', 'paper', [
+    'paper',
+    'cpu',
+    'ci',
+  ]),
   seed: int('seed of every random stream (createRng)', 0, { min: 0, max: 0xffffffff }),
 };
 export const trackingSchema = {
@@ -236,11 +402,23 @@ export const trackingSchema = {
   run_name: str('MLflow run name (empty = derived from stage and dataset)', ''),
   tags: stringMap('extra MLflow tags'),
   // One-off runs record here (git-ignored); the experiment runner points cpu/paper runs at results/.
-  results_dir: str('folder of the local run records (runs.csv, runs.jsonl, the MLflow queue)', 'runs/records', { nonEmpty: true }),
+  results_dir: str('folder of the local run records (runs.csv, runs.jsonl, the MLflow queue)', 'runs/records', {
+    nonEmpty: true,
+  }),
 };
 export const backendSchema = {
-  name: oneOf<BackendName>('TensorFlow.js backend (auto = best available; env SCAN_BACKEND)', 'auto', ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
-  threads: int('CPU threads for the wasm backend (0 = env SCAN_WASM_THREADS, else all cores); tensorflow sizes its own pool', 0, { min: 0 }),
+  name: oneOf<BackendName>('TensorFlow.js backend (auto = best available; env SCAN_BACKEND)', 'auto', [
+    'auto',
+    'tensorflow-gpu',
+    'tensorflow',
+    'wasm',
+    'cpu',
+  ]),
+  threads: int(
+    'CPU threads for the wasm backend (0 = env SCAN_WASM_THREADS, else all cores); tensorflow sizes its own pool',
+    0,
+    { min: 0 },
+  ),
 };
 export const runSchema = {
   root: str('folder that holds run folders', 'runs', { nonEmpty: true }),
@@ -249,22 +427,40 @@ export const runSchema = {
 };
 
 export const groupSchemas = {
-  dataset: datasetSchema, augment: augmentSchema, backbone: backboneSchema, model: modelSchema,
-  pretext: pretextSchema, mine: mineSchema, scan: scanSchema, selflabel: selflabelSchema, eval: evalSchema,
-  profile: profileSchema, tracking: trackingSchema, backend: backendSchema, run: runSchema,
+  dataset: datasetSchema,
+  augment: augmentSchema,
+  backbone: backboneSchema,
+  model: modelSchema,
+  pretext: pretextSchema,
+  mine: mineSchema,
+  scan: scanSchema,
+  selflabel: selflabelSchema,
+  eval: evalSchema,
+  profile: profileSchema,
+  tracking: trackingSchema,
+  backend: backendSchema,
+  run: runSchema,
 } satisfies Record<ConfigGroup, Record<string, Leaf>>;
 
 export const CONFIG_GROUPS = Object.keys(groupSchemas) as ConfigGroup[];
 
 /** Keys that hold file-system paths: relative values are resolved to absolute paths during composition. */
-export const PATH_KEYS = ['dataset.root', 'dataset.cache_dir', 'pretext.weights', 'run.root', 'run.out', 'tracking.results_dir'];
+export const PATH_KEYS = [
+  'dataset.root',
+  'dataset.cache_dir',
+  'pretext.weights',
+  'run.root',
+  'run.out',
+  'tracking.results_dir',
+];
 
 /** The whole schema in convict's shape ({ group: { key: { doc, format, default } } }). */
 export function convictSchema(): Schema<ScanConfig> {
   const out: Record<string, Record<string, { doc: string; format: (v: unknown) => void; default: unknown }>> = {};
   for (const [group, keys] of Object.entries(groupSchemas)) {
     out[group] = {};
-    for (const [key, leaf] of Object.entries(keys)) out[group][key] = { doc: leaf.doc, format: leaf.format, default: leaf.default };
+    for (const [key, leaf] of Object.entries(keys))
+      out[group][key] = { doc: leaf.doc, format: leaf.format, default: leaf.default };
   }
   return out as unknown as Schema<ScanConfig>;
 }

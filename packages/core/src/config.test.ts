@@ -7,9 +7,15 @@ import { defaultConfigDir, listGroupChoices } from './config';
 import YAML from 'yaml';
 
 const env = {}; // isolate from the caller's SCAN_DATA_DIR / MLFLOW_TRACKING_URI
-const compose = (args: string[], extra: { configDir?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) => composeConfig(args, { env, ...extra });
+const compose = (args: string[], extra: { configDir?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
+  composeConfig(args, { env, ...extra });
 const errorOf = (fn: () => unknown): ConfigError => {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ConfigError); return e as ConfigError; }
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
   throw new Error('expected a ConfigError');
 };
 
@@ -20,7 +26,9 @@ function copyOfConfigs(): string {
   cpSync(defaultConfigDir(), join(dir, 'configs'), { recursive: true });
   return join(dir, 'configs');
 }
-afterAll(() => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('composition', () => {
   it('paper profile + cifar10 gives the reference §2 values', () => {
@@ -28,37 +36,135 @@ describe('composition', () => {
     expect(c.dataset.name).toBe('cifar10');
     expect(c.backbone).toEqual({ name: 'resnet18_cifar', width: 64, blocks: [2, 2, 2, 2] });
     expect(c.model).toEqual({ contrastive_hidden: 512, contrastive_dim: 128 });
-    expect(c.pretext).toMatchObject({ method: 'simclr', epochs: 500, batch_size: 512, optimizer: 'sgd', lr: 0.4, lr_min: 0.0004, momentum: 0.9, nesterov: false, weight_decay: 1e-4, temperature: 0.1, knn_k: 100 });
+    expect(c.pretext).toMatchObject({
+      method: 'simclr',
+      epochs: 500,
+      batch_size: 512,
+      optimizer: 'sgd',
+      lr: 0.4,
+      lr_min: 0.0004,
+      momentum: 0.9,
+      nesterov: false,
+      weight_decay: 1e-4,
+      temperature: 0.1,
+      knn_k: 100,
+    });
     expect(c.mine).toMatchObject({ k: 20, k_val: 5, features: 'head' });
-    expect(c.scan).toMatchObject({ num_clusters: 10, num_heads: 1, entropy_weight: 5, num_neighbors: 20, epochs: 50, batch_size: 128, optimizer: 'adam', lr: 1e-4, weight_decay: 1e-4, update_cluster_head_only: false, augmentation: 'ours' });
-    expect(c.selflabel).toMatchObject({ threshold: 0.99, class_balance: true, ema: false, epochs: 200, batch_size: 1000, optimizer: 'adam', lr: 1e-4, weight_decay: 1e-4 });
-    expect(c.augment).toEqual({ num_strong_ops: 4, cutout: 16, crop_scale: [0.2, 1], jitter: [0.4, 0.4, 0.4, 0.1], jitter_p: 0.8, grayscale_p: 0.2 });
+    expect(c.scan).toMatchObject({
+      num_clusters: 10,
+      num_heads: 1,
+      entropy_weight: 5,
+      num_neighbors: 20,
+      epochs: 50,
+      batch_size: 128,
+      optimizer: 'adam',
+      lr: 1e-4,
+      weight_decay: 1e-4,
+      update_cluster_head_only: false,
+      augmentation: 'ours',
+    });
+    expect(c.selflabel).toMatchObject({
+      threshold: 0.99,
+      class_balance: true,
+      ema: false,
+      epochs: 200,
+      batch_size: 1000,
+      optimizer: 'adam',
+      lr: 1e-4,
+      weight_decay: 1e-4,
+    });
+    expect(c.augment).toEqual({
+      num_strong_ops: 4,
+      cutout: 16,
+      crop_scale: [0.2, 1],
+      jitter: [0.4, 0.4, 0.4, 0.1],
+      jitter_p: 0.8,
+      grayscale_p: 0.2,
+    });
     expect(c.dataset.mean).toEqual([0.4914, 0.4822, 0.4465]);
     expect(c.dataset.std).toEqual([0.2023, 0.1994, 0.201]);
-    expect(c.dataset).toMatchObject({ max_train: 0, max_val: 0, image_size: 32, crop_size: 32, train_split: 'train', val_split: 'test' });
+    expect(c.dataset).toMatchObject({
+      max_train: 0,
+      max_val: 0,
+      image_size: 32,
+      crop_size: 32,
+      train_split: 'train',
+      val_split: 'test',
+    });
     expect(c.profile).toEqual({ name: 'paper', seed: 0 });
   });
 
   it('paper values of the other datasets (reference §2.2-2.6)', () => {
     const c100 = compose(['profile=paper', 'dataset=cifar100-20']);
-    expect([c100.scan.num_clusters, c100.scan.epochs, c100.scan.batch_size, c100.selflabel.epochs]).toEqual([20, 100, 512, 200]);
+    expect([c100.scan.num_clusters, c100.scan.epochs, c100.scan.batch_size, c100.selflabel.epochs]).toEqual([
+      20, 100, 512, 200,
+    ]);
     expect(c100.dataset.mean).toEqual([0.5071, 0.4867, 0.4408]);
     expect(c100.dataset.std).toEqual([0.2675, 0.2565, 0.2761]);
 
     const stl = compose(['profile=paper', 'dataset=stl10']);
     expect(stl.backbone.name).toBe('resnet18_stl'); // picked by the dataset file's own defaults list
-    expect(stl.dataset).toMatchObject({ image_size: 96, crop_size: 96, pretext_splits: ['train', 'unlabeled'], train_split: 'train', val_split: 'test' });
-    expect([stl.scan.epochs, stl.scan.batch_size, stl.selflabel.epochs, stl.selflabel.batch_size, stl.augment.cutout]).toEqual([100, 128, 100, 1000, 32]);
+    expect(stl.dataset).toMatchObject({
+      image_size: 96,
+      crop_size: 96,
+      pretext_splits: ['train', 'unlabeled'],
+      train_split: 'train',
+      val_split: 'test',
+    });
+    expect([
+      stl.scan.epochs,
+      stl.scan.batch_size,
+      stl.selflabel.epochs,
+      stl.selflabel.batch_size,
+      stl.augment.cutout,
+    ]).toEqual([100, 128, 100, 1000, 32]);
 
-    for (const [choice, classes, scanBatch] of [['imagenet_50', 50, 512], ['imagenet_100', 100, 1024], ['imagenet_200', 200, 1024]] as const) {
+    for (const [choice, classes, scanBatch] of [
+      ['imagenet_50', 50, 512],
+      ['imagenet_100', 100, 1024],
+      ['imagenet_200', 200, 1024],
+    ] as const) {
       const c = compose(['profile=paper', `dataset=${choice}`]);
       expect(c.backbone).toEqual({ name: 'resnet50', width: 64, blocks: [3, 4, 6, 3] });
       expect(c.model.contrastive_hidden).toBe(2048);
       expect(c.pretext.method).toBe('import');
-      expect(c.dataset).toMatchObject({ name: 'imagenet', subset: choice, num_classes: classes, resize: 256, crop_size: 224, val_split: 'val', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      expect(c.dataset).toMatchObject({
+        name: 'imagenet',
+        subset: choice,
+        num_classes: classes,
+        resize: 256,
+        crop_size: 224,
+        val_split: 'val',
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      });
       expect(c.mine).toMatchObject({ k: 50, k_val: 5, features: 'backbone' });
-      expect(c.scan).toMatchObject({ num_clusters: classes, num_heads: 10, num_neighbors: 50, epochs: 100, batch_size: scanBatch, optimizer: 'sgd', lr: 5, weight_decay: 0, momentum: 0.9, nesterov: false, update_cluster_head_only: true, augmentation: 'simclr', entropy_weight: 5 });
-      expect(c.selflabel).toMatchObject({ threshold: 0.99, class_balance: false, ema: true, ema_alpha: 0.999, epochs: 25, batch_size: 512, optimizer: 'sgd', lr: 0.03, weight_decay: 0 });
+      expect(c.scan).toMatchObject({
+        num_clusters: classes,
+        num_heads: 10,
+        num_neighbors: 50,
+        epochs: 100,
+        batch_size: scanBatch,
+        optimizer: 'sgd',
+        lr: 5,
+        weight_decay: 0,
+        momentum: 0.9,
+        nesterov: false,
+        update_cluster_head_only: true,
+        augmentation: 'simclr',
+        entropy_weight: 5,
+      });
+      expect(c.selflabel).toMatchObject({
+        threshold: 0.99,
+        class_balance: false,
+        ema: true,
+        ema_alpha: 0.999,
+        epochs: 25,
+        batch_size: 512,
+        optimizer: 'sgd',
+        lr: 0.03,
+        weight_decay: 0,
+      });
       expect(c.augment.cutout).toBe(75);
       expect(c.eval.top5).toBe(true);
     }
@@ -88,8 +194,16 @@ describe('composition', () => {
   });
 
   it('parses override values as YAML: numbers, booleans, lists, strings, maps', () => {
-    const c = compose(['scan.entropy_weight=2.5', 'scan.update_cluster_head_only=true', 'dataset.mean=[0.5, 0.5, 0.5]',
-      'tracking.run_name=123', 'tracking.tags.owner=me', 'tracking.tags.note=x', 'dataset.subset=', 'pretext.lr=4e-1']);
+    const c = compose([
+      'scan.entropy_weight=2.5',
+      'scan.update_cluster_head_only=true',
+      'dataset.mean=[0.5, 0.5, 0.5]',
+      'tracking.run_name=123',
+      'tracking.tags.owner=me',
+      'tracking.tags.note=x',
+      'dataset.subset=',
+      'pretext.lr=4e-1',
+    ]);
     expect(c.scan.entropy_weight).toBe(2.5);
     expect(c.scan.update_cluster_head_only).toBe(true);
     expect(c.dataset.mean).toEqual([0.5, 0.5, 0.5]);
@@ -117,7 +231,16 @@ describe('composition', () => {
 
   it('resolves every shipped dataset x profile combination', () => {
     const choices = listGroupChoices();
-    expect(choices.dataset).toEqual(['cifar10', 'cifar100-20', 'imagefolder', 'imagenet', 'imagenet_100', 'imagenet_200', 'imagenet_50', 'stl10']);
+    expect(choices.dataset).toEqual([
+      'cifar10',
+      'cifar100-20',
+      'imagefolder',
+      'imagenet',
+      'imagenet_100',
+      'imagenet_200',
+      'imagenet_50',
+      'stl10',
+    ]);
     expect(choices.profile).toEqual(['ci', 'cpu', 'paper']);
     let n = 0;
     for (const dataset of choices.dataset) {
@@ -137,7 +260,9 @@ describe('composition', () => {
 
   it('returns a frozen object', () => {
     const c = compose([]);
-    expect(() => { (c.scan as { epochs: number }).epochs = 1; }).toThrow();
+    expect(() => {
+      (c.scan as { epochs: number }).epochs = 1;
+    }).toThrow();
   });
 });
 
@@ -153,17 +278,38 @@ describe('errors', () => {
   it('unknown group choice names the group, the choice and the available files', () => {
     const e = errorOf(() => compose(['dataset=cifar11']));
     expect(e.message).toContain('dataset = "cifar11"');
-    expect(e.message).toContain('cifar10, cifar100-20, imagefolder, imagenet, imagenet_100, imagenet_200, imagenet_50, stl10');
+    expect(e.message).toContain(
+      'cifar10, cifar100-20, imagefolder, imagenet, imagenet_100, imagenet_200, imagenet_50, stl10',
+    );
     expect(e.issues[0].suggestion).toBe('cifar10');
     expect(errorOf(() => compose(['profile=gpu'])).message).toContain('ci, cpu, paper');
   });
 
   it('wrong type, range and enum name key, value and expectation', () => {
-    const e = errorOf(() => compose(['scan.batch_size=abc', 'scan.entropy_weight=-1', 'scan.optimizer=adamw', 'dataset.mean=[0.5,0.5]', 'selflabel.threshold=1.5', 'scan.ema=1']));
+    const e = errorOf(() =>
+      compose([
+        'scan.batch_size=abc',
+        'scan.entropy_weight=-1',
+        'scan.optimizer=adamw',
+        'dataset.mean=[0.5,0.5]',
+        'selflabel.threshold=1.5',
+        'scan.ema=1',
+      ]),
+    );
     const byKey = Object.fromEntries(e.issues.map((i) => [i.key, i]));
     expect(byKey['scan.ema'].suggestion).toBe('selflabel.ema');
     // unknown keys are reported first; fix that one and the value errors show
-    const v = errorOf(() => compose(['scan.batch_size=abc', 'scan.entropy_weight=-1', 'scan.optimizer=adamw', 'dataset.mean=[0.5,0.5]', 'selflabel.threshold=1.5', 'scan.epochs=2.5', 'profile.name=gpu']));
+    const v = errorOf(() =>
+      compose([
+        'scan.batch_size=abc',
+        'scan.entropy_weight=-1',
+        'scan.optimizer=adamw',
+        'dataset.mean=[0.5,0.5]',
+        'selflabel.threshold=1.5',
+        'scan.epochs=2.5',
+        'profile.name=gpu',
+      ]),
+    );
     const issues = Object.fromEntries(v.issues.map((i) => [i.key, i]));
     expect(issues['scan.batch_size']).toMatchObject({ value: 'abc', expected: 'an integer >= 1' });
     expect(issues['scan.entropy_weight']).toMatchObject({ value: -1, expected: 'a number >= 0' });
@@ -172,17 +318,25 @@ describe('errors', () => {
     expect(issues['selflabel.threshold']).toMatchObject({ value: 1.5, expected: 'a number >= 0 and <= 1' });
     expect(issues['scan.epochs']).toMatchObject({ value: 2.5, expected: 'an integer >= 0' });
     expect(issues['profile.name'].expected).toBe('one of paper | cpu | ci');
-    expect(v.message).toContain("scan.optimizer = \"adamw\" (from override scan.optimizer=adamw): expected one of sgd | adam");
+    expect(v.message).toContain(
+      'scan.optimizer = "adamw" (from override scan.optimizer=adamw): expected one of sgd | adam',
+    );
   });
 
   it('cross-key rules: neighbours <= mined K, micro-batch <= batch', () => {
-    expect(errorOf(() => compose(['scan.num_neighbors=30'])).message).toContain('scan.num_neighbors = 30 (from override scan.num_neighbors=30): expected at most mine.k = 20');
-    expect(errorOf(() => compose(['selflabel.micro_batch=600', 'selflabel.batch_size=500'])).issues[0].key).toBe('selflabel.micro_batch');
+    expect(errorOf(() => compose(['scan.num_neighbors=30'])).message).toContain(
+      'scan.num_neighbors = 30 (from override scan.num_neighbors=30): expected at most mine.k = 20',
+    );
+    expect(errorOf(() => compose(['selflabel.micro_batch=600', 'selflabel.batch_size=500'])).issues[0].key).toBe(
+      'selflabel.micro_batch',
+    );
   });
 
   it('imagefolder without num_classes says which file left it unset', () => {
     const e = errorOf(() => compose(['dataset=imagefolder']));
-    expect(e.message).toContain('dataset.num_classes = 0 (from configs/dataset/imagefolder.yaml): expected an integer >= 1');
+    expect(e.message).toContain(
+      'dataset.num_classes = 0 (from configs/dataset/imagefolder.yaml): expected an integer >= 1',
+    );
   });
 
   it('malformed overrides and group-without-files', () => {
@@ -201,7 +355,11 @@ describe('errors', () => {
     const dir = copyOfConfigs();
     writeFileSync(join(dir, 'profile', 'typo.yaml'), 'profile:\n  name: cpu\nscan:\n  epoch: 3\n');
     const e = errorOf(() => compose(['profile=typo'], { configDir: dir }));
-    expect(e.issues[0]).toMatchObject({ key: 'scan.epoch', origin: 'configs/profile/typo.yaml', suggestion: 'scan.epochs' });
+    expect(e.issues[0]).toMatchObject({
+      key: 'scan.epoch',
+      origin: 'configs/profile/typo.yaml',
+      suggestion: 'scan.epochs',
+    });
   });
 });
 
@@ -211,8 +369,16 @@ describe('hashing and printing', () => {
     const b = compose(['scan.lr=0.0001', 'profile=paper']);
     expect(configHash(a)).toBe(configHash(b));
     expect(configHash(a)).toMatch(/^[0-9a-f]{64}$/);
-    const reversed = (v: unknown): unknown => Array.isArray(v) ? v : v && typeof v === 'object'
-      ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+    const reversed = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reversed(x)]),
+            )
+          : v;
     const shuffled = reversed(a) as typeof a;
     expect(Object.keys(shuffled)[0]).toBe('run');
     expect(configHash(shuffled)).toBe(configHash(a));
@@ -224,13 +390,17 @@ describe('hashing and printing', () => {
     const { createHash } = await import('node:crypto');
     const c = compose(['profile=paper']);
     // Canonical form for the 'mine' group: sorted keys, no spaces.
-    const expected = createHash('sha256').update('{"mine":{"batch_size":512,"features":"head","k":20,"k_val":5}}').digest('hex');
+    const expected = createHash('sha256')
+      .update('{"mine":{"batch_size":512,"features":"head","k":20,"k_val":5}}')
+      .digest('hex');
     expect(configHash(c, ['mine'])).toBe(expected);
   });
 
   it('leaves locations out, and stage hashes depend only on upstream groups', () => {
     const a = compose(['profile=paper']);
-    expect(configHash(compose(['profile=paper', 'dataset.root=/elsewhere', 'run.out=/x', 'backend.name=cpu']))).toBe(configHash(a));
+    expect(configHash(compose(['profile=paper', 'dataset.root=/elsewhere', 'run.out=/x', 'backend.name=cpu']))).toBe(
+      configHash(a),
+    );
     const scanChanged = compose(['profile=paper', 'scan.entropy_weight=2']);
     expect(stageHash(scanChanged, 'pretext')).toBe(stageHash(a, 'pretext'));
     expect(stageHash(scanChanged, 'mine')).toBe(stageHash(a, 'mine'));

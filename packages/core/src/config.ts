@@ -6,7 +6,14 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
 import { closestMatch, ConfigError, type ConfigIssue } from './config-error';
-import { CONFIG_GROUPS, convictSchema, PATH_KEYS, schemaLeaves, type ConfigGroup, type ScanConfig } from './config-schema';
+import {
+  CONFIG_GROUPS,
+  convictSchema,
+  PATH_KEYS,
+  schemaLeaves,
+  type ConfigGroup,
+  type ScanConfig,
+} from './config-schema';
 import { projectRoot } from './project';
 
 export interface ComposeOptions {
@@ -32,8 +39,14 @@ export type StageName = keyof typeof stageConfigGroups;
 /** Keys that say where things live or how a run is operated, not what is computed: left out of every hash so that
  *  moving the data folder or switching backend does not invalidate finished runs. */
 export const NON_IDENTITY_KEYS = [
-  'dataset.root', 'dataset.cache_dir', 'pretext.checkpoint_every', 'scan.checkpoint_every', 'selflabel.checkpoint_every',
-  'tracking', 'backend', 'run',
+  'dataset.root',
+  'dataset.cache_dir',
+  'pretext.checkpoint_every',
+  'scan.checkpoint_every',
+  'selflabel.checkpoint_every',
+  'tracking',
+  'backend',
+  'run',
 ];
 
 const LEAVES = schemaLeaves();
@@ -51,14 +64,19 @@ export function listGroupChoices(configDir = defaultConfigDir()): Record<string,
   for (const entry of readdirSync(configDir)) {
     const dir = join(configDir, entry);
     if (!statSync(dir).isDirectory()) continue;
-    out[entry] = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+    out[entry] = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -5))
+      .sort();
   }
   return out;
 }
 
 function readYamlFile(file: string, shown: string): unknown {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
     throw new ConfigError([{ key: shown, expected: `a readable YAML file (${(e as Error).message})` }]);
   }
   try {
@@ -78,7 +96,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Parse a `defaults:` list ([{group: choice}, ...]) from a file. */
 function parseDefaultsList(list: unknown, shown: string, issues: ConfigIssue[]): [string, string][] {
   if (list === undefined) return [];
-  if (!Array.isArray(list)) { issues.push({ key: `${shown}: defaults`, value: list, expected: 'a list of {group: choice} entries' }); return []; }
+  if (!Array.isArray(list)) {
+    issues.push({ key: `${shown}: defaults`, value: list, expected: 'a list of {group: choice} entries' });
+    return [];
+  }
   const out: [string, string][] = [];
   for (const item of list) {
     if (!isPlainObject(item) || Object.keys(item).length !== 1 || typeof Object.values(item)[0] !== 'string') {
@@ -98,7 +119,10 @@ function applyLayer(flat: Flat, layer: Record<string, unknown>, origin: string, 
       issues.push({ key: group, origin, expected: 'a config group', suggestion: closestMatch(group, CONFIG_GROUPS) });
       continue;
     }
-    if (!isPlainObject(values)) { issues.push({ key: group, value: values, origin, expected: `a map of ${group}.* keys` }); continue; }
+    if (!isPlainObject(values)) {
+      issues.push({ key: group, value: values, origin, expected: `a map of ${group}.* keys` });
+      continue;
+    }
     for (const [key, value] of Object.entries(values)) setKey(flat, `${group}.${key}`, value, origin, issues);
   }
 }
@@ -118,7 +142,10 @@ function setKey(flat: Flat, path: string, value: unknown, origin: string, issues
   const parent = path.slice(0, path.lastIndexOf('.'));
   if (LEAVES.get(parent)?.kind === 'map') {
     const prev = flat.get(parent)?.value;
-    flat.set(parent, { value: { ...(isPlainObject(prev) ? prev : {}), [path.slice(parent.length + 1)]: value }, origin });
+    flat.set(parent, {
+      value: { ...(isPlainObject(prev) ? prev : {}), [path.slice(parent.length + 1)]: value },
+      origin,
+    });
     return;
   }
   issues.push({ key: path, origin, expected: 'a known config key', suggestion: closestMatch(path, LEAVES.keys()) });
@@ -129,11 +156,19 @@ function parseOverrideValue(path: string, raw: string, issues: ConfigIssue[]): u
   const kind = LEAVES.get(path)?.kind;
   if (raw === '') return kind === 'array' ? [] : '';
   let value: unknown;
-  try { value = YAML.parse(raw); } catch (e) {
-    issues.push({ key: path, value: raw, origin: `override ${path}=${raw}`, expected: `a YAML value (${(e as Error).message.split('\n')[0]})` });
+  try {
+    value = YAML.parse(raw);
+  } catch (e) {
+    issues.push({
+      key: path,
+      value: raw,
+      origin: `override ${path}=${raw}`,
+      expected: `a YAML value (${(e as Error).message.split('\n')[0]})`,
+    });
     return undefined;
   }
-  if ((kind === 'string' || kind === undefined) && (typeof value === 'number' || typeof value === 'boolean')) return raw;
+  if ((kind === 'string' || kind === undefined) && (typeof value === 'number' || typeof value === 'boolean'))
+    return raw;
   return value;
 }
 
@@ -165,12 +200,16 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
-  const fail = () => { if (issues.length) throw new ConfigError(issues); };
+  const fail = () => {
+    if (issues.length) throw new ConfigError(issues);
+  };
   const shown = (file: string) => relative(root, file) || file;
 
   const choicesAvailable = listGroupChoices(configDir);
   const choiceError = (group: string, choice: string, origin: string): ConfigIssue => ({
-    key: group, value: choice, origin,
+    key: group,
+    value: choice,
+    origin,
     expected: `one of the files in ${shown(join(configDir, group))}/: ${choicesAvailable[group].join(', ')}`,
     suggestion: closestMatch(choice, choicesAvailable[group]),
   });
@@ -180,17 +219,33 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
   const overrides: [string, string][] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) { issues.push({ key: arg, expected: "an override like 'group=choice' or 'group.key=value'" }); continue; }
+    if (eq <= 0) {
+      issues.push({ key: arg, expected: "an override like 'group=choice' or 'group.key=value'" });
+      continue;
+    }
     const key = arg.slice(0, eq);
     const raw = arg.slice(eq + 1);
-    if (key.includes('.')) { overrides.push([key, raw]); continue; }
+    if (key.includes('.')) {
+      overrides.push([key, raw]);
+      continue;
+    }
     if (choicesAvailable[key]) {
       if (!choicesAvailable[key].includes(raw)) issues.push(choiceError(key, raw, `override ${arg}`));
       else cliChoices.set(key, raw);
     } else if (CONFIG_GROUPS.includes(key as ConfigGroup)) {
-      issues.push({ key, value: raw, origin: `override ${arg}`, expected: `keys like ${key}.<name>=value (${key} has no choice files in ${shown(configDir)}/)` });
+      issues.push({
+        key,
+        value: raw,
+        origin: `override ${arg}`,
+        expected: `keys like ${key}.<name>=value (${key} has no choice files in ${shown(configDir)}/)`,
+      });
     } else {
-      issues.push({ key, origin: `override ${arg}`, expected: 'a config group or key', suggestion: closestMatch(key, [...Object.keys(choicesAvailable), ...LEAVES.keys()]) });
+      issues.push({
+        key,
+        origin: `override ${arg}`,
+        expected: 'a config group or key',
+        suggestion: closestMatch(key, [...Object.keys(choicesAvailable), ...LEAVES.keys()]),
+      });
     }
   }
   fail();
@@ -198,12 +253,21 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
   // 2. The primary config: its defaults list fixes the order in which group files apply.
   const primaryFile = join(configDir, 'config.yaml');
   const primary = readYamlFile(primaryFile, shown(primaryFile));
-  if (!isPlainObject(primary)) throw new ConfigError([{ key: shown(primaryFile), expected: 'a YAML map with a defaults list' }]);
+  if (!isPlainObject(primary))
+    throw new ConfigError([{ key: shown(primaryFile), expected: 'a YAML map with a defaults list' }]);
   const { defaults: primaryDefaults, ...primaryValues } = primary;
   const order: string[] = [];
   const choices = new Map<string, { choice: string; origin: string }>();
   for (const [group, choice] of parseDefaultsList(primaryDefaults, shown(primaryFile), issues)) {
-    if (!choicesAvailable[group]) { issues.push({ key: group, origin: shown(primaryFile), expected: `a group folder under ${shown(configDir)}/`, suggestion: closestMatch(group, Object.keys(choicesAvailable)) }); continue; }
+    if (!choicesAvailable[group]) {
+      issues.push({
+        key: group,
+        origin: shown(primaryFile),
+        expected: `a group folder under ${shown(configDir)}/`,
+        suggestion: closestMatch(group, Object.keys(choicesAvailable)),
+      });
+      continue;
+    }
     order.push(group);
     choices.set(group, { choice, origin: shown(primaryFile) });
   }
@@ -221,30 +285,53 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
     const impliedBy = new Map<string, string>();
     for (const group of order) {
       const { choice, origin } = choices.get(group)!;
-      if (!choicesAvailable[group].includes(choice)) { issues.push(choiceError(group, choice, origin)); continue; }
+      if (!choicesAvailable[group].includes(choice)) {
+        issues.push(choiceError(group, choice, origin));
+        continue;
+      }
       const file = join(configDir, group, `${choice}.yaml`);
       const content = readYamlFile(file, shown(file));
-      if (!isPlainObject(content)) { issues.push({ key: shown(file), value: content, expected: 'a YAML map of config groups' }); continue; }
+      if (!isPlainObject(content)) {
+        issues.push({ key: shown(file), value: content, expected: 'a YAML map of config groups' });
+        continue;
+      }
       contents.set(group, content);
       for (const [g, c] of parseDefaultsList(content.defaults, shown(file), issues)) {
-        if (!order.includes(g)) { issues.push({ key: g, origin: shown(file), expected: `a group listed in ${shown(primaryFile)}` }); continue; }
+        if (!order.includes(g)) {
+          issues.push({ key: g, origin: shown(file), expected: `a group listed in ${shown(primaryFile)}` });
+          continue;
+        }
         if (cliChoices.has(g)) continue;
         if (impliedBy.has(g) && choices.get(g)!.choice !== c) {
-          issues.push({ key: g, value: c, origin: shown(file), expected: `no conflict with ${impliedBy.get(g)} (${choices.get(g)!.choice})` });
+          issues.push({
+            key: g,
+            value: c,
+            origin: shown(file),
+            expected: `no conflict with ${impliedBy.get(g)} (${choices.get(g)!.choice})`,
+          });
           continue;
         }
         impliedBy.set(g, shown(file));
-        if (choices.get(g)!.choice !== c) { choices.set(g, { choice: c, origin: shown(file) }); changed = true; }
+        if (choices.get(g)!.choice !== c) {
+          choices.set(g, { choice: c, origin: shown(file) });
+          changed = true;
+        }
       }
     }
     fail();
     if (!changed) break;
-    if (round > 5) throw new ConfigError([{ key: 'defaults', expected: 'group files whose defaults lists do not pick each other in a cycle' }]);
+    if (round > 5)
+      throw new ConfigError([
+        { key: 'defaults', expected: 'group files whose defaults lists do not pick each other in a cycle' },
+      ]);
   }
 
   // 4. Layers: schema defaults -> primary values -> group files (order above) -> paths -> env -> overrides.
   const flat: Flat = new Map();
-  const defaultsConf = convict(convictSchema(), { env: {}, args: [] }).getProperties() as unknown as Record<string, Record<string, unknown>>;
+  const defaultsConf = convict(convictSchema(), { env: {}, args: [] }).getProperties() as unknown as Record<
+    string,
+    Record<string, unknown>
+  >;
   applyLayer(flat, defaultsConf, 'schema default', issues);
   applyLayer(flat, primaryValues, shown(primaryFile), issues);
   for (const group of order) {
@@ -258,7 +345,8 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
   }
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const value = env[name];
-    if (value) flat.set(key, { value: PATH_KEYS.includes(key) ? resolvePath(value, cwd) : value, origin: `env ${name}` });
+    if (value)
+      flat.set(key, { value: PATH_KEYS.includes(key) ? resolvePath(value, cwd) : value, origin: `env ${name}` });
   }
   for (const [path, raw] of overrides) {
     const value = parseOverrideValue(path, raw, issues);
@@ -269,10 +357,17 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
 
   // 5. Derived values ("0 = same as ...") become concrete so that every stage reads one number.
   const get = (k: string) => flat.get(k)!.value;
-  if (get('scan.num_clusters') === 0) flat.set('scan.num_clusters', { value: get('dataset.num_classes'), origin: 'dataset.num_classes (scan.num_clusters was 0)' });
+  if (get('scan.num_clusters') === 0)
+    flat.set('scan.num_clusters', {
+      value: get('dataset.num_classes'),
+      origin: 'dataset.num_classes (scan.num_clusters was 0)',
+    });
   if (get('model.contrastive_hidden') === 0 && typeof get('backbone.width') === 'number') {
     const featureDim = (get('backbone.width') as number) * (get('backbone.name') === 'resnet50' ? 32 : 8);
-    flat.set('model.contrastive_hidden', { value: featureDim, origin: 'backbone feature size (model.contrastive_hidden was 0)' });
+    flat.set('model.contrastive_hidden', {
+      value: featureDim,
+      origin: 'backbone feature size (model.contrastive_hidden was 0)',
+    });
   }
 
   // 6. Validate every key with convict, then the rules that tie keys together.
@@ -283,7 +378,10 @@ export function composeConfig(args: string[], opts: ComposeOptions = {}): ScanCo
   } catch (e) {
     for (const line of (e as Error).message.split('\n')) {
       const m = /^([\w.-]+): (.*?)(?:: value was .*)?$/.exec(line);
-      if (!m) { issues.push({ key: 'config', expected: line }); continue; }
+      if (!m) {
+        issues.push({ key: 'config', expected: line });
+        continue;
+      }
       const key = m[1];
       issues.push({ key, value: flat.get(key)?.value, origin: flat.get(key)?.origin, expected: m[2] });
     }
@@ -299,15 +397,30 @@ function checkCrossKeyRules(cfg: ScanConfig, flat: Flat, issues: ConfigIssue[]):
   const rule = (ok: boolean, key: string, expected: string) => {
     if (!ok) issues.push({ key, value: flat.get(key)?.value, origin: flat.get(key)?.origin, expected });
   };
-  rule(cfg.scan.num_neighbors <= cfg.mine.k, 'scan.num_neighbors', `at most mine.k = ${cfg.mine.k} (only that many neighbours are mined)`);
+  rule(
+    cfg.scan.num_neighbors <= cfg.mine.k,
+    'scan.num_neighbors',
+    `at most mine.k = ${cfg.mine.k} (only that many neighbours are mined)`,
+  );
   rule(cfg.scan.num_clusters >= 1, 'scan.num_clusters', 'an integer >= 1');
   const maxCrop = cfg.dataset.resize > 0 ? cfg.dataset.resize : cfg.dataset.image_size;
-  rule(cfg.dataset.crop_size <= maxCrop, 'dataset.crop_size', `at most ${cfg.dataset.resize > 0 ? 'dataset.resize' : 'dataset.image_size'} = ${maxCrop}`);
-  rule(cfg.dataset.class_names.length === 0 || cfg.dataset.class_names.length === cfg.dataset.num_classes,
-    'dataset.class_names', `an empty list or ${cfg.dataset.num_classes} names (dataset.num_classes)`);
+  rule(
+    cfg.dataset.crop_size <= maxCrop,
+    'dataset.crop_size',
+    `at most ${cfg.dataset.resize > 0 ? 'dataset.resize' : 'dataset.image_size'} = ${maxCrop}`,
+  );
+  rule(
+    cfg.dataset.class_names.length === 0 || cfg.dataset.class_names.length === cfg.dataset.num_classes,
+    'dataset.class_names',
+    `an empty list or ${cfg.dataset.num_classes} names (dataset.num_classes)`,
+  );
   rule(cfg.pretext.lr_min <= cfg.pretext.lr, 'pretext.lr_min', `at most pretext.lr = ${cfg.pretext.lr}`);
   for (const stage of ['pretext', 'scan', 'selflabel'] as const) {
-    rule(cfg[stage].micro_batch <= cfg[stage].batch_size, `${stage}.micro_batch`, `0 or at most ${stage}.batch_size = ${cfg[stage].batch_size}`);
+    rule(
+      cfg[stage].micro_batch <= cfg[stage].batch_size,
+      `${stage}.micro_batch`,
+      `0 or at most ${stage}.batch_size = ${cfg[stage].batch_size}`,
+    );
   }
 }
 
@@ -325,7 +438,9 @@ function canonicalJson(value: unknown): string {
 /** sha256 (hex) of the canonical JSON of the chosen groups (default: all), leaving out NON_IDENTITY_KEYS. */
 export function configHash(cfg: ScanConfig, groups?: readonly string[]): string {
   const chosen = groups ?? CONFIG_GROUPS;
-  for (const g of chosen) if (!CONFIG_GROUPS.includes(g as ConfigGroup)) throw new ConfigError([{ key: g, expected: 'a config group', suggestion: closestMatch(g, CONFIG_GROUPS) }]);
+  for (const g of chosen)
+    if (!CONFIG_GROUPS.includes(g as ConfigGroup))
+      throw new ConfigError([{ key: g, expected: 'a config group', suggestion: closestMatch(g, CONFIG_GROUPS) }]);
   const picked: Record<string, Record<string, unknown>> = {};
   for (const g of [...chosen].sort()) {
     if (NON_IDENTITY_KEYS.includes(g)) continue;
@@ -361,7 +476,11 @@ export function configToYaml(cfg: ScanConfig): string {
   const ordered: Record<string, unknown> = {};
   for (const g of CONFIG_GROUPS) ordered[g] = cfg[g];
   const doc = new YAML.Document(ordered);
-  YAML.visit(doc, { Seq(_key, node) { node.flow = true; } });
+  YAML.visit(doc, {
+    Seq(_key, node) {
+      node.flow = true;
+    },
+  });
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
@@ -374,4 +493,3 @@ export function defaultRunDir(cfg: ScanConfig, stage: StageName): string {
 export function isConfigGroup(name: string): name is ConfigGroup {
   return CONFIG_GROUPS.includes(name as ConfigGroup);
 }
-

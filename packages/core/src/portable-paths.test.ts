@@ -20,10 +20,23 @@ describe('portablePath', () => {
 
   it('portableConfig rewrites exactly the path keys', () => {
     const root = '/w/repo';
-    const cfg = composeConfig(['dataset=cifar10', 'profile=ci', `run.out=${root}/runs/ci/p`, `dataset.root=/w/shared/data`, `tracking.results_dir=${root}/runs/ci/records`], { env: {} });
+    const cfg = composeConfig(
+      [
+        'dataset=cifar10',
+        'profile=ci',
+        `run.out=${root}/runs/ci/p`,
+        `dataset.root=/w/shared/data`,
+        `tracking.results_dir=${root}/runs/ci/records`,
+      ],
+      { env: {} },
+    );
     const p = portableConfig(cfg, root);
-    expect([p.run.out, p.dataset.root, p.tracking.results_dir]).toEqual(['runs/ci/p', '../shared/data', 'runs/ci/records']);
-    expect(cfg.run.out).toBe(`${root}/runs/ci/p`);   // the config itself is left alone
+    expect([p.run.out, p.dataset.root, p.tracking.results_dir]).toEqual([
+      'runs/ci/p',
+      '../shared/data',
+      'runs/ci/records',
+    ]);
+    expect(cfg.run.out).toBe(`${root}/runs/ci/p`); // the config itself is left alone
     expect(p.scan).toEqual(cfg.scan);
   });
 });

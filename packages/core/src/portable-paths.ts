@@ -9,7 +9,7 @@ import { PATH_KEYS, type ScanConfig } from './config-schema';
 export function portablePath(path: string, root: string = process.cwd()): string {
   if (path === '') return path;
   const rel = relative(resolve(root), resolve(root, path));
-  if (isAbsolute(rel)) return resolve(root, path);   // another drive (Windows)
+  if (isAbsolute(rel)) return resolve(root, path); // another drive (Windows)
   const parts = rel.split(sep);
   const up = parts.filter((p) => p === '..').length;
   if (up > 1 || parts.slice(up).includes('..')) return resolve(root, path);

@@ -4,7 +4,12 @@ import { createProgress } from './index';
 
 function capture() {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
   return { stream, lines };
 }
 
@@ -13,7 +18,10 @@ describe('createProgress (plain mode, as on CI)', () => {
     const { stream, lines } = capture();
     let t = 0;
     const p = createProgress('pretext epoch 1', 100, { stream, plain: true, intervalMs: 10_000, now: () => t });
-    for (let i = 0; i < 100; i++) { t += 500; p.tick(1, { loss: 1 / (i + 1) }); } // 50 s in total
+    for (let i = 0; i < 100; i++) {
+      t += 500;
+      p.tick(1, { loss: 1 / (i + 1) });
+    } // 50 s in total
     p.stop();
     p.stop(); // idempotent
     expect(lines.length).toBe(5 + 1); // at 10, 20, 30, 40, 50 s, plus the final line

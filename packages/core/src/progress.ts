@@ -24,7 +24,11 @@ function formatInfo(info: Record<string, number | string>): string {
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 export function createProgress(label: string, total: number, opts: ProgressOptions = {}): Progress {
@@ -38,10 +42,15 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
   let info: Record<string, number | string> = {};
 
   if (!plain) {
-    const bar = new cliProgress.SingleBar({
-      format: `${label} [{bar}] {value}/{total} {percentage}% | {rate} it/s | eta {eta_formatted} {info}`,
-      stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false,
-    }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate} it/s | eta {eta_formatted} {info}`,
+        stream: stream as NodeJS.WriteStream,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(total, 0, { info: '', rate: '0' });
     return {
       tick(n = 1, i) {
@@ -50,7 +59,9 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
         const rate = done / Math.max((now() - start) / 1000, 1e-9);
         bar.update(done, { info: formatInfo(info), rate: rate.toPrecision(3) });
       },
-      stop() { bar.stop(); },
+      stop() {
+        bar.stop();
+      },
     };
   }
 
@@ -62,15 +73,25 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
     const rate = done / Math.max(elapsed, 1e-9);
     const pct = total > 0 ? ((100 * done) / total).toFixed(0) : '?';
     const eta = rate > 0 ? (total - done) / rate : Infinity;
-    stream.write(`${label} ${done}/${total} (${pct}%) ${rate.toPrecision(3)} it/s elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${Object.keys(info).length ? ' ' + formatInfo(info) : ''}\n`);
+    stream.write(
+      `${label} ${done}/${total} (${pct}%) ${rate.toPrecision(3)} it/s elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${Object.keys(info).length ? ' ' + formatInfo(info) : ''}\n`,
+    );
   };
   let stopped = false;
   return {
     tick(n = 1, i) {
       done += n;
       if (i) info = i;
-      if (now() - lastPrint >= intervalMs) { lastPrint = now(); line(); }
+      if (now() - lastPrint >= intervalMs) {
+        lastPrint = now();
+        line();
+      }
     },
-    stop() { if (!stopped) { stopped = true; line(); } },
+    stop() {
+      if (!stopped) {
+        stopped = true;
+        line();
+      }
+    },
   };
 }

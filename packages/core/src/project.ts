@@ -14,7 +14,12 @@ let cachedRevision: CodeRevision | undefined;
 export function codeRevision(): CodeRevision {
   if (cachedRevision) return cachedRevision;
   const git = (args: string[]) =>
-    execFileSync('git', args, { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+    execFileSync('git', args, {
+      cwd: projectRoot(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).trim();
   try {
     const commit = git(['rev-parse', 'HEAD']);
     // Untracked files (results/, caches) are not counted: they are not code that ran.

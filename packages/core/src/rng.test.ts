@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from './index';
 
 // Produced by test/fixtures/make_rng_reference.py, an independent Python implementation of splitmix32 + sfc32.
-const reference = JSON.parse(readFileSync(join(__dirname, '../test/fixtures/rng_reference.json'), 'utf8')) as
-  Record<string, { uint32: number[]; fork_data: number[]; fork_data_aug: number[] }>;
+const reference = JSON.parse(readFileSync(join(__dirname, '../test/fixtures/rng_reference.json'), 'utf8')) as Record<
+  string,
+  { uint32: number[]; fork_data: number[]; fork_data_aug: number[] }
+>;
 
 describe('createRng', () => {
   it('matches the Python reference stream, forks included', () => {
@@ -31,8 +33,16 @@ describe('createRng', () => {
   it('has the right distributions (10^5 draws, bounds from the CLT)', () => {
     const rng = createRng(123);
     const n = 100_000;
-    let sum = 0, sumSq = 0, min = 1, max = 0;
-    for (let i = 0; i < n; i++) { const x = rng.next(); sum += x; min = Math.min(min, x); max = Math.max(max, x); }
+    let sum = 0,
+      sumSq = 0,
+      min = 1,
+      max = 0;
+    for (let i = 0; i < n; i++) {
+      const x = rng.next();
+      sum += x;
+      min = Math.min(min, x);
+      max = Math.max(max, x);
+    }
     expect(Math.abs(sum / n - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
     expect(min).toBeGreaterThanOrEqual(0);
     expect(max).toBeLessThan(1);
@@ -41,8 +51,13 @@ describe('createRng', () => {
     // chi-square with 6 degrees of freedom: 99.99th percentile is 27.9
     const chi2 = counts.reduce((s, c) => s + (c - 10_000) ** 2 / 10_000, 0);
     expect(chi2).toBeLessThan(27.9);
-    sum = 0; sumSq = 0;
-    for (let i = 0; i < n; i++) { const z = rng.normal(); sum += z; sumSq += z * z; }
+    sum = 0;
+    sumSq = 0;
+    for (let i = 0; i < n; i++) {
+      const z = rng.normal();
+      sum += z;
+      sumSq += z * z;
+    }
     expect(Math.abs(sum / n)).toBeLessThan(5 / Math.sqrt(n));
     expect(Math.abs(sumSq / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
     const u = Array.from({ length: 1000 }, () => rng.uniform(-3, 2));
@@ -62,7 +77,8 @@ describe('createRng', () => {
 
   it('state save / restore continues the same stream (checkpoint resume)', () => {
     const rng = createRng(99);
-    rng.next(); rng.normal(); // leaves a cached normal
+    rng.next();
+    rng.normal(); // leaves a cached normal
     const saved = JSON.parse(JSON.stringify(rng.getState()));
     const expected = [rng.normal(), rng.next(), rng.fork('f').next()];
     const other = createRng(0);

@@ -2,7 +2,11 @@
 // seeded through splitmix32. fork(label) derives an independent stream from the seed and the label only, so that
 // adding draws to one stream never shifts another (e.g. the data loader's shuffle vs. the augmentations).
 
-export interface RngState { words: number[]; base: number[]; spare: number | null }
+export interface RngState {
+  words: number[];
+  base: number[];
+  spare: number | null;
+}
 export interface Rng {
   /** Uniform in [0, 1) with 32 bits of resolution. */
   next(): number;
@@ -59,13 +63,21 @@ function rngFromWords(base: number[]): Rng {
     next,
     nextUint32,
     int(n) {
-      if (!Number.isInteger(n) || n < 1 || n > 4294967296) throw new Error(`rng.int(n): n must be an integer in [1, 2^32], got ${n}`);
+      if (!Number.isInteger(n) || n < 1 || n > 4294967296)
+        throw new Error(`rng.int(n): n must be an integer in [1, 2^32], got ${n}`);
       const limit = 4294967296 - (4294967296 % n); // reject the biased top to keep every value equally likely
-      for (;;) { const x = nextUint32(); if (x < limit) return x % n; }
+      for (;;) {
+        const x = nextUint32();
+        if (x < limit) return x % n;
+      }
     },
     uniform: (lo, hi) => lo + (hi - lo) * next(),
     normal() {
-      if (spare !== null) { const s = spare; spare = null; return s; }
+      if (spare !== null) {
+        const s = spare;
+        spare = null;
+        return s;
+      }
       const u1 = 1 - next(); // (0, 1]: log is finite
       const u2 = next();
       const r = Math.sqrt(-2 * Math.log(u1));
@@ -75,7 +87,9 @@ function rngFromWords(base: number[]): Rng {
     shuffle(arr) {
       for (let i = arr.length - 1; i > 0; i--) {
         const j = rng.int(i + 1);
-        const tmp = arr[i]; arr[i] = arr[j]; arr[j] = tmp;
+        const tmp = arr[i];
+        arr[i] = arr[j];
+        arr[j] = tmp;
       }
       return arr;
     },
@@ -87,12 +101,17 @@ function rngFromWords(base: number[]): Rng {
     fork(label) {
       let s = (base[0] ^ fnv1a(label)) | 0;
       const words: number[] = [];
-      for (let i = 0; i < 4; i++) { const [out, ns] = splitmix32(s); s = ns; words.push((out ^ base[(i + 1) % 4]) >>> 0); }
+      for (let i = 0; i < 4; i++) {
+        const [out, ns] = splitmix32(s);
+        s = ns;
+        words.push((out ^ base[(i + 1) % 4]) >>> 0);
+      }
       return rngFromWords(words);
     },
     getState: () => ({ words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], base: [...base], spare }),
     setState(state) {
-      if (!Array.isArray(state?.words) || state.words.length !== 4) throw new Error('rng.setState: expected {words: [4 x uint32], base, spare}');
+      if (!Array.isArray(state?.words) || state.words.length !== 4)
+        throw new Error('rng.setState: expected {words: [4 x uint32], base, spare}');
       [a, b, c, d] = state.words.map((x) => x | 0);
       base = [...state.base];
       spare = state.spare;
@@ -103,9 +122,14 @@ function rngFromWords(base: number[]): Rng {
 
 /** A generator for `seed` (any safe non-negative integer): the seed's low and high 32 bits go through splitmix32. */
 export function createRng(seed: number): Rng {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`createRng(seed): seed must be a non-negative safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`createRng(seed): seed must be a non-negative safe integer, got ${seed}`);
   let s = (seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296), 0x9e3779b9);
   const words: number[] = [];
-  for (let i = 0; i < 4; i++) { const [out, ns] = splitmix32(s); s = ns; words.push(out); }
+  for (let i = 0; i < 4; i++) {
+    const [out, ns] = splitmix32(s);
+    s = ns;
+    words.push(out);
+  }
   return rngFromWords(words);
 }

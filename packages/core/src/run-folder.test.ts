@@ -18,7 +18,11 @@ async function completedPretext(dir: string) {
   const run = await RunFolder.create({ dir, stage: 'pretext', config: cfg });
   await run.writeArtifact('model.safetensors', new Uint8Array([1, 2, 3]));
   writeFileSync(run.path('knn.txt'), 'written directly by the stage');
-  const manifest = await run.complete({ metrics: { knn_acc: 0.5 }, artifacts: ['model.safetensors', 'knn.txt'], backend: 'cpu' });
+  const manifest = await run.complete({
+    metrics: { knn_acc: 0.5 },
+    artifacts: ['model.safetensors', 'knn.txt'],
+    backend: 'cpu',
+  });
   return { run, manifest };
 }
 
@@ -26,7 +30,9 @@ describe('RunFolder', () => {
   it('writes config.yaml, a running manifest, then a complete manifest with artifact hashes', async () => {
     const dir = join(root, 'pretext');
     const run = await RunFolder.create({ dir, stage: 'pretext', config: cfg });
-    expect(YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(portableConfig(cfg))));   // paths relative to the workspace
+    expect(YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))).toEqual(
+      JSON.parse(JSON.stringify(portableConfig(cfg))),
+    ); // paths relative to the workspace
     const running = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(running.status).toBe('running');
     await expect(readManifest(dir)).rejects.toThrow(/is not complete: status 'running'/);
@@ -36,7 +42,12 @@ describe('RunFolder', () => {
     writeFileSync(run.path('knn.txt'), 'written directly by the stage');
     run.logMetric('loss', 1.25, 1);
     run.logMetric('loss', NaN, 2);
-    const m = await run.complete({ metrics: { knn_acc: 0.5 }, artifacts: ['model.safetensors', 'knn.txt'], backend: 'cpu', summary: 'ok' });
+    const m = await run.complete({
+      metrics: { knn_acc: 0.5 },
+      artifacts: ['model.safetensors', 'knn.txt'],
+      backend: 'cpu',
+      summary: 'ok',
+    });
 
     expect(m.status).toBe('complete');
     expect(m.configHash).toBe(stageHash(cfg, 'pretext'));
@@ -51,10 +62,15 @@ describe('RunFolder', () => {
     expect(await readManifest(dir)).toEqual(m);
     expect(await RunFolder.isComplete(dir, run.hash)).toBe(true);
     expect(await RunFolder.isComplete(dir, 'f'.repeat(64))).toBe(false);
-    await expect(readManifest(dir, { expectHash: 'f'.repeat(64) })).rejects.toThrow(/was made with config hash [0-9a-f]{12}, expected ffffffffffff/);
+    await expect(readManifest(dir, { expectHash: 'f'.repeat(64) })).rejects.toThrow(
+      /was made with config hash [0-9a-f]{12}, expected ffffffffffff/,
+    );
 
     const metrics = await readMetrics(dir);
-    expect(metrics.map((r) => [r.key, r.value, r.step])).toEqual([['loss', 1.25, 1], ['loss', null, 2]]);
+    expect(metrics.map((r) => [r.key, r.value, r.step])).toEqual([
+      ['loss', 1.25, 1],
+      ['loss', null, 2],
+    ]);
     appendFileSync(join(dir, 'metrics.jsonl'), '{"key":"loss","val'); // torn line from a crash
     expect((await readMetrics(dir)).length).toBe(2);
   });
@@ -64,7 +80,9 @@ describe('RunFolder', () => {
     const { run } = await completedPretext(dir);
     writeFileSync(join(dir, 'knn.txt'), 'written directly by the stagE'); // same size, other content
     expect(await RunFolder.isComplete(dir, run.hash)).toBe(true); // size check only
-    await expect(readManifest(dir, { verify: true })).rejects.toThrow(/artifact knn.txt changed since the run completed/);
+    await expect(readManifest(dir, { verify: true })).rejects.toThrow(
+      /artifact knn.txt changed since the run completed/,
+    );
     rmSync(join(dir, 'knn.txt'));
     expect(await RunFolder.isComplete(dir, run.hash)).toBe(false);
   });
@@ -72,25 +90,44 @@ describe('RunFolder', () => {
   it('records inputs with their config hash and artifact hashes; refuses incomplete inputs', async () => {
     const pre = join(root, 'in-pretext');
     const { manifest: pm } = await completedPretext(pre);
-    const mine = await RunFolder.create({ dir: join(root, 'in-mine'), stage: 'mine', config: cfg, inputs: { pretext: pre } });
+    const mine = await RunFolder.create({
+      dir: join(root, 'in-mine'),
+      stage: 'mine',
+      config: cfg,
+      inputs: { pretext: pre },
+    });
     const m = await mine.complete({ metrics: {}, artifacts: [], backend: 'cpu' });
     expect(m.inputs.pretext).toEqual({
-      dir: pre, stage: 'pretext', configHash: pm.configHash,
-      artifacts: { 'model.safetensors': sha(new Uint8Array([1, 2, 3])), 'knn.txt': sha('written directly by the stage') },
+      dir: pre,
+      stage: 'pretext',
+      configHash: pm.configHash,
+      artifacts: {
+        'model.safetensors': sha(new Uint8Array([1, 2, 3])),
+        'knn.txt': sha('written directly by the stage'),
+      },
     });
     const half = join(root, 'in-half');
     await RunFolder.create({ dir: half, stage: 'pretext', config: cfg });
-    await expect(RunFolder.create({ dir: join(root, 'in-scan'), stage: 'scan', config: cfg, inputs: { pretext: half } }))
-      .rejects.toThrow(/input 'pretext' of stage scan: run in .*in-half \(stage pretext\) is not complete/);
-    await expect(RunFolder.create({ dir: join(root, 'in-scan'), stage: 'scan', config: cfg, inputs: { mine: join(root, 'nope') } }))
-      .rejects.toThrow(/input 'mine' of stage scan: .*nope is not a run folder: no manifest.json/);
+    await expect(
+      RunFolder.create({ dir: join(root, 'in-scan'), stage: 'scan', config: cfg, inputs: { pretext: half } }),
+    ).rejects.toThrow(/input 'pretext' of stage scan: run in .*in-half \(stage pretext\) is not complete/);
+    await expect(
+      RunFolder.create({
+        dir: join(root, 'in-scan'),
+        stage: 'scan',
+        config: cfg,
+        inputs: { mine: join(root, 'nope') },
+      }),
+    ).rejects.toThrow(/input 'mine' of stage scan: .*nope is not a run folder: no manifest.json/);
   });
 
   it('refuses a folder that holds a run of another config or stage', async () => {
     const dir = join(root, 'other');
     await completedPretext(dir);
     const other = composeConfig(['profile=ci', 'pretext.temperature=0.5'], { env: {} });
-    await expect(RunFolder.create({ dir, stage: 'pretext', config: other })).rejects.toThrow(/holds a 'pretext' run \(status complete\) with config hash [0-9a-f]{12}; this 'pretext' run has hash/);
+    await expect(RunFolder.create({ dir, stage: 'pretext', config: other })).rejects.toThrow(
+      /holds a 'pretext' run \(status complete\) with config hash [0-9a-f]{12}; this 'pretext' run has hash/,
+    );
     await expect(RunFolder.create({ dir, stage: 'mine', config: cfg })).rejects.toThrow(/holds a 'pretext' run/);
     // scan.* does not belong to the pretext identity: same folder is fine
     const scanChanged = composeConfig(['profile=ci', 'scan.lr=0.5'], { env: {} });
@@ -105,15 +142,20 @@ describe('RunFolder', () => {
     await expect(run.writeArtifact('../x', 'a')).rejects.toThrow("bad artifact name '../x'");
     await expect(run.writeArtifact('manifest.json', 'a')).rejects.toThrow('not one of manifest.json');
     await run.writeArtifact('plots/confusion.png', new Uint8Array([9]));
-    await expect(run.complete({ metrics: {}, artifacts: ['missing.png'], backend: 'cpu' })).rejects.toThrow(/reported artifact 'missing.png' but .*missing.png does not exist/);
+    await expect(run.complete({ metrics: {}, artifacts: ['missing.png'], backend: 'cpu' })).rejects.toThrow(
+      /reported artifact 'missing.png' but .*missing.png does not exist/,
+    );
   });
 });
 
 describe('checkpoints', () => {
   const checkpoint: Checkpoint = {
-    epoch: 3, step: 120,
-    tensors: { 'backbone.conv1.weight': { dtype: 'F32', shape: [2, 2], data: new Float32Array([0.5, -1, 2, 3]) },
-      'optimizer.m.0': { dtype: 'F64', shape: [1], data: new Float64Array([1e-9]) } },
+    epoch: 3,
+    step: 120,
+    tensors: {
+      'backbone.conv1.weight': { dtype: 'F32', shape: [2, 2], data: new Float32Array([0.5, -1, 2, 3]) },
+      'optimizer.m.0': { dtype: 'F64', shape: [1], data: new Float64Array([1e-9]) },
+    },
     state: { rng: { words: [1, 2, 3, 4], base: [5, 6, 7, 8], spare: null }, best_loss: 0.25 },
   };
 
@@ -152,10 +194,14 @@ describe('checkpoints', () => {
     const other = composeConfig(['profile=ci', 'scan.lr=0.5'], { env: {} });
     const b = await RunFolder.create({ dir: join(root, 'ck-b'), stage: 'scan', config: other });
     copyFileSync(a.path('checkpoint.safetensors'), b.path('checkpoint.safetensors'));
-    await expect(b.loadCheckpoint()).rejects.toThrow(new RegExp(`saved by a run with config hash ${a.hash.slice(0, 12)}, this run has ${b.hash.slice(0, 12)}`));
+    await expect(b.loadCheckpoint()).rejects.toThrow(
+      new RegExp(`saved by a run with config hash ${a.hash.slice(0, 12)}, this run has ${b.hash.slice(0, 12)}`),
+    );
     const bytes = readFileSync(a.path('checkpoint.safetensors'));
     writeFileSync(a.path('checkpoint.safetensors'), bytes.subarray(0, bytes.length - 10));
-    await expect(a.loadCheckpoint()).rejects.toThrow(/checkpoint\.safetensors: not a valid safetensors file: truncated/);
+    await expect(a.loadCheckpoint()).rejects.toThrow(
+      /checkpoint\.safetensors: not a valid safetensors file: truncated/,
+    );
   });
 
   it('a failed run is marked failed and resumed by the next attempt', async () => {

@@ -17,12 +17,29 @@ import { codeRevision, type CodeRevision } from './project';
 import { portableConfig, portablePath } from './portable-paths';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
 
-export interface StageResult { metrics: Record<string, number>; artifacts: string[]; summary?: string }
-export interface Checkpoint { epoch: number; step: number; tensors: Record<string, NamedArray>; state?: unknown }
+export interface StageResult {
+  metrics: Record<string, number>;
+  artifacts: string[];
+  summary?: string;
+}
+export interface Checkpoint {
+  epoch: number;
+  step: number;
+  tensors: Record<string, NamedArray>;
+  state?: unknown;
+}
 
-export interface ArtifactRecord { sha256: string; bytes: number }
+export interface ArtifactRecord {
+  sha256: string;
+  bytes: number;
+}
 /** dir: the upstream run folder, relative to the workspace root when inside or beside it (portablePath). */
-export interface InputRecord { dir: string; stage: string; configHash: string; artifacts: Record<string, string /* sha256 */> }
+export interface InputRecord {
+  dir: string;
+  stage: string;
+  configHash: string;
+  artifacts: Record<string, string /* sha256 */>;
+}
 export type RunStatus = 'running' | 'complete' | 'failed';
 export interface Manifest {
   version: 1;
@@ -63,47 +80,79 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function tryReadManifest(dir: string): Promise<Manifest | null> {
   let text: string;
-  try { text = await readFile(join(dir, MANIFEST), 'utf8'); } catch { return null; }
-  try { return JSON.parse(text) as Manifest; } catch (e) {
-    throw new Error(`${join(dir, MANIFEST)} is not valid JSON (${(e as Error).message}); delete the run folder to redo it`);
+  try {
+    text = await readFile(join(dir, MANIFEST), 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new Error(
+      `${join(dir, MANIFEST)} is not valid JSON (${(e as Error).message}); delete the run folder to redo it`,
+    );
   }
 }
 
 /** The manifest of a finished run. Errors name the folder and say what is wrong: missing, not complete, another
  *  config (expectHash), or an artifact whose content changed since the run completed (verify). */
-export async function readManifest(dir: string, opts: { expectHash?: string; allowIncomplete?: boolean; verify?: boolean } = {}): Promise<Manifest> {
+export async function readManifest(
+  dir: string,
+  opts: { expectHash?: string; allowIncomplete?: boolean; verify?: boolean } = {},
+): Promise<Manifest> {
   const m = await tryReadManifest(dir);
-  if (!m) throw new Error(`${dir} is not a run folder: no ${MANIFEST} (the stage never ran there, or it is the wrong path)`);
+  if (!m)
+    throw new Error(`${dir} is not a run folder: no ${MANIFEST} (the stage never ran there, or it is the wrong path)`);
   if (m.status !== 'complete' && !opts.allowIncomplete) {
-    throw new Error(`run in ${dir} (stage ${m.stage}) is not complete: status '${m.status}' since ${m.startedAt}${m.error ? ` (${m.error})` : ''}; rerun the stage`);
+    throw new Error(
+      `run in ${dir} (stage ${m.stage}) is not complete: status '${m.status}' since ${m.startedAt}${m.error ? ` (${m.error})` : ''}; rerun the stage`,
+    );
   }
   if (opts.expectHash && m.configHash !== opts.expectHash) {
-    throw new Error(`run in ${dir} (stage ${m.stage}) was made with config hash ${m.configHash.slice(0, 12)}, expected ${opts.expectHash.slice(0, 12)}: it belongs to another config`);
+    throw new Error(
+      `run in ${dir} (stage ${m.stage}) was made with config hash ${m.configHash.slice(0, 12)}, expected ${opts.expectHash.slice(0, 12)}: it belongs to another config`,
+    );
   }
   if (opts.verify) {
     for (const [name, rec] of Object.entries(m.artifacts)) {
       const path = join(dir, name);
       if (!(await exists(path))) throw new Error(`run in ${dir}: artifact ${name} listed in ${MANIFEST} is missing`);
       const sha = await sha256File(path);
-      if (sha !== rec.sha256) throw new Error(`run in ${dir}: artifact ${name} changed since the run completed (sha256 ${sha.slice(0, 12)}, manifest says ${rec.sha256.slice(0, 12)})`);
+      if (sha !== rec.sha256)
+        throw new Error(
+          `run in ${dir}: artifact ${name} changed since the run completed (sha256 ${sha.slice(0, 12)}, manifest says ${rec.sha256.slice(0, 12)})`,
+        );
     }
   }
   return m;
 }
 
 /** metrics.jsonl records; a torn last line (crash mid-append) is skipped. */
-export async function readMetrics(dir: string): Promise<{ key: string; value: number | null; step?: number; time: string }[]> {
+export async function readMetrics(
+  dir: string,
+): Promise<{ key: string; value: number | null; step?: number; time: string }[]> {
   let text: string;
-  try { text = await readFile(join(dir, METRICS_JSONL), 'utf8'); } catch { return []; }
+  try {
+    text = await readFile(join(dir, METRICS_JSONL), 'utf8');
+  } catch {
+    return [];
+  }
   const out = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    try { out.push(JSON.parse(line)); } catch { /* torn line from an interrupted append */ }
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      /* torn line from an interrupted append */
+    }
   }
   return out;
 }
@@ -111,7 +160,9 @@ export async function readMetrics(dir: string): Promise<{ key: string; value: nu
 function checkArtifactName(dir: string, name: string): string {
   const norm = normalize(name);
   if (!name || isAbsolute(name) || norm.startsWith('..') || RESERVED.includes(norm)) {
-    throw new Error(`bad artifact name '${name}' for run folder ${dir}: expected a relative path inside it, not one of ${RESERVED.join(', ')}`);
+    throw new Error(
+      `bad artifact name '${name}' for run folder ${dir}: expected a relative path inside it, not one of ${RESERVED.join(', ')}`,
+    );
   }
   return norm;
 }
@@ -126,12 +177,22 @@ export class RunFolder {
   private readonly startMs = Date.now();
 
   private constructor(dir: string, stage: string, config: ScanConfig, hash: string, manifest: Manifest) {
-    this.dir = dir; this.stage = stage; this.config = config; this.hash = hash; this.manifest = manifest;
+    this.dir = dir;
+    this.stage = stage;
+    this.config = config;
+    this.hash = hash;
+    this.manifest = manifest;
   }
 
   /** Open (or continue) the run folder of `stage` for `config`; inputs are upstream run folders that must be complete
    *  (their config hash and artifact sha256 are recorded). overwrite: replace a folder of another identity. */
-  static async create(opts: { dir: string; stage: string; config: ScanConfig; inputs?: Record<string, string>; overwrite?: boolean }): Promise<RunFolder> {
+  static async create(opts: {
+    dir: string;
+    stage: string;
+    config: ScanConfig;
+    inputs?: Record<string, string>;
+    overwrite?: boolean;
+  }): Promise<RunFolder> {
     const dir = resolve(opts.dir);
     const hash = runConfigHash(opts.config, opts.stage);
     await mkdir(dir, { recursive: true });
@@ -144,7 +205,8 @@ export class RunFolder {
       if (!sameIdentity && !opts.overwrite) {
         throw new Error(
           `run folder ${dir} holds a '${previous.stage}' run (status ${previous.status}) with config hash ${previous.configHash.slice(0, 12)}; ` +
-          `this '${opts.stage}' run has hash ${hash.slice(0, 12)}. Use another output folder, or delete that one to replace it.`);
+            `this '${opts.stage}' run has hash ${hash.slice(0, 12)}. Use another output folder, or delete that one to replace it.`,
+        );
       }
       // Same identity and not finished: continue it (its checkpoint is resumed if run.resume).
       fresh = !sameIdentity || previous.status === 'complete' || !opts.config.run.resume;
@@ -161,15 +223,27 @@ export class RunFolder {
         throw new Error(`input '${name}' of stage ${opts.stage}: ${e.message}`);
       });
       inputs[name] = {
-        dir: portablePath(resolve(inputDir)), stage: m.stage, configHash: m.configHash,
+        dir: portablePath(resolve(inputDir)),
+        stage: m.stage,
+        configHash: m.configHash,
         artifacts: Object.fromEntries(Object.entries(m.artifacts).map(([a, r]) => [a, r.sha256])),
       };
     }
 
     const manifest: Manifest = {
-      version: 1, stage: opts.stage, status: 'running', configHash: hash, fullConfigHash: configHash(opts.config),
-      codeRevision: codeRevision(), inputs, artifacts: {}, metrics: {}, backend: null,
-      startedAt: new Date().toISOString(), endedAt: null, wallTimeS: null,
+      version: 1,
+      stage: opts.stage,
+      status: 'running',
+      configHash: hash,
+      fullConfigHash: configHash(opts.config),
+      codeRevision: codeRevision(),
+      inputs,
+      artifacts: {},
+      metrics: {},
+      backend: null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      wallTimeS: null,
       host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.version },
     };
     await atomicWriteFile(join(dir, CONFIG_YAML), configToYaml(portableConfig(opts.config)));
@@ -199,20 +273,33 @@ export class RunFolder {
     await mkdir(dirname(path), { recursive: true });
     await atomicWriteFile(path, data);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    this.manifest.artifacts[norm] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+    this.manifest.artifacts[norm] = {
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.byteLength,
+    };
   }
 
   /** Append one value to metrics.jsonl (local per-step record; tracking uploads it). */
   logMetric(key: string, value: number, step?: number): void {
-    const record = { key, value: Number.isFinite(value) ? value : null, ...(Number.isFinite(value) ? {} : { raw: String(value) }), step, time: new Date().toISOString() };
+    const record = {
+      key,
+      value: Number.isFinite(value) ? value : null,
+      ...(Number.isFinite(value) ? {} : { raw: String(value) }),
+      step,
+      time: new Date().toISOString(),
+    };
     appendFileSync(join(this.dir, METRICS_JSONL), JSON.stringify(record) + '\n');
   }
 
   /** Tensors go into safetensors, epoch/step/state into its metadata: one file, one atomic rename. */
   async saveCheckpoint(state: Checkpoint): Promise<void> {
     const bytes = writeSafetensors(state.tensors, {
-      format: 'scan-repro-checkpoint', stage: this.stage, config_hash: this.hash,
-      epoch: String(state.epoch), step: String(state.step), state: JSON.stringify(state.state ?? null),
+      format: 'scan-repro-checkpoint',
+      stage: this.stage,
+      config_hash: this.hash,
+      epoch: String(state.epoch),
+      step: String(state.step),
+      state: JSON.stringify(state.state ?? null),
       saved_at: new Date().toISOString(),
     });
     await atomicWriteFile(this.path(CHECKPOINT), bytes);
@@ -223,12 +310,19 @@ export class RunFolder {
   async loadCheckpoint(): Promise<Checkpoint | null> {
     if (!this.config.run.resume) return null;
     let bytes: Uint8Array;
-    try { bytes = await readFile(this.path(CHECKPOINT)); } catch { return null; }
+    try {
+      bytes = await readFile(this.path(CHECKPOINT));
+    } catch {
+      return null;
+    }
     const { tensors, metadata } = readSafetensors(bytes, this.path(CHECKPOINT));
-    if (metadata.format !== 'scan-repro-checkpoint') throw new Error(`${this.path(CHECKPOINT)} is not a scan-repro checkpoint (metadata.format = ${metadata.format})`);
+    if (metadata.format !== 'scan-repro-checkpoint')
+      throw new Error(`${this.path(CHECKPOINT)} is not a scan-repro checkpoint (metadata.format = ${metadata.format})`);
     if (metadata.config_hash !== this.hash) {
-      throw new Error(`${this.path(CHECKPOINT)} was saved by a run with config hash ${metadata.config_hash?.slice(0, 12)}, ` +
-        `this run has ${this.hash.slice(0, 12)}: delete the checkpoint to start fresh, or restore the config it was made with`);
+      throw new Error(
+        `${this.path(CHECKPOINT)} was saved by a run with config hash ${metadata.config_hash?.slice(0, 12)}, ` +
+          `this run has ${this.hash.slice(0, 12)}: delete the checkpoint to start fresh, or restore the config it was made with`,
+      );
     }
     const epoch = Number(metadata.epoch);
     this.manifest.resumedFromEpoch = epoch;
@@ -247,8 +341,13 @@ export class RunFolder {
     }
     const end = Date.now();
     this.manifest = {
-      ...this.manifest, status: 'complete', metrics: { ...result.metrics }, summary: result.summary, backend: result.backend,
-      endedAt: new Date(end).toISOString(), wallTimeS: (end - this.startMs) / 1000,
+      ...this.manifest,
+      status: 'complete',
+      metrics: { ...result.metrics },
+      summary: result.summary,
+      backend: result.backend,
+      endedAt: new Date(end).toISOString(),
+      wallTimeS: (end - this.startMs) / 1000,
     };
     await atomicWriteJson(this.path(MANIFEST), this.manifest);
     return this.manifest;
@@ -258,8 +357,12 @@ export class RunFolder {
   async fail(error: unknown, backend?: string): Promise<void> {
     const end = Date.now();
     this.manifest = {
-      ...this.manifest, status: 'failed', error: error instanceof Error ? error.message : String(error), backend: backend ?? this.manifest.backend,
-      endedAt: new Date(end).toISOString(), wallTimeS: (end - this.startMs) / 1000,
+      ...this.manifest,
+      status: 'failed',
+      error: error instanceof Error ? error.message : String(error),
+      backend: backend ?? this.manifest.backend,
+      endedAt: new Date(end).toISOString(),
+      wallTimeS: (end - this.startMs) / 1000,
     };
     await atomicWriteJson(this.path(MANIFEST), this.manifest);
   }

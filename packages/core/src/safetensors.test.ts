@@ -45,27 +45,43 @@ describe('safetensors', () => {
     // Unaligned input buffers are copied rather than failing.
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
-    expect(Array.from(readSafetensors(shifted.subarray(1), 'shifted').tensors['b.f32'].data as Float32Array)).toEqual([1.5, -2, 3e-8, 4].map(Math.fround));
+    expect(Array.from(readSafetensors(shifted.subarray(1), 'shifted').tensors['b.f32'].data as Float32Array)).toEqual(
+      [1.5, -2, 3e-8, 4].map(Math.fround),
+    );
   });
 
   it('rejects bad input with the tensor name', () => {
-    expect(() => writeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow("tensor 'x': shape [3] holds 3 values but data has 2");
-    expect(() => writeSafetensors({ x: { dtype: 'I32', shape: [2], data: new Float32Array(2) } })).toThrow("tensor 'x': dtype I32 needs a Int32Array, got Float32Array");
+    expect(() => writeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(
+      "tensor 'x': shape [3] holds 3 values but data has 2",
+    );
+    expect(() => writeSafetensors({ x: { dtype: 'I32', shape: [2], data: new Float32Array(2) } })).toThrow(
+      "tensor 'x': dtype I32 needs a Int32Array, got Float32Array",
+    );
   });
 
   it('names the file and the problem for corrupt or truncated files', () => {
     const good = readFileSync(fixture);
-    expect(() => readSafetensors(good.subarray(0, 5), 'f.safetensors')).toThrow('f.safetensors: not a valid safetensors file: truncated: 5 bytes');
-    expect(() => readSafetensors(good.subarray(0, 100), 'f.safetensors')).toThrow(/header length 472 exceeds the 92 bytes/);
-    expect(() => readSafetensors(good.subarray(0, good.length - 3), 'f.safetensors')).toThrow(/truncated: tensor '.*' ends at byte \d+ of the data section but it holds only/);
+    expect(() => readSafetensors(good.subarray(0, 5), 'f.safetensors')).toThrow(
+      'f.safetensors: not a valid safetensors file: truncated: 5 bytes',
+    );
+    expect(() => readSafetensors(good.subarray(0, 100), 'f.safetensors')).toThrow(
+      /header length 472 exceeds the 92 bytes/,
+    );
+    expect(() => readSafetensors(good.subarray(0, good.length - 3), 'f.safetensors')).toThrow(
+      /truncated: tensor '.*' ends at byte \d+ of the data section but it holds only/,
+    );
     const garbled = Uint8Array.from(good);
     garbled[8] = 0x78; // 'x' instead of the header's opening '{'
-    expect(() => readSafetensors(garbled, 'g.safetensors')).toThrow(/g\.safetensors: not a valid safetensors file: corrupt header/);
+    expect(() => readSafetensors(garbled, 'g.safetensors')).toThrow(
+      /g\.safetensors: not a valid safetensors file: corrupt header/,
+    );
     const extra = new Uint8Array(good.length + 4);
     extra.set(good);
     expect(() => readSafetensors(extra, 'e')).toThrow('4 unexpected bytes after the last tensor');
     const f16 = writeSafetensors({ x: { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
     const text = new TextDecoder().decode(f16).replace('"F32"', '"F16"');
-    expect(() => readSafetensors(new TextEncoder().encode(text), 'h')).toThrow(`tensor 'x' has dtype "F16"; supported: F32, I32, U8, F64, I64`);
+    expect(() => readSafetensors(new TextEncoder().encode(text), 'h')).toThrow(
+      `tensor 'x' has dtype "F16"; supported: F32, I32, U8, F64, I64`,
+    );
   });
 });

@@ -6,9 +6,16 @@ import { endianness } from 'node:os';
 
 export type DType = 'F32' | 'I32' | 'U8' | 'F64' | 'I64';
 export type TypedArrayFor = Float32Array | Int32Array | Uint8Array | Float64Array | BigInt64Array;
-export interface NamedArray { dtype: DType; shape: number[]; data: TypedArrayFor }
+export interface NamedArray {
+  dtype: DType;
+  shape: number[];
+  data: TypedArrayFor;
+}
 
-const DTYPES: Record<DType, { bytes: number; make: (buf: ArrayBuffer, offset: number, length: number) => TypedArrayFor; ctor: Function }> = {
+const DTYPES: Record<
+  DType,
+  { bytes: number; make: (buf: ArrayBuffer, offset: number, length: number) => TypedArrayFor; ctor: Function }
+> = {
   F32: { bytes: 4, make: (b, o, n) => new Float32Array(b, o, n), ctor: Float32Array },
   I32: { bytes: 4, make: (b, o, n) => new Int32Array(b, o, n), ctor: Int32Array },
   U8: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n), ctor: Uint8Array },
@@ -16,7 +23,8 @@ const DTYPES: Record<DType, { bytes: number; make: (buf: ArrayBuffer, offset: nu
   I64: { bytes: 8, make: (b, o, n) => new BigInt64Array(b, o, n), ctor: BigInt64Array },
 };
 
-if (endianness() !== 'LE') throw new Error('safetensors codec: this machine is big-endian; only little-endian is supported');
+if (endianness() !== 'LE')
+  throw new Error('safetensors codec: this machine is big-endian; only little-endian is supported');
 
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -24,7 +32,8 @@ const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 export function writeSafetensors(tensors: Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new Error(`safetensors metadata '${k}' must be a string, got ${typeof v}`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string') throw new Error(`safetensors metadata '${k}' must be a string, got ${typeof v}`);
     header.__metadata__ = metadata;
   }
   const names = Object.keys(tensors).sort();
@@ -33,9 +42,12 @@ export function writeSafetensors(tensors: Record<string, NamedArray>, metadata?:
     const t = tensors[name];
     const spec = DTYPES[t.dtype];
     if (!spec) throw new Error(`tensor '${name}': dtype ${t.dtype} is not one of ${Object.keys(DTYPES).join(', ')}`);
-    if (!(t.data instanceof spec.ctor)) throw new Error(`tensor '${name}': dtype ${t.dtype} needs a ${spec.ctor.name}, got ${t.data.constructor.name}`);
+    if (!(t.data instanceof spec.ctor))
+      throw new Error(`tensor '${name}': dtype ${t.dtype} needs a ${spec.ctor.name}, got ${t.data.constructor.name}`);
     if (t.shape.some((d) => !Number.isInteger(d) || d < 0) || count(t.shape) !== t.data.length) {
-      throw new Error(`tensor '${name}': shape [${t.shape}] holds ${count(t.shape)} values but data has ${t.data.length}`);
+      throw new Error(
+        `tensor '${name}': shape [${t.shape}] holds ${count(t.shape)} values but data has ${t.data.length}`,
+      );
     }
     const bytes = t.data.byteLength;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
@@ -57,11 +69,17 @@ export function writeSafetensors(tensors: Record<string, NamedArray>, metadata?:
 }
 
 /** Decode; `source` (file name) is named in every error. Arrays share memory with `bytes` when aligned. */
-export function readSafetensors(bytes: Uint8Array, source: string): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
-  const fail = (why: string): never => { throw new Error(`${source}: not a valid safetensors file: ${why}`); };
+export function readSafetensors(
+  bytes: Uint8Array,
+  source: string,
+): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
+  const fail = (why: string): never => {
+    throw new Error(`${source}: not a valid safetensors file: ${why}`);
+  };
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, expected at least the 8-byte header length`);
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (headerLen > BigInt(bytes.length - 8)) fail(`truncated or corrupt: header length ${headerLen} exceeds the ${bytes.length - 8} bytes after it`);
+  if (headerLen > BigInt(bytes.length - 8))
+    fail(`truncated or corrupt: header length ${headerLen} exceeds the ${bytes.length - 8} bytes after it`);
   const dataStart = 8 + Number(headerLen);
   let header: Record<string, unknown>;
   try {
@@ -85,22 +103,34 @@ export function readSafetensors(bytes: Uint8Array, source: string): { tensors: R
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const spec = DTYPES[t?.dtype as DType];
-    if (!spec) fail(`tensor '${name}' has dtype ${JSON.stringify(t?.dtype)}; supported: ${Object.keys(DTYPES).join(', ')}`);
+    if (!spec)
+      fail(`tensor '${name}' has dtype ${JSON.stringify(t?.dtype)}; supported: ${Object.keys(DTYPES).join(', ')}`);
     const shape = t.shape as number[];
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor '${name}' has a bad shape ${JSON.stringify(t.shape)}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+      fail(`tensor '${name}' has a bad shape ${JSON.stringify(t.shape)}`);
     const offs = t.data_offsets as number[];
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => Number.isInteger(o) && o >= 0) ||
+      offs[1] < offs[0]
+    ) {
       fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(t.data_offsets)}`);
     }
     const [begin, end] = offs;
-    if (end - begin !== count(shape) * spec.bytes) fail(`tensor '${name}': data_offsets span ${end - begin} bytes but ${t.dtype}[${shape}] needs ${count(shape) * spec.bytes}`);
-    if (end > dataLen) fail(`truncated: tensor '${name}' ends at byte ${end} of the data section but it holds only ${dataLen}`);
+    if (end - begin !== count(shape) * spec.bytes)
+      fail(
+        `tensor '${name}': data_offsets span ${end - begin} bytes but ${t.dtype}[${shape}] needs ${count(shape) * spec.bytes}`,
+      );
+    if (end > dataLen)
+      fail(`truncated: tensor '${name}' ends at byte ${end} of the data section but it holds only ${dataLen}`);
     ranges.push([begin, end, name]);
     const abs = bytes.byteOffset + dataStart + begin;
     const n = count(shape);
-    const data = abs % spec.bytes === 0
-      ? spec.make(bytes.buffer as ArrayBuffer, abs, n)
-      : spec.make(bytes.slice(dataStart + begin, dataStart + end).buffer, 0, n);
+    const data =
+      abs % spec.bytes === 0
+        ? spec.make(bytes.buffer as ArrayBuffer, abs, n)
+        : spec.make(bytes.slice(dataStart + begin, dataStart + end).buffer, 0, n);
     tensors[name] = { dtype: t.dtype as DType, shape, data };
   }
   // The format requires the tensors to tile the data section exactly (no holes, no overlap, no trailing bytes).

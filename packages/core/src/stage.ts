@@ -18,13 +18,24 @@ export interface StageOptions {
  * returns its final metrics and the artifacts it wrote. The shell has made the run folder, initialised the backend
  * and registered the datasets; it completes the run folder with the result.
  */
-export type Stage = (config: ScanConfig, run: RunFolder, inputs: StageInputs, opts?: StageOptions) => Promise<StageResult>;
+export type Stage = (
+  config: ScanConfig,
+  run: RunFolder,
+  inputs: StageInputs,
+  opts?: StageOptions,
+) => Promise<StageResult>;
 
 /** The named inputs, or an error that names the missing ones and how to pass them. */
-export function requireInputs<N extends StageName>(stage: StageName, inputs: StageInputs, names: readonly N[]): Record<N, string> {
+export function requireInputs<N extends StageName>(
+  stage: StageName,
+  inputs: StageInputs,
+  names: readonly N[],
+): Record<N, string> {
   const missing = names.filter((n) => !inputs[n]);
   if (missing.length) {
-    throw new Error(`stage ${stage}: missing input run folder(s) ${missing.join(', ')}; expected --input ${names.map((n) => `${n}=DIR`).join(' ')}`);
+    throw new Error(
+      `stage ${stage}: missing input run folder(s) ${missing.join(', ')}; expected --input ${names.map((n) => `${n}=DIR`).join(' ')}`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n, inputs[n]!])) as Record<N, string>;
 }

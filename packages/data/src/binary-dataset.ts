@@ -13,7 +13,12 @@ export type BinaryLocation = { kind: 'dir'; dir: string } | { kind: 'archive'; a
  * Finds `<root>/<folder>/` (preferred: no decompression) or `<root>/<archive>`; otherwise throws the
  * missing-data message naming both and the official download.
  */
-export function locateBinaryDataset(root: string, folder: string, archive: string, source: DatasetSource): BinaryLocation {
+export function locateBinaryDataset(
+  root: string,
+  folder: string,
+  archive: string,
+  source: DatasetSource,
+): BinaryLocation {
   const dir = join(root, folder);
   if (existsSync(dir) && statSync(dir).isDirectory()) return { kind: 'dir', dir };
   const arc = join(root, archive);

@@ -153,7 +153,14 @@ export async function loadCachedSplit(opts: CachedSplitOptions): Promise<ImageSp
   const fingerprint = await fingerprintSources(opts.sourceFiles);
   const key = createHash('sha256')
     .update(
-      JSON.stringify([CACHE_FORMAT, opts.decoderVersion ?? 1, opts.dataset, opts.split, fingerprint, opts.keyExtra ?? null]),
+      JSON.stringify([
+        CACHE_FORMAT,
+        opts.decoderVersion ?? 1,
+        opts.dataset,
+        opts.split,
+        fingerprint,
+        opts.keyExtra ?? null,
+      ]),
     )
     .digest('hex')
     .slice(0, 16);
@@ -211,7 +218,12 @@ function finishFile(fd: number, tmp: string, final: string): void {
   renameSync(tmp, final);
 }
 
-async function writeCacheEntry(base: string, key: string, fingerprint: string, opts: CachedSplitOptions): Promise<CacheHeader> {
+async function writeCacheEntry(
+  base: string,
+  key: string,
+  fingerprint: string,
+  opts: CachedSplitOptions,
+): Promise<CacheHeader> {
   const tag = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmpImages = `${base}.images.bin${tag}`;
   const imagesFd = openSync(tmpImages, 'w');
@@ -228,16 +240,22 @@ async function writeCacheEntry(base: string, key: string, fingerprint: string, o
     append(images, imgLabels) {
       if (!fixed) throw new Error(`${where}: append() needs a fixed image shape; use appendImage()`);
       if (images.length !== imgLabels.length * perImage)
-        throw new Error(`${where}: ${images.length} image bytes for ${imgLabels.length} labels (expected ${perImage} bytes each)`);
+        throw new Error(
+          `${where}: ${images.length} image bytes for ${imgLabels.length} labels (expected ${perImage} bytes each)`,
+        );
       writeAll(imagesFd, images);
       imageBytes += images.length;
       for (let i = 0; i < imgLabels.length; i++) labels.push(imgLabels[i]);
     },
     appendImage(image, label) {
       if (image.data.length !== image.height * image.width * 3)
-        throw new Error(`${where}: image ${labels.length} has ${image.data.length} bytes, expected ${image.height}x${image.width}x3`);
+        throw new Error(
+          `${where}: image ${labels.length} has ${image.data.length} bytes, expected ${image.height}x${image.width}x3`,
+        );
       if (fixed && (image.height !== fixed.height || image.width !== fixed.width))
-        throw new Error(`${where}: image ${labels.length} is ${image.height}x${image.width}, expected ${fixed.height}x${fixed.width}`);
+        throw new Error(
+          `${where}: image ${labels.length} is ${image.height}x${image.width}, expected ${fixed.height}x${fixed.width}`,
+        );
       writeAll(imagesFd, image.data);
       imageBytes += image.data.length;
       labels.push(label);
@@ -297,7 +315,9 @@ async function writeCacheEntry(base: string, key: string, fingerprint: string, o
 
 // Entries for the same split with another key were made from older source files: delete them.
 function removeStaleEntries(dir: string, split: string, key: string): void {
-  const pattern = new RegExp(`^${split.replace(/[.+]/g, '\\$&')}-([0-9a-f]{16})\\.(json|images\\.bin|labels\\.bin|index\\.bin)$`);
+  const pattern = new RegExp(
+    `^${split.replace(/[.+]/g, '\\$&')}-([0-9a-f]{16})\\.(json|images\\.bin|labels\\.bin|index\\.bin)$`,
+  );
   for (const f of readdirSync(dir)) {
     const m = pattern.exec(f);
     if (m && m[1] !== key) {
@@ -360,5 +380,13 @@ async function openCachedSplit(base: string, h: CacheHeader, inMemoryLimit: numb
       return { data, height, width };
     };
   }
-  return { dataset: h.dataset, split: h.split, size: h.size, source: h.source, labels, imageShape: h.imageShape, image };
+  return {
+    dataset: h.dataset,
+    split: h.split,
+    size: h.size,
+    source: h.source,
+    labels,
+    imageShape: h.imageShape,
+    image,
+  };
 }

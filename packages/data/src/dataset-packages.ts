@@ -51,7 +51,11 @@ function workspaceFolders(root: string, globs: readonly string[]): string[] {
       dirs = dirs.flatMap((d) =>
         !segment.includes('*')
           ? [join(d, segment)]
-          : existsSync(d) ? readdirSync(d).filter((n) => !n.startsWith('.') && re.test(n)).map((n) => join(d, n)) : [],
+          : existsSync(d)
+            ? readdirSync(d)
+                .filter((n) => !n.startsWith('.') && re.test(n))
+                .map((n) => join(d, n))
+            : [],
       );
     }
     for (const d of dirs) if (existsSync(d) && statSync(d).isDirectory()) found.add(d);
@@ -62,9 +66,11 @@ function workspaceFolders(root: string, globs: readonly string[]): string[] {
 /** The file a package's "exports" ('.' entry, import/default condition) or "main" names. */
 function packageEntry(dir: string, pkg: PackageJson): string {
   const dot = typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.'];
-  const target = typeof dot === 'string' ? dot : dot?.import ?? dot?.default ?? pkg.main;
+  const target = typeof dot === 'string' ? dot : (dot?.import ?? dot?.default ?? pkg.main);
   if (!target) {
-    throw new Error(`${join(dir, 'package.json')}: no "exports" "." entry or "main"; expected e.g. "exports": { ".": "./src/index.ts" }`);
+    throw new Error(
+      `${join(dir, 'package.json')}: no "exports" "." entry or "main"; expected e.g. "exports": { ".": "./src/index.ts" }`,
+    );
   }
   return join(dir, target);
 }
@@ -99,7 +105,12 @@ async function importAll(root: string): Promise<DatasetPackagesLoad> {
     } catch (e) {
       // One broken dataset package (e.g. half-written) must not stop runs on the others.
       // The first lines: a transform error's first line alone ("Transform failed with 1 error:") says nothing.
-      const error = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ');
+      const error = String((e as Error)?.message ?? e)
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(0, 2)
+        .join(' ');
       result.failed.push({ name: p.name, error });
       noteFailedPackage(p.name, error);
       log.warn(`dataset package ${p.name} (${relative(root, p.entry)}) failed to load and is skipped: ${error}`);
@@ -129,7 +140,9 @@ export function loadDatasetPackages(root: string = repoRoot()): Promise<DatasetP
 export function datasetPackage(name: string): DatasetPackageRef {
   const pkg = registeringPackage(name);
   if (!pkg) {
-    throw new Error(`dataset '${name}' was registered by a module imported directly, not by loadDatasetPackages(); its package is unknown`);
+    throw new Error(
+      `dataset '${name}' was registered by a module imported directly, not by loadDatasetPackages(); its package is unknown`,
+    );
   }
   return pkg;
 }

@@ -27,10 +27,7 @@ export function resizedShape(height: number, width: number, size: number): { hei
  * Mirrors PIL's `Image.open(p).convert('RGB')` + torchvision Resize (bilinear): no EXIF auto-rotation,
  * alpha dropped, greyscale/CMYK/16-bit converted to 8-bit sRGB.
  */
-export async function decodeImageFile(
-  path: string,
-  resize: number,
-): Promise<DecodedImage> {
+export async function decodeImageFile(path: string, resize: number): Promise<DecodedImage> {
   try {
     const image = sharp(path, { failOn: 'error' });
     const meta = await image.metadata();
@@ -43,7 +40,11 @@ export async function decodeImageFile(
     }
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3 (RGB)`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      height: info.height,
+      width: info.width,
+    };
   } catch (err) {
     throw new Error(
       `cannot decode image ${path}: ${(err as Error).message} (expected a readable JPEG, PNG or WebP file)`,

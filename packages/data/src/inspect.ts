@@ -33,7 +33,14 @@ export async function inspectDataset(cfg: DatasetConfig, splits?: string[]): Pro
       else if (l >= 0 && l < ds.numClasses) classCounts[l]++;
       else throw new Error(`${ds.name}/${name}: label ${l} outside [0, ${ds.numClasses}) in ${split.source}`);
     }
-    out.push({ split: name, size: split.size, classCounts, unlabelled, imageShape: split.imageShape, source: split.source });
+    out.push({
+      split: name,
+      size: split.size,
+      classCounts,
+      unlabelled,
+      imageShape: split.imageShape,
+      source: split.source,
+    });
   }
   return { dataset: ds.name, numClasses: ds.numClasses, classNames: ds.classNames, splits: out };
 }

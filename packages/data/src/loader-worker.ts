@@ -22,7 +22,10 @@ parentPort!.on('message', (job: { id: number; seeds: Uint32Array; pixels: Uint8A
     const selfImages = Array.from(job.seeds, (_, s) => image(per * s));
     const nbrImages = Array.from(job.seeds, (_, s) => (needNeighbor ? image(per * s + 1) : null));
     const out = transformBatch(transforms, sources, job.seeds, selfImages, nbrImages);
-    parentPort!.postMessage({ id: job.id, views: out }, out.map((v) => v.buffer as ArrayBuffer));
+    parentPort!.postMessage(
+      { id: job.id, views: out },
+      out.map((v) => v.buffer as ArrayBuffer),
+    );
   } catch (err) {
     parentPort!.postMessage({ id: job.id, error: (err as Error).message });
   }

@@ -112,10 +112,12 @@ export function transformBatch(
       if (per < 0) {
         per = x.length;
         const side = Math.round(Math.sqrt(per / 3));
-        if (side * side * 3 !== per) throw new Error(`loader: view ${k} returned ${per} values; expected a square crop of side^2*3`);
+        if (side * side * 3 !== per)
+          throw new Error(`loader: view ${k} returned ${per} values; expected a square crop of side^2*3`);
         for (let j = 0; j < transforms.length; j++) out.push(new Float32Array(count * per));
       }
-      if (x.length !== per) throw new Error(`loader: view ${k} returned ${x.length} values for sample ${s}; view 0 returned ${per}`);
+      if (x.length !== per)
+        throw new Error(`loader: view ${k} returned ${x.length} values for sample ${s}; view 0 returned ${per}`);
       out[k].set(x, s * per);
     });
   }
@@ -148,7 +150,9 @@ class TransformPool {
 
   private start(): void {
     for (let w = 0; w < this.count; w++) {
-      const worker = new Worker(typescriptWorkerEntry(new URL('./loader-worker.ts', import.meta.url)), { workerData: { views: this.views } });
+      const worker = new Worker(typescriptWorkerEntry(new URL('./loader-worker.ts', import.meta.url)), {
+        workerData: { views: this.views },
+      });
       worker.unref();
       worker.on('message', (m: { id: number; views?: Float32Array[]; error?: string }) => {
         const p = this.waiting.get(m.id);
@@ -171,7 +175,11 @@ class TransformPool {
     const worker = this.workers[this.nextWorker++ % this.workers.length];
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, ...job }, [job.seeds.buffer as ArrayBuffer, job.pixels.buffer as ArrayBuffer, job.layout.buffer as ArrayBuffer]);
+      worker.postMessage({ id, ...job }, [
+        job.seeds.buffer as ArrayBuffer,
+        job.pixels.buffer as ArrayBuffer,
+        job.layout.buffer as ArrayBuffer,
+      ]);
     });
   }
 
@@ -184,7 +192,8 @@ class TransformPool {
 
 export function createLoader(opts: LoaderOptions): Loader {
   const { split, batchSize, views } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`loader: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`loader: batchSize must be a positive integer, got ${batchSize}`);
   if (views.length === 0) throw new Error('loader: views is empty; give at least one { transform, source }');
   const base = opts.indices ? Int32Array.from(opts.indices) : Int32Array.from({ length: split.size }, (_, i) => i);
   for (const i of base)
@@ -205,9 +214,17 @@ export function createLoader(opts: LoaderOptions): Loader {
   const workers = Math.max(0, Math.floor(opts.workers ?? 0));
   if (workers > 0 && !views.every((v) => isSpec(v.transform)))
     throw new Error('loader: workers need every view transform as a { name, options } spec, not a function');
-  const transforms = views.map((v) => (isSpec(v.transform) ? createTransform(v.transform.name, v.transform.options) : v.transform));
+  const transforms = views.map((v) =>
+    isSpec(v.transform) ? createTransform(v.transform.name, v.transform.options) : v.transform,
+  );
   const sources = views.map((v) => v.source);
-  const pool = workers > 0 ? new TransformPool(workers, views.map((v) => ({ spec: v.transform as TransformSpec, source: v.source }))) : null;
+  const pool =
+    workers > 0
+      ? new TransformPool(
+          workers,
+          views.map((v) => ({ spec: v.transform as TransformSpec, source: v.source })),
+        )
+      : null;
 
   const take = nb ? (nb.take ?? nb.width) : 0;
   const n = base.length;
@@ -228,7 +245,9 @@ export function createLoader(opts: LoaderOptions): Loader {
     const neighborIndices = nb ? new Int32Array(count) : undefined;
     const seeds = new Uint32Array(count);
     for (let s = 0; s < count; s++) {
-      if (nb) neighborIndices![s] = nb.table[indices[s] * nb.width + createRng(mixSeed(opts.seed, epoch, start + s, NEIGHBOR_STREAM)).int(take)];
+      if (nb)
+        neighborIndices![s] =
+          nb.table[indices[s] * nb.width + createRng(mixSeed(opts.seed, epoch, start + s, NEIGHBOR_STREAM)).int(take)];
       seeds[s] = mixSeed(opts.seed, epoch, start + s, TRANSFORM_STREAM);
     }
     return { indices, neighborIndices, seeds, count };
@@ -237,7 +256,12 @@ export function createLoader(opts: LoaderOptions): Loader {
   function finish(plan: ReturnType<typeof planBatch>, out: Float32Array[]): Batch {
     const per = out[0].length / plan.count;
     const side = Math.round(Math.sqrt(per / 3));
-    return { indices: plan.indices, neighborIndices: plan.neighborIndices, views: out, shape: [plan.count, side, side, 3] };
+    return {
+      indices: plan.indices,
+      neighborIndices: plan.neighborIndices,
+      views: out,
+      shape: [plan.count, side, side, 3],
+    };
   }
 
   function makeBatchHere(order: Int32Array, epoch: number, b: number): Batch {

@@ -27,7 +27,9 @@ export function missingDataMessage(source: DatasetSource, root: string, reason?:
       `Download ${source.download.url} and put it at ${join(root, source.download.file)} ` +
         `(or run \`scan-repro data prepare\` where the network is reachable).`,
     );
-  lines.push('The data root is dataset.root from the config, else env SCAN_DATA_DIR, else ../shared/data next to the repo.');
+  lines.push(
+    'The data root is dataset.root from the config, else env SCAN_DATA_DIR, else ../shared/data next to the repo.',
+  );
   return lines.join(' ');
 }
 
@@ -51,7 +53,8 @@ export async function prepareDataset(
 ): Promise<{ path: string; downloaded: boolean }> {
   const source = datasetSource(datasetName);
   const dataRoot = resolveDataRoot(root);
-  if (!source) throw new Error(`dataset '${datasetName}' has no download description; put its files under ${dataRoot} by hand`);
+  if (!source)
+    throw new Error(`dataset '${datasetName}' has no download description; put its files under ${dataRoot} by hand`);
   const found = findSource(source, dataRoot);
   if (found) return { path: found, downloaded: false };
   if (!source.download) throw new Error(missingDataMessage(source, dataRoot));

@@ -72,7 +72,9 @@ function checkSize(spec: RecordFileSpec, size: number): void {
     );
   const n = size / spec.recordSize;
   if (spec.expectedRecords !== undefined && n !== spec.expectedRecords)
-    throw new Error(`${name}: wrong record count: expected ${spec.expectedRecords} records of ${spec.recordSize} bytes, found ${n}`);
+    throw new Error(
+      `${name}: wrong record count: expected ${spec.expectedRecords} records of ${spec.recordSize} bytes, found ${n}`,
+    );
 }
 
 /** Number of records a file holds, checking it is a whole number (plain files only). */
@@ -112,7 +114,12 @@ export async function readRecordFiles(specs: RecordFileSpec[]): Promise<number[]
     }
     // gather the run of consecutive specs from the same archive
     let j = i;
-    while (j < specs.length && 'archive' in specs[j].file && (specs[j].file as { archive: string }).archive === f.archive) j++;
+    while (
+      j < specs.length &&
+      'archive' in specs[j].file &&
+      (specs[j].file as { archive: string }).archive === f.archive
+    )
+      j++;
     const group = specs.slice(i, j);
     const groupCounts = await readArchiveMembers(f.archive, group);
     groupCounts.forEach((c, k) => (counts[i + k] = c));

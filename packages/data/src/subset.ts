@@ -62,7 +62,8 @@ export function splitSubsetIndices(labels: Int32Array, max: number, subsetSeed: 
 /** A view of `split` holding only `indices` (in that order); originalIndices maps back to the full split. */
 export function subsetSplit(split: ImageSplit, indices: Int32Array): ImageSplit {
   for (const i of indices)
-    if (i < 0 || i >= split.size) throw new RangeError(`${split.dataset}/${split.split}: subset index ${i} out of range [0, ${split.size})`);
+    if (i < 0 || i >= split.size)
+      throw new RangeError(`${split.dataset}/${split.split}: subset index ${i} out of range [0, ${split.size})`);
   const labels = Int32Array.from(indices, (i) => split.labels[i]);
   const original = split.originalIndices;
   return {
@@ -96,11 +97,14 @@ export function concatSplits(name: string, parts: ImageSplit[]): ImageSplit {
   const labels = new Int32Array(size);
   parts.forEach((p, k) => labels.set(p.labels, starts[k]));
   const shape = parts[0].imageShape;
-  const same = parts.every((p) => p.imageShape && shape && p.imageShape.height === shape.height && p.imageShape.width === shape.width);
+  const same = parts.every(
+    (p) => p.imageShape && shape && p.imageShape.height === shape.height && p.imageShape.width === shape.width,
+  );
   let fullOffset = 0;
   const originalIndices = new Int32Array(size);
   parts.forEach((p, k) => {
-    for (let i = 0; i < p.size; i++) originalIndices[starts[k] + i] = fullOffset + (p.originalIndices ? p.originalIndices[i] : i);
+    for (let i = 0; i < p.size; i++)
+      originalIndices[starts[k] + i] = fullOffset + (p.originalIndices ? p.originalIndices[i] : i);
     let extent = p.size;
     if (p.originalIndices) for (const o of p.originalIndices) extent = Math.max(extent, o + 1);
     fullOffset += extent;
@@ -114,7 +118,8 @@ export function concatSplits(name: string, parts: ImageSplit[]): ImageSplit {
     imageShape: same ? shape : null,
     originalIndices,
     image: (i) => {
-      if (!Number.isInteger(i) || i < 0 || i >= size) throw new RangeError(`${parts[0].dataset}/${name}: image index ${i} out of range [0, ${size})`);
+      if (!Number.isInteger(i) || i < 0 || i >= size)
+        throw new RangeError(`${parts[0].dataset}/${name}: image index ${i} out of range [0, ${size})`);
       let k = parts.length - 1;
       while (starts[k] > i) k--;
       return parts[k].image(i - starts[k]);

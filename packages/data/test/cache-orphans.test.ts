@@ -13,7 +13,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const dataIndex = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
 const options = (src: string) => ({
-  cacheDir: join(root, 'cache'), dataset: 'killed', split: 'train', sourceFiles: [src], source: src, imageShape: { height: 1, width: 1 },
+  cacheDir: join(root, 'cache'),
+  dataset: 'killed',
+  split: 'train',
+  sourceFiles: [src],
+  source: src,
+  imageShape: { height: 1, width: 1 },
 });
 
 it('a decode killed with SIGKILL mid-write leaves a temp file that the next run removes', async () => {
@@ -21,15 +26,27 @@ it('a decode killed with SIGKILL mid-write leaves a temp file that the next run 
   writeFileSync(src, 'source');
   const folder = join(root, 'cache', 'killed');
   // the child writes a first image into the cache's temp file, then never finishes
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `
     const { loadCachedSplit } = await import(${JSON.stringify(dataIndex)});
     await loadCachedSplit({ ...${JSON.stringify(options(src))}, async decode(w) {
       w.append(Uint8Array.from([1, 2, 3]), [0]);
       console.log('writing');
       await new Promise(() => setInterval(() => {}, 1000));
-    } });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    } });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((ok, ko) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('writing')) ok(); });
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('writing')) ok();
+    });
     child.on('exit', (code) => ko(new Error(`child exited early with ${code}`)));
   });
   child.kill('SIGKILL');
@@ -40,7 +57,12 @@ it('a decode killed with SIGKILL mid-write leaves a temp file that the next run 
   const live = join(folder, `train-other.images.bin.tmp-${process.ppid}-abcd`);
   writeFileSync(live, 'in progress');
 
-  const split = await loadCachedSplit({ ...options(src), async decode(w) { w.append(Uint8Array.from([9, 9, 9]), [0]); } });
+  const split = await loadCachedSplit({
+    ...options(src),
+    async decode(w) {
+      w.append(Uint8Array.from([9, 9, 9]), [0]);
+    },
+  });
   expect(Array.from(split.image(0).data)).toEqual([9, 9, 9]);
   for (const name of orphans) expect(existsSync(join(folder, name)), name).toBe(false);
   expect(existsSync(live)).toBe(true);

@@ -19,7 +19,12 @@ describe('decoded-data cache', () => {
     const src = join(dir, 'src.bin');
     writeFileSync(src, 'source');
     const opts = {
-      cacheDir: join(dir, 'cache'), dataset: 'var', split: 'train', sourceFiles: [src], source: src, imageShape: null,
+      cacheDir: join(dir, 'cache'),
+      dataset: 'var',
+      split: 'train',
+      sourceFiles: [src],
+      source: src,
+      imageShape: null,
       async decode(w: import('../src/cache').SplitWriter) {
         w.appendImage({ data: Uint8Array.from({ length: 2 * 3 * 3 }, (_, i) => i), height: 2, width: 3 }, 4);
         w.appendImage({ data: Uint8Array.from({ length: 1 * 1 * 3 }, () => 200), height: 1, width: 1 }, -1);
@@ -46,7 +51,12 @@ describe('decoded-data cache', () => {
     writeFileSync(src, 'x');
     await expect(
       loadCachedSplit({
-        cacheDir: join(dir, 'cache'), dataset: 'broken', split: 'train', sourceFiles: [src], source: src, imageShape: { height: 1, width: 1 },
+        cacheDir: join(dir, 'cache'),
+        dataset: 'broken',
+        split: 'train',
+        sourceFiles: [src],
+        source: src,
+        imageShape: { height: 1, width: 1 },
         async decode(w) {
           w.append(Uint8Array.from([1, 2, 3]), [0]);
           throw new Error('src.bin: record 1: label 99 out of range');
@@ -61,7 +71,12 @@ describe('decoded-data cache', () => {
     const src = join(dir, 'src.bin');
     writeFileSync(src, 'abc');
     const opts = {
-      cacheDir: join(dir, 'cache'), dataset: 'dmg', split: 'test', sourceFiles: [src], source: src, imageShape: { height: 1, width: 1 },
+      cacheDir: join(dir, 'cache'),
+      dataset: 'dmg',
+      split: 'test',
+      sourceFiles: [src],
+      source: src,
+      imageShape: { height: 1, width: 1 },
       async decode(w: import('../src/cache').SplitWriter) {
         w.append(Uint8Array.from([9, 8, 7]), [3]);
       },

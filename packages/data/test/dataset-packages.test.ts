@@ -32,13 +32,22 @@ function workspace(name: string, workspaces: string[]): string {
 
 const registering = (...datasets: string[]) =>
   `import { registerDataset } from '@scan-repro/data';\n` +
-  datasets.map((d) => `registerDataset('${d}', () => { throw new Error('not opened in this test'); }, { aliases: ['${d}-alias'] });\n`).join('');
+  datasets
+    .map(
+      (d) =>
+        `registerDataset('${d}', () => { throw new Error('not opened in this test'); }, { aliases: ['${d}-alias'] });\n`,
+    )
+    .join('');
 
 describe('dataset packages of a workspace', () => {
   it('finds exactly the workspace packages in packages/dataset-* folders of this repository', () => {
     const root = repoRoot();
-    const folders = readdirSync(join(root, 'packages')).filter((d) => d.startsWith('dataset-')).sort();
-    const expected = folders.map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')).name).sort();
+    const folders = readdirSync(join(root, 'packages'))
+      .filter((d) => d.startsWith('dataset-'))
+      .sort();
+    const expected = folders
+      .map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')).name)
+      .sort();
     expect(expected.length).toBeGreaterThanOrEqual(5);
     const found = findDatasetPackages();
     expect(found.map((p) => p.name)).toEqual(expected);
@@ -48,13 +57,29 @@ describe('dataset packages of a workspace', () => {
 
   it('loads the packages of the workspaces globs, skips others, reports broken ones, and records who registered what', async () => {
     const ws = workspace('ws', ['packages/*', 'extra/one']);
-    write(join(ws, 'packages/dataset-toy/package.json'), JSON.stringify({ name: '@scan-repro/dataset-toy', type: 'module', exports: { '.': './src/index.ts' } }));
+    write(
+      join(ws, 'packages/dataset-toy/package.json'),
+      JSON.stringify({ name: '@scan-repro/dataset-toy', type: 'module', exports: { '.': './src/index.ts' } }),
+    );
     write(join(ws, 'packages/dataset-toy/src/index.ts'), registering('toy-ws', 'toy-ws-2'));
-    write(join(ws, 'extra/one/package.json'), JSON.stringify({ name: '@scan-repro/dataset-extra', type: 'module', exports: { '.': { import: './lib/main.ts' } } }));
+    write(
+      join(ws, 'extra/one/package.json'),
+      JSON.stringify({
+        name: '@scan-repro/dataset-extra',
+        type: 'module',
+        exports: { '.': { import: './lib/main.ts' } },
+      }),
+    );
     write(join(ws, 'extra/one/lib/main.ts'), registering('extra-ws'));
-    write(join(ws, 'packages/models-like/package.json'), JSON.stringify({ name: '@scan-repro/not-a-dataset', type: 'module', exports: './index.ts' }));
+    write(
+      join(ws, 'packages/models-like/package.json'),
+      JSON.stringify({ name: '@scan-repro/not-a-dataset', type: 'module', exports: './index.ts' }),
+    );
     write(join(ws, 'packages/models-like/index.ts'), registering('must-not-load'));
-    write(join(ws, 'packages/dataset-broken/package.json'), JSON.stringify({ name: '@scan-repro/dataset-broken', type: 'module', main: './index.ts' }));
+    write(
+      join(ws, 'packages/dataset-broken/package.json'),
+      JSON.stringify({ name: '@scan-repro/dataset-broken', type: 'module', main: './index.ts' }),
+    );
     write(join(ws, 'packages/dataset-broken/index.ts'), `throw new Error('half-written reader');\n`);
     mkdirSync(join(ws, 'packages/no-manifest'), { recursive: true });
 
@@ -71,8 +96,14 @@ describe('dataset packages of a workspace', () => {
     expect(registeredDatasets()).not.toContain('must-not-load');
 
     // The registry knows each dataset's package (by name or alias): no map of names to packages is kept anywhere.
-    expect(datasetPackage('toy-ws')).toEqual({ name: '@scan-repro/dataset-toy', dir: join(ws, 'packages/dataset-toy') });
-    expect(datasetPackage('TOY_WS_2-alias')).toEqual({ name: '@scan-repro/dataset-toy', dir: join(ws, 'packages/dataset-toy') });
+    expect(datasetPackage('toy-ws')).toEqual({
+      name: '@scan-repro/dataset-toy',
+      dir: join(ws, 'packages/dataset-toy'),
+    });
+    expect(datasetPackage('TOY_WS_2-alias')).toEqual({
+      name: '@scan-repro/dataset-toy',
+      dir: join(ws, 'packages/dataset-toy'),
+    });
     expect(datasetPackage('extra-ws')).toEqual({ name: '@scan-repro/dataset-extra', dir: join(ws, 'extra/one') });
 
     // A dataset nobody registered: the error names the package that failed to load and why.
@@ -84,15 +115,21 @@ describe('dataset packages of a workspace', () => {
 
   it('says when a dataset was registered by a direct import, whose package it cannot know', () => {
     registerDataset('direct-ws', () => openDataset({} as never));
-    expect(() => datasetPackage('direct-ws')).toThrow("dataset 'direct-ws' was registered by a module imported directly, not by loadDatasetPackages()");
+    expect(() => datasetPackage('direct-ws')).toThrow(
+      "dataset 'direct-ws' was registered by a module imported directly, not by loadDatasetPackages()",
+    );
   });
 
   it('names the package.json of a dataset package without an entry, and a root without workspaces', () => {
     const ws = workspace('ws-bad', ['packages/*']);
     write(join(ws, 'packages/dataset-x/package.json'), JSON.stringify({ name: '@scan-repro/dataset-x' }));
-    expect(() => findDatasetPackages(ws)).toThrow(`${join(ws, 'packages/dataset-x/package.json')}: no "exports" "." entry or "main"`);
+    expect(() => findDatasetPackages(ws)).toThrow(
+      `${join(ws, 'packages/dataset-x/package.json')}: no "exports" "." entry or "main"`,
+    );
     const plain = join(tmp, 'plain');
     write(join(plain, 'package.json'), JSON.stringify({ name: 'plain' }));
-    expect(() => findDatasetPackages(plain)).toThrow(`${join(plain, 'package.json')}: no "workspaces"; expected the monorepo root`);
+    expect(() => findDatasetPackages(plain)).toThrow(
+      `${join(plain, 'package.json')}: no "workspaces"; expected the monorepo root`,
+    );
   });
 });

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkNumClasses, decodeCount, listClassFolderFiles, listSubfolders, loadFolderSplit, loadSplit, registerDataset, stratifiedSubsetIndices } from '../src/index';
+import {
+  checkNumClasses,
+  decodeCount,
+  listClassFolderFiles,
+  listSubfolders,
+  loadFolderSplit,
+  loadSplit,
+  registerDataset,
+  stratifiedSubsetIndices,
+} from '../src/index';
 import { decodeImageFile, decodeImagesInOrder, isImageFileName, resizedShape } from '../src/image-decode';
 import { listImageFiles } from '../src/class-folders';
 import type { DatasetConfig, DecodedImage } from '../src/dataset';
@@ -65,7 +74,12 @@ describe('decodeImageFile', () => {
 
     const grey = await decodeImageFile(greyPath, 0);
     expect(grey.data.length).toBe(5 * 7 * 3);
-    for (let i = 0; i < 35; i++) expect([grey.data[i * 3], grey.data[i * 3 + 1], grey.data[i * 3 + 2]]).toEqual([expected[i * 3], expected[i * 3], expected[i * 3]]);
+    for (let i = 0; i < 35; i++)
+      expect([grey.data[i * 3], grey.data[i * 3 + 1], grey.data[i * 3 + 2]]).toEqual([
+        expected[i * 3],
+        expected[i * 3],
+        expected[i * 3],
+      ]);
 
     const rgba = await decodeImageFile(rgbaPath, 0);
     expect(Array.from(rgba.data)).toEqual(Array.from(expected));
@@ -75,10 +89,13 @@ describe('decodeImageFile', () => {
     const path = join(tmp, 'flat.png');
     const px = new Uint8Array(30 * 12 * 3);
     for (let i = 0; i < 30 * 12; i++) px.set([200, 100, 50], i * 3);
-    await sharp(Buffer.from(px), { raw: { width: 30, height: 12, channels: 3 } }).png().toFile(path);
+    await sharp(Buffer.from(px), { raw: { width: 30, height: 12, channels: 3 } })
+      .png()
+      .toFile(path);
     const img = await decodeImageFile(path, 8);
     expect([img.height, img.width]).toEqual([8, 20]); // 8 * 30 / 12 = 20
-    for (let i = 0; i < 8 * 20; i++) expect([img.data[i * 3], img.data[i * 3 + 1], img.data[i * 3 + 2]]).toEqual([200, 100, 50]);
+    for (let i = 0; i < 8 * 20; i++)
+      expect([img.data[i * 3], img.data[i * 3 + 1], img.data[i * 3 + 2]]).toEqual([200, 100, 50]);
   });
 
   it('names the file and the accepted formats when it cannot decode', async () => {
@@ -113,7 +130,9 @@ describe('decodeImagesInOrder', () => {
     await writePng(ok, 2, 2, 0);
     const bad = join(tmp, 'bad.jpg');
     writeFileSync(bad, 'not a jpeg');
-    await expect(decodeImagesInOrder([ok, bad, ok], { resize: 0, onImage: () => {} })).rejects.toThrow(`cannot decode image ${bad}`);
+    await expect(decodeImagesInOrder([ok, bad, ok], { resize: 0, onImage: () => {} })).rejects.toThrow(
+      `cannot decode image ${bad}`,
+    );
   });
 });
 
@@ -125,7 +144,8 @@ describe('class-folder listing', () => {
   mkdirSync(join(root, '.hidden'));
   mkdirSync(join(root, 'empty'));
   symlinkSync(join(root, 'apple'), join(root, 'linked'));
-  for (const f of ['b.JPG', 'a.png', 'c.webp', 'notes.txt', '.d.png', 'e.jpeg']) writeFileSync(join(root, 'zebra', f), '');
+  for (const f of ['b.JPG', 'a.png', 'c.webp', 'notes.txt', '.d.png', 'e.jpeg'])
+    writeFileSync(join(root, 'zebra', f), '');
   writeFileSync(join(root, 'Mango', 'x.PNG'), '');
   writeFileSync(join(root, 'apple', 'y.jpg'), '');
   writeFileSync(join(root, 'stray.jpg'), '');
@@ -135,26 +155,37 @@ describe('class-folder listing', () => {
   });
 
   it('lists image files of any extension case, sorted by name, skipping others', () => {
-    expect(listImageFiles(join(root, 'zebra'))).toEqual(['a.png', 'b.JPG', 'c.webp', 'e.jpeg'].map((f) => join(root, 'zebra', f)));
+    expect(listImageFiles(join(root, 'zebra'))).toEqual(
+      ['a.png', 'b.JPG', 'c.webp', 'e.jpeg'].map((f) => join(root, 'zebra', f)),
+    );
     expect(['x.JPEG', 'x.Webp', 'x.gif', 'x.jpg.txt'].map(isImageFileName)).toEqual([true, true, false, false]);
   });
 
   it('labels files by the position of their class in the given list', () => {
     const list = listClassFolderFiles(root, ['zebra', 'Mango']);
     expect(list.classNames).toEqual(['zebra', 'Mango']);
-    expect(list.files).toEqual([...['a.png', 'b.JPG', 'c.webp', 'e.jpeg'].map((f) => join(root, 'zebra', f)), join(root, 'Mango', 'x.PNG')]);
+    expect(list.files).toEqual([
+      ...['a.png', 'b.JPG', 'c.webp', 'e.jpeg'].map((f) => join(root, 'zebra', f)),
+      join(root, 'Mango', 'x.PNG'),
+    ]);
     expect(Array.from(list.labels)).toEqual([0, 0, 0, 0, 1]);
   });
 
   it('refuses a missing or empty class folder, naming it', () => {
-    expect(() => listClassFolderFiles(root, ['apple', 'pear'])).toThrow(`class folder ${join(root, 'pear')} does not exist`);
-    expect(() => listClassFolderFiles(root, ['empty'])).toThrow(`class folder ${join(root, 'empty')} contains no image files`);
+    expect(() => listClassFolderFiles(root, ['apple', 'pear'])).toThrow(
+      `class folder ${join(root, 'pear')} does not exist`,
+    );
+    expect(() => listClassFolderFiles(root, ['empty'])).toThrow(
+      `class folder ${join(root, 'empty')} contains no image files`,
+    );
   });
 
   it('checkNumClasses accepts 0 (= from the data) and the right count, and names the right value otherwise', () => {
     expect(() => checkNumClasses(0, 3, root)).not.toThrow();
     expect(() => checkNumClasses(3, 3, root)).not.toThrow();
-    expect(() => checkNumClasses(5, 3, root)).toThrow(`dataset.num_classes is 5 but ${root} has 3 classes; set dataset.num_classes=3`);
+    expect(() => checkNumClasses(5, 3, root)).toThrow(
+      `dataset.num_classes is 5 but ${root} has 3 classes; set dataset.num_classes=3`,
+    );
   });
 });
 
@@ -167,7 +198,16 @@ describe('loadFolderSplit', () => {
       for (let i = 0; i < n; i++) await writePng(join(root, cls, `${i}.png`), 3, 3, cls === 'a' ? i : 10 + i);
     }
     const files = listClassFolderFiles(root, ['a', 'b']);
-    const spec = { dataset: 'folder-split-test', split: 'train', source: root, files, resize: 0, max: 3, subsetSeed: 0, cacheDir: join(tmp, 'cache') };
+    const spec = {
+      dataset: 'folder-split-test',
+      split: 'train',
+      source: root,
+      files,
+      resize: 0,
+      max: 3,
+      subsetSeed: 0,
+      cacheDir: join(tmp, 'cache'),
+    };
     const before = decodeCount('folder-split-test');
     const split = await loadFolderSplit(spec);
     await loadFolderSplit(spec);
@@ -191,9 +231,24 @@ describe('loadFolderSplit', () => {
       for (let i = 0; i < 5; i++) await writePng(join(root, cls, `${i}.png`), 2, 2, i);
     }
     const files = listClassFolderFiles(root, ['a', 'b', 'c']);
-    const folder = await loadFolderSplit({ dataset: 'same-subset', split: 'train', source: root, files, resize: 0, max: 6, subsetSeed: 7, cacheDir: join(tmp, 'cache') });
+    const folder = await loadFolderSplit({
+      dataset: 'same-subset',
+      split: 'train',
+      source: root,
+      files,
+      resize: 0,
+      max: 6,
+      subsetSeed: 7,
+      cacheDir: join(tmp, 'cache'),
+    });
     registerDataset('same-subset-full', () => ({
-      name: 'same-subset-full', numClasses: 3, classNames: ['a', 'b', 'c'], splits: ['train'], imageSize: 2, mean: [0, 0, 0], std: [1, 1, 1],
+      name: 'same-subset-full',
+      numClasses: 3,
+      classNames: ['a', 'b', 'c'],
+      splits: ['train'],
+      imageSize: 2,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
       load: async () => ({ ...folder, size: 15, labels: files.labels, originalIndices: undefined }),
     }));
     const cfg = { name: 'same-subset-full', max_train: 6, subset_seed: 7 } as DatasetConfig;

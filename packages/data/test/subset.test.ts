@@ -4,7 +4,11 @@ import { subsetSplit } from '../src/subset';
 
 function fakeSplit(labels: number[], name = 'train'): ImageSplit {
   return {
-    dataset: 'fake', split: name, size: labels.length, source: 'memory', labels: Int32Array.from(labels),
+    dataset: 'fake',
+    split: name,
+    size: labels.length,
+    source: 'memory',
+    labels: Int32Array.from(labels),
     imageShape: { height: 1, width: 1 },
     image: (i) => ({ data: Uint8Array.from([i, i, i]), height: 1, width: 1 }),
   };
@@ -12,7 +16,12 @@ function fakeSplit(labels: number[], name = 'train'): ImageSplit {
 
 describe('stratifiedSubsetIndices', () => {
   // 3 classes with 50 / 30 / 20 images, plus 10 unlabelled
-  const labels = Int32Array.from([...Array(50).fill(0), ...Array(30).fill(1), ...Array(20).fill(2), ...Array(10).fill(-1)]);
+  const labels = Int32Array.from([
+    ...Array(50).fill(0),
+    ...Array(30).fill(1),
+    ...Array(20).fill(2),
+    ...Array(10).fill(-1),
+  ]);
 
   it('keeps each class share (largest remainder) and returns ascending indices', () => {
     const idx = stratifiedSubsetIndices(labels, 22, 7);

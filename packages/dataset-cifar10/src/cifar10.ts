@@ -20,7 +20,18 @@ import {
   type RecordFileSpec,
 } from '@scan-repro/data';
 
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 export const CIFAR10_RECORD_BYTES = 1 + 3072;
 const SIDE = 32;
 const PIXELS = SIDE * SIDE * 3;
@@ -59,7 +70,12 @@ export function createCifar10Dataset(cfg: DatasetConfig, opts: Cifar10Options = 
     async load(split: string): Promise<ImageSplit> {
       const files = SPLIT_FILES[split];
       if (!files) throw new Error(`cifar10: unknown split '${split}'; expected one of: train, test`);
-      const loc = locateBinaryDataset(resolveDataRoot(cfg.root), 'cifar-10-batches-bin', 'cifar-10-binary.tar.gz', CIFAR10_SOURCE);
+      const loc = locateBinaryDataset(
+        resolveDataRoot(cfg.root),
+        'cifar-10-batches-bin',
+        'cifar-10-binary.tar.gz',
+        CIFAR10_SOURCE,
+      );
       return loadCachedSplit({
         cacheDir: resolveCacheDir(cfg.cache_dir),
         dataset: 'cifar10',
@@ -83,7 +99,10 @@ export function createCifar10Dataset(cfg: DatasetConfig, opts: Cifar10Options = 
                 for (let r = 0; r < count; r++) {
                   const off = r * CIFAR10_RECORD_BYTES;
                   const label = block[off];
-                  if (label > 9) throw new Error(`${describeBinaryFile(file)}: record ${first + r}: label ${label} out of range 0-9`);
+                  if (label > 9)
+                    throw new Error(
+                      `${describeBinaryFile(file)}: record ${first + r}: label ${label} out of range 0-9`,
+                    );
                   labels[r] = label;
                   planarRowMajorToHwc(block, off + 1, images, r * PIXELS, SIDE, SIDE);
                 }

@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCount, inspectDataset, openDataset, resolveDataRoot, type DatasetConfig, type ImageSplit } from '@scan-repro/data';
+import {
+  decodeCount,
+  inspectDataset,
+  openDataset,
+  resolveDataRoot,
+  type DatasetConfig,
+  type ImageSplit,
+} from '@scan-repro/data';
 import { CIFAR10_CLASSES, createCifar10Dataset } from '../src/cifar10';
 import '../src/index'; // registers 'cifar10' for openDataset
 
@@ -15,9 +22,23 @@ const RECORD = 3073;
 
 function config(over: Partial<DatasetConfig> = {}): DatasetConfig {
   return {
-    name: 'cifar10', root: '', num_classes: 10, class_names: [], image_size: 32, crop_size: 32, resize: 0,
-    mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, cache_dir: '.cache/datasets', ...over,
+    name: 'cifar10',
+    root: '',
+    num_classes: 10,
+    class_names: [],
+    image_size: 32,
+    crop_size: 32,
+    resize: 0,
+    mean: [0.4914, 0.4822, 0.4465],
+    std: [0.2023, 0.1994, 0.201],
+    pretext_splits: ['train'],
+    train_split: 'train',
+    val_split: 'test',
+    subset: '',
+    max_train: 0,
+    max_val: 0,
+    cache_dir: '.cache/datasets',
+    ...over,
   } as DatasetConfig;
 }
 
@@ -65,18 +86,21 @@ describe('CIFAR-10 (shared real archive)', () => {
       const rec = batches[Math.floor(i / 10_000)];
       if (train.labels[i] !== rec[(i % 10_000) * RECORD]) throw new Error(`train label ${i} differs`);
     }
-    for (let i = 0; i < 10_000; i++) if (test.labels[i] !== testBatch[i * RECORD]) throw new Error(`test label ${i} differs`);
+    for (let i = 0; i < 10_000; i++)
+      if (test.labels[i] !== testBatch[i * RECORD]) throw new Error(`test label ${i} differs`);
   });
 
   it('pixels equal the raw record bytes (CHW planes → HWC) at spot-checked images', () => {
     const picks = [0, 1, 9_999, 10_000, 23_456, 39_999, 40_000, 49_999];
     for (const i of picks) {
-      const rec = batches[Math.floor(i / 10_000)].subarray((i % 10_000) * RECORD, (i % 10_000 + 1) * RECORD);
+      const rec = batches[Math.floor(i / 10_000)].subarray((i % 10_000) * RECORD, ((i % 10_000) + 1) * RECORD);
       const img = train.image(i);
       expect([img.height, img.width, img.data.length]).toEqual([32, 32, 3072]);
       for (let y = 0; y < 32; y++)
         for (let x = 0; x < 32; x++)
-          for (let c = 0; c < 3; c++) if (img.data[(y * 32 + x) * 3 + c] !== rawPixel(rec, y, x, c)) throw new Error(`train ${i} (${y},${x},${c})`);
+          for (let c = 0; c < 3; c++)
+            if (img.data[(y * 32 + x) * 3 + c] !== rawPixel(rec, y, x, c))
+              throw new Error(`train ${i} (${y},${x},${c})`);
     }
     for (const i of [0, 5_000, 9_999]) {
       const rec = testBatch.subarray(i * RECORD, (i + 1) * RECORD);
@@ -101,7 +125,10 @@ describe('CIFAR-10 (shared real archive)', () => {
       expect(decodeCount('cifar10')).toBe(before + 1); // served from the cache
       expect(again.image(777).data).toEqual(test.image(777).data);
       expect(readdirSync(join(cacheDir, 'cifar10')).sort()).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^test-[0-9a-f]{16}\.json$/), expect.stringMatching(/^test-[0-9a-f]{16}\.images\.bin$/)]),
+        expect.arrayContaining([
+          expect.stringMatching(/^test-[0-9a-f]{16}\.json$/),
+          expect.stringMatching(/^test-[0-9a-f]{16}\.images\.bin$/),
+        ]),
       );
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
@@ -110,8 +137,11 @@ describe('CIFAR-10 (shared real archive)', () => {
 });
 
 describe('CIFAR-10 normalisation', () => {
-  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+  it("is the config's dataset.mean / std (the one place they are set)", () => {
     const ds = createCifar10Dataset(config({ mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] }));
-    expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    expect([ds.mean, ds.std]).toEqual([
+      [0.1, 0.2, 0.3],
+      [0.4, 0.5, 0.6],
+    ]);
   });
 });

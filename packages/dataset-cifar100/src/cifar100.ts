@@ -47,8 +47,16 @@ export interface Cifar100Options {
 /** The split with fine labels 0-99, decoded through the cache. */
 async function loadFine(cfg: DatasetConfig, split: string, opts: Cifar100Options): Promise<ImageSplit> {
   if (!(split in OFFICIAL_RECORDS)) throw new Error(`cifar100: unknown split '${split}'; expected one of: train, test`);
-  const expected = opts.expectedRecords === null ? undefined : (opts.expectedRecords?.[split as 'train' | 'test'] ?? OFFICIAL_RECORDS[split]);
-  const loc = locateBinaryDataset(resolveDataRoot(cfg.root), 'cifar-100-binary', 'cifar-100-binary.tar.gz', CIFAR100_SOURCE);
+  const expected =
+    opts.expectedRecords === null
+      ? undefined
+      : (opts.expectedRecords?.[split as 'train' | 'test'] ?? OFFICIAL_RECORDS[split]);
+  const loc = locateBinaryDataset(
+    resolveDataRoot(cfg.root),
+    'cifar-100-binary',
+    'cifar-100-binary.tar.gz',
+    CIFAR100_SOURCE,
+  );
   const name = `${split}.bin`;
   return loadCachedSplit({
     cacheDir: resolveCacheDir(cfg.cache_dir),
@@ -75,7 +83,8 @@ async function loadFine(cfg: DatasetConfig, split: string, opts: Cifar100Options
               const coarse = block[off];
               const fine = block[off + 1];
               if (fine > 99) throw new Error(`${where}: record ${first + r}: fine label ${fine} out of range 0-99`);
-              if (coarse > 19) throw new Error(`${where}: record ${first + r}: coarse label ${coarse} out of range 0-19`);
+              if (coarse > 19)
+                throw new Error(`${where}: record ${first + r}: coarse label ${coarse} out of range 0-19`);
               if (FINE_TO_COARSE[fine] !== coarse)
                 throw new Error(
                   `${where}: record ${first + r}: coarse label ${coarse} disagrees with fine label ${fine} ` +
@@ -96,7 +105,8 @@ async function loadFine(cfg: DatasetConfig, split: string, opts: Cifar100Options
       if (coarseSpec) specs.push(coarseSpec);
       await readRecordFiles(specs);
       if (fineSpec) checkClassNames(describeBinaryFile(fineSpec.file), fineNames.text, CIFAR100_FINE_CLASSES);
-      if (coarseSpec) checkClassNames(describeBinaryFile(coarseSpec.file), coarseNames.text, CIFAR100_COARSE_FILE_NAMES);
+      if (coarseSpec)
+        checkClassNames(describeBinaryFile(coarseSpec.file), coarseNames.text, CIFAR100_COARSE_FILE_NAMES);
     },
   });
 }

@@ -1,7 +1,16 @@
 // CIFAR-100 / CIFAR-100-20 on files this test writes in the official binary format (the real data is not
 // available here): exact round trip, the fine → coarse check, corrupt files, archives, and the cache.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,15 +29,29 @@ function tmp(label: string): string {
 
 function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfig {
   return {
-    name, root, num_classes: 100, class_names: [], image_size: 32, crop_size: 32, resize: 0,
-    mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
+    name,
+    root,
+    num_classes: 100,
+    class_names: [],
+    image_size: 32,
+    crop_size: 32,
+    resize: 0,
+    mean: [0.5071, 0.4867, 0.4408],
+    std: [0.2675, 0.2565, 0.2761],
+    pretext_splits: ['train'],
+    train_split: 'train',
+    val_split: 'test',
+    subset: '',
+    max_train: 0,
+    max_val: 0,
+    subset_seed: 0,
+    cache_dir: cacheDir,
   } as DatasetConfig;
 }
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24;
 }
 
 /** n records: coarse byte, fine byte, 3072 CHW pixel bytes. The coarse byte is the official superclass. */
@@ -89,7 +112,9 @@ describe('CIFAR-100 binary reader (generated files)', () => {
       const rec = train.bytes.subarray(i * 3074);
       for (let y = 0; y < 32; y++)
         for (let x = 0; x < 32; x++)
-          for (let c = 0; c < 3; c++) if (img.data[(y * 32 + x) * 3 + c] !== rec[2 + c * 1024 + y * 32 + x]) throw new Error(`image ${i} differs`);
+          for (let c = 0; c < 3; c++)
+            if (img.data[(y * 32 + x) * 3 + c] !== rec[2 + c * 1024 + y * 32 + x])
+              throw new Error(`image ${i} differs`);
     }
     const c20 = await createCifar20Dataset(config(root, cache, 'cifar20'), small).load('test');
     expect(Array.from(c20.labels)).toEqual(Array.from({ length: 12 }, (_, i) => test.bytes[i * 3074]));
@@ -100,7 +125,9 @@ describe('CIFAR-100 binary reader (generated files)', () => {
   it('is registered as cifar100 and cifar100-20 (config names) and checks the official record counts', async () => {
     const ds = openDataset(config(root, cache, 'cifar100-20'));
     expect([ds.name, ds.numClasses, ds.classNames[19]]).toEqual(['cifar20', 20, 'vehicles 2']);
-    await expect(ds.load('train')).rejects.toThrow(/train\.bin: wrong record count: expected 50000 records of 3074 bytes, found 40/);
+    await expect(ds.load('train')).rejects.toThrow(
+      /train\.bin: wrong record count: expected 50000 records of 3074 bytes, found 40/,
+    );
   });
 
   it('serves a second open from the cache, and decodes again when the source changes', async () => {
@@ -156,7 +183,10 @@ describe('CIFAR-100 corrupt input', () => {
   });
 
   it('rejects a truncated file (size not a multiple of the record)', async () => {
-    await expectError((dir) => truncateSync(join(dir, 'train.bin'), 40 * 3074 - 100), /train\.bin: corrupt or truncated: 122860 bytes is not a multiple of the 3074-byte record/);
+    await expectError(
+      (dir) => truncateSync(join(dir, 'train.bin'), 40 * 3074 - 100),
+      /train\.bin: corrupt or truncated: 122860 bytes is not a multiple of the 3074-byte record/,
+    );
   });
 
   it('rejects a fine label out of range', async () => {
@@ -168,12 +198,19 @@ describe('CIFAR-100 corrupt input', () => {
   });
 
   it('rejects a class-names file that is not the official list', async () => {
-    await expectError((dir) => writeFileSync(join(dir, 'fine_label_names.txt'), ['zebra', ...CIFAR100_FINE_CLASSES.slice(1)].join('\n')), /fine_label_names\.txt: class names \[zebra, /);
+    await expectError(
+      (dir) =>
+        writeFileSync(join(dir, 'fine_label_names.txt'), ['zebra', ...CIFAR100_FINE_CLASSES.slice(1)].join('\n')),
+      /fine_label_names\.txt: class names \[zebra, /,
+    );
   });
 
   it('rejects a bad archive, naming it', async () => {
     const root = tmp('badarc');
-    writeFileSync(join(root, 'cifar-100-binary.tar.gz'), Buffer.from('this is not gzip data at all, just text'.repeat(20)));
+    writeFileSync(
+      join(root, 'cifar-100-binary.tar.gz'),
+      Buffer.from('this is not gzip data at all, just text'.repeat(20)),
+    );
     await expect(createCifar100Dataset(config(root, tmp('badarc-cache')), small).load('train')).rejects.toThrow(
       new RegExp(`${join(root, 'cifar-100-binary.tar.gz').replace(/[.]/g, '\\.')}: bad archive`),
     );
@@ -186,15 +223,20 @@ describe('CIFAR-100 corrupt input', () => {
     const arc = join(root, 'cifar-100-binary.tar.gz');
     execFileSync('tar', ['-czf', arc, '-C', src, 'cifar-100-binary']);
     truncateSync(arc, 30_000);
-    await expect(createCifar100Dataset(config(root, tmp('trunc-cache')), small).load('train')).rejects.toThrow(/cifar-100-binary\.tar\.gz: bad archive: zlib: unexpected end of file/);
+    await expect(createCifar100Dataset(config(root, tmp('trunc-cache')), small).load('train')).rejects.toThrow(
+      /cifar-100-binary\.tar\.gz: bad archive: zlib: unexpected end of file/,
+    );
   });
 });
 
 describe('CIFAR-100 / CIFAR-100-20 normalisation', () => {
-  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+  it("is the config's dataset.mean / std (the one place they are set)", () => {
     const cfg = { ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig;
     for (const ds of [createCifar100Dataset(cfg), createCifar20Dataset(cfg)]) {
-      expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+      expect([ds.mean, ds.std]).toEqual([
+        [0.1, 0.2, 0.3],
+        [0.4, 0.5, 0.6],
+      ]);
     }
   });
 });

@@ -11,9 +11,23 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function config(root: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return {
-    name: 'imagefolder', root, num_classes: 3, class_names: [], image_size: 32, crop_size: 32, resize: 0,
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'val', subset: '', max_train: 0, max_val: 0, cache_dir: join(tmp, 'cache'), ...overrides,
+    name: 'imagefolder',
+    root,
+    num_classes: 3,
+    class_names: [],
+    image_size: 32,
+    crop_size: 32,
+    resize: 0,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    pretext_splits: ['train'],
+    train_split: 'train',
+    val_split: 'val',
+    subset: '',
+    max_train: 0,
+    max_val: 0,
+    cache_dir: join(tmp, 'cache'),
+    ...overrides,
   } as DatasetConfig;
 }
 
@@ -32,7 +46,8 @@ function pattern(width: number, height: number, seed: number): Uint8Array {
 
 async function writeImage(path: string, format: 'png' | 'jpeg' | 'webp', width: number, height: number, seed: number) {
   const img = sharp(Buffer.from(pattern(width, height, seed)), { raw: { width, height, channels: 3 } });
-  const out = format === 'png' ? img.png() : format === 'jpeg' ? img.jpeg({ quality: 95 }) : img.webp({ lossless: true });
+  const out =
+    format === 'png' ? img.png() : format === 'jpeg' ? img.jpeg({ quality: 95 }) : img.webp({ lossless: true });
   await out.toFile(path);
 }
 
@@ -123,7 +138,9 @@ describe('imagefolder with train/ and val/ sub-folders', async () => {
   });
 
   it('rejects a num_classes that differs from the folder', () => {
-    expect(() => openDataset(config(root, { num_classes: 5 }))).toThrow(/dataset.num_classes is 5 .* has 3 classes; set dataset.num_classes=3/);
+    expect(() => openDataset(config(root, { num_classes: 5 }))).toThrow(
+      /dataset.num_classes is 5 .* has 3 classes; set dataset.num_classes=3/,
+    );
   });
 });
 

@@ -75,7 +75,8 @@ export interface ImagenetLayout {
 function readClassNames(root: string): Map<string, string> {
   for (const file of CLASS_NAME_FILES) {
     const path = join(root, file);
-    if (existsSync(path)) return new Map(parseSubsetList(readFileSync(path, 'utf8'), path).map((c) => [c.wnid, c.name]));
+    if (existsSync(path))
+      return new Map(parseSubsetList(readFileSync(path, 'utf8'), path).map((c) => [c.wnid, c.name]));
   }
   return new Map();
 }
@@ -84,7 +85,9 @@ function listedClasses(subset: string): ImagenetClass[] {
   if (isImagenetSubsetName(subset)) return imagenetSubsetClasses(subset);
   const path = resolve(subset);
   if (!existsSync(path)) {
-    throw new Error(`dataset.subset: '${subset}' is neither imagenet_50/100/200 nor an existing '<wnid> <name>' list file`);
+    throw new Error(
+      `dataset.subset: '${subset}' is neither imagenet_50/100/200 nor an existing '<wnid> <name>' list file`,
+    );
   }
   return parseSubsetList(readFileSync(path, 'utf8'), path);
 }
@@ -114,7 +117,9 @@ export function resolveImagenetLayout(dataRoot: string, opts: ImagenetOptions): 
     if (wnids.length === 0) throw new Error(`${splitDirs.train} has no <wnid> class folders`);
     const notInVal = wnids.filter((w) => !present.val.has(w));
     if (notInVal.length) {
-      throw new Error(`${splitDirs.val} lacks ${notInVal.length} class folders that ${splitDirs.train} has: ${notInVal.join(', ')}`);
+      throw new Error(
+        `${splitDirs.val} lacks ${notInVal.length} class folders that ${splitDirs.train} has: ${notInVal.join(', ')}`,
+      );
     }
     return { root, splitDirs, classes: wnids.map((wnid) => ({ wnid, name: names.get(wnid) ?? wnid })), missing: [] };
   }
@@ -222,5 +227,10 @@ registerDataset(
       allowMissingClasses: true,
       folders: ['imagenet-sample', 'imagenet'],
     }),
-  { source: { title: 'ImageNet sample (SCAN subset classes present in the folder)', expected: ['imagenet-sample/train'] } },
+  {
+    source: {
+      title: 'ImageNet sample (SCAN subset classes present in the folder)',
+      expected: ['imagenet-sample/train'],
+    },
+  },
 );

@@ -32,7 +32,9 @@ export function parseSubsetList(text: string, source: string): ImagenetClass[] {
 /** The classes of a SCAN subset, in the list's (= class index) order. */
 export function imagenetSubsetClasses(subset: ImagenetSubsetName): ImagenetClass[] {
   if (!isImagenetSubsetName(subset)) {
-    throw new Error(`dataset.subset: unknown ImageNet subset '${subset}'; expected one of ${IMAGENET_SUBSETS.join(', ')}`);
+    throw new Error(
+      `dataset.subset: unknown ImageNet subset '${subset}'; expected one of ${IMAGENET_SUBSETS.join(', ')}`,
+    );
   }
   const url = new URL(`../subsets/${subset}.txt`, import.meta.url);
   return parseSubsetList(readFileSync(url, 'utf8'), fileURLToPath(url));

@@ -17,16 +17,33 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function config(overrides: Partial<DatasetConfig>): DatasetConfig {
   return {
-    name: 'imagenet_50', root: SAMPLE, num_classes: 50, class_names: [], image_size: 224, crop_size: 224, resize: 0,
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pretext_splits: ['train'], train_split: 'train',
-    val_split: 'val', subset: '', max_train: 0, max_val: 0, cache_dir: join(tmp, 'cache'), ...overrides,
+    name: 'imagenet_50',
+    root: SAMPLE,
+    num_classes: 50,
+    class_names: [],
+    image_size: 224,
+    crop_size: 224,
+    resize: 0,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    pretext_splits: ['train'],
+    train_split: 'train',
+    val_split: 'val',
+    subset: '',
+    max_train: 0,
+    max_val: 0,
+    cache_dir: join(tmp, 'cache'),
+    ...overrides,
   } as DatasetConfig;
 }
 
 /** The wnids of a subset list file read straight from the text (not through the package's parser). */
 function wnidsOfListFile(name: string): string[] {
   const text = readFileSync(new URL(`../subsets/${name}.txt`, import.meta.url), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]);
 }
 
 describe('SCAN subset lists', () => {
@@ -70,7 +87,9 @@ describe.skipIf(!haveSample)('imagenet sample (real JPEGs)', async () => {
   });
 
   it('imagenet_sample uses the 14 present classes in list order with 500 train / 50 val images each', async () => {
-    const ds = openDataset(config({ name: 'imagenet_sample', root: resolve(SAMPLE, '..'), num_classes: 14, resize: 32 }));
+    const ds = openDataset(
+      config({ name: 'imagenet_sample', root: resolve(SAMPLE, '..'), num_classes: 14, resize: 32 }),
+    );
     const expectedOrder = list50.filter((w) => presentWnids.includes(w));
     const names = new Map(imagenetSubsetClasses('imagenet_50').map((c) => [c.wnid, c.name]));
     expect(ds.numClasses).toBe(14);
@@ -93,7 +112,9 @@ describe.skipIf(!haveSample)('imagenet sample (real JPEGs)', async () => {
     expect(Buffer.from(val.image(50).data).equals(ref)).toBe(true);
 
     // Train via max_train: a class-stratified 140 of 7,000 -> 10 per class, only those decoded.
-    const train = await openDataset(config({ name: 'imagenet_sample', root: resolve(SAMPLE, '..'), num_classes: 14, resize: 32, max_train: 140 })).load('train');
+    const train = await openDataset(
+      config({ name: 'imagenet_sample', root: resolve(SAMPLE, '..'), num_classes: 14, resize: 32, max_train: 140 }),
+    ).load('train');
     const trainCounts = new Array(14).fill(0);
     for (const l of train.labels) trainCounts[l]++;
     expect(trainCounts).toEqual(new Array(14).fill(10));
@@ -110,20 +131,34 @@ describe.skipIf(!haveSample)('imagenet sample (real JPEGs)', async () => {
     const val = await ds.load('val');
     expect(Array.from(val.labels)).toEqual([0, 0, 1, 1, 2, 2]);
     // Without resize the 64x64 originals come back.
-    expect(val.imageShape ?? { height: val.image(0).height, width: val.image(0).width }).toEqual({ height: 64, width: 64 });
+    expect(val.imageShape ?? { height: val.image(0).height, width: val.image(0).width }).toEqual({
+      height: 64,
+      width: 64,
+    });
     const files0 = readdirSync(join(SAMPLE, 'val', picked[0])).sort();
     const idx = val.originalIndices!;
     expect(idx[1]).toBeGreaterThan(idx[0]); // file order kept inside the class
-    const ref = await sharp(join(SAMPLE, 'val', picked[0], files0[idx[0]])).raw().toBuffer();
+    const ref = await sharp(join(SAMPLE, 'val', picked[0], files0[idx[0]]))
+      .raw()
+      .toBuffer();
     expect(Buffer.from(val.image(0).data).equals(ref)).toBe(true);
   });
 
   it('the documented recipe composes with configs/dataset/imagenet_50.yaml (docs/adding-a-dataset.md)', () => {
     const base = ['dataset=imagenet_50', `dataset.cache_dir=${join(tmp, 'cache')}`];
-    expect(() => openDataset(composeConfig([...base, `dataset.root=${SAMPLE}`]).dataset)).toThrow(/^imagenet_50: 36 of the 50 classes/);
+    expect(() => openDataset(composeConfig([...base, `dataset.root=${SAMPLE}`]).dataset)).toThrow(
+      /^imagenet_50: 36 of the 50 classes/,
+    );
     // imagenet_sample finds <root>/imagenet-sample under the data root.
     base.push(`dataset.root=${resolve(SAMPLE, '..')}`);
-    const cfg = composeConfig([...base, 'dataset.name=imagenet_sample', 'dataset.num_classes=14', 'dataset.resize=72', 'dataset.image_size=64', 'dataset.crop_size=64']).dataset;
+    const cfg = composeConfig([
+      ...base,
+      'dataset.name=imagenet_sample',
+      'dataset.num_classes=14',
+      'dataset.resize=72',
+      'dataset.image_size=64',
+      'dataset.crop_size=64',
+    ]).dataset;
     expect(cfg.subset).toBe('imagenet_50');
     const ds = openDataset(cfg);
     expect([ds.name, ds.numClasses, ds.splits]).toEqual(['imagenet_sample', 14, ['train', 'val']]);
@@ -138,7 +173,10 @@ describe.skipIf(!haveSample)('imagenet sample (real JPEGs)', async () => {
 
 /** A tiny ILSVRC-style folder with the official repo's folder names and non-square images. */
 async function makeIlsvrcFolder(root: string, classes: string[], sizes: [number, number][]): Promise<void> {
-  for (const [split, folder] of [['train', 'ILSVRC2012_img_train'], ['val', 'ILSVRC2012_img_val']])
+  for (const [split, folder] of [
+    ['train', 'ILSVRC2012_img_train'],
+    ['val', 'ILSVRC2012_img_val'],
+  ])
     for (const wnid of classes) {
       const dir = join(root, folder, wnid);
       mkdirSync(dir, { recursive: true });
@@ -146,7 +184,9 @@ async function makeIlsvrcFolder(root: string, classes: string[], sizes: [number,
         // Left half red, right half blue: the resize must keep that layout.
         const px = Buffer.alloc(w * h * 3);
         for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px[(y * w + x) * 3 + (x < w / 2 ? 0 : 2)] = 255;
-        await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).toFile(join(dir, `${wnid}_${split}_${k}.JPEG`));
+        await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 95 })
+          .toFile(join(dir, `${wnid}_${split}_${k}.JPEG`));
       }
     }
 }
@@ -155,7 +195,11 @@ describe('ImageNet folder reader on generated ILSVRC2012_img_* folders', async (
   await import('../src/index');
   const root = join(tmp, 'ilsvrc');
   const classes = ['n02000000', 'n01000000'];
-  await makeIlsvrcFolder(root, classes, [[90, 60], [50, 120], [64, 64]]);
+  await makeIlsvrcFolder(root, classes, [
+    [90, 60],
+    [50, 120],
+    [64, 64],
+  ]);
 
   it('full ImageNet: all wnid folders sorted, ILSVRC2012 folder names accepted', () => {
     const ds = openDataset(config({ name: 'imagenet', root, num_classes: 2 }));
@@ -186,7 +230,11 @@ describe('ImageNet folder reader on generated ILSVRC2012_img_* folders', async (
       expect(right[0]).toBeLessThan(50);
     }
     // 90x60 -> 48x32, 50x120 -> 32x76, 64x64 -> 32x32 (hand-computed torchvision sizes), files sorted by name.
-    expect([0, 1, 2].map((i) => [train.image(i).width, train.image(i).height])).toEqual([[48, 32], [32, 76], [32, 32]]);
+    expect([0, 1, 2].map((i) => [train.image(i).width, train.image(i).height])).toEqual([
+      [48, 32],
+      [32, 76],
+      [32, 32],
+    ]);
   });
 
   it('a bad JPEG fails naming the file', async () => {
@@ -201,11 +249,17 @@ describe('ImageNet folder reader on generated ILSVRC2012_img_* folders', async (
   it('missing folders are named', async () => {
     const empty = join(tmp, 'no-imagenet');
     mkdirSync(empty, { recursive: true });
-    expect(() => openDataset(config({ name: 'imagenet', root: empty }))).toThrow(/no ImageNet train folder in .*no-imagenet or .*no-imagenet\/imagenet/);
+    expect(() => openDataset(config({ name: 'imagenet', root: empty }))).toThrow(
+      /no ImageNet train folder in .*no-imagenet or .*no-imagenet\/imagenet/,
+    );
     const noVal = join(tmp, 'no-val');
     mkdirSync(join(noVal, 'train', 'n01000000'), { recursive: true });
-    expect(() => openDataset(config({ name: 'imagenet', root: noVal, num_classes: 1 }))).toThrow(/no val folder \(val or ILSVRC2012_img_val\)/);
+    expect(() => openDataset(config({ name: 'imagenet', root: noVal, num_classes: 1 }))).toThrow(
+      /no val folder \(val or ILSVRC2012_img_val\)/,
+    );
     // A subset none of whose classes exist says so.
-    expect(() => openDataset(config({ name: 'imagenet_100', root, num_classes: 100 }))).toThrow(/100 of the 100 classes .* No class of the list is present/);
+    expect(() => openDataset(config({ name: 'imagenet_100', root, num_classes: 100 }))).toThrow(
+      /100 of the 100 classes .* No class of the list is present/,
+    );
   });
 });

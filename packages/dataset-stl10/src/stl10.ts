@@ -47,7 +47,8 @@ export interface Stl10Options {
 
 export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}): Dataset {
   async function loadBase(split: BaseSplit): Promise<ImageSplit> {
-    const expected = opts.expectedRecords === null ? undefined : (opts.expectedRecords?.[split] ?? OFFICIAL_RECORDS[split]);
+    const expected =
+      opts.expectedRecords === null ? undefined : (opts.expectedRecords?.[split] ?? OFFICIAL_RECORDS[split]);
     const loc = locateBinaryDataset(resolveDataRoot(cfg.root), 'stl10_binary', 'stl10_binary.tar.gz', STL10_SOURCE);
     const xName = `${split}_X.bin`;
     const yName = split === 'unlabeled' ? null : `${split}_y.bin`;
@@ -74,7 +75,8 @@ export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}):
             onRecords(block, count, first) {
               for (let r = 0; r < count; r++) {
                 const y = block[r];
-                if (y < 1 || y > 10) throw new Error(`${describeBinaryFile(yFile)}: label ${first + r}: ${y} out of range 1-10`);
+                if (y < 1 || y > 10)
+                  throw new Error(`${describeBinaryFile(yFile)}: label ${first + r}: ${y} out of range 1-10`);
                 ys.push(y - 1);
               }
               labels = Int32Array.from(ys);
@@ -92,7 +94,8 @@ export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}):
                 `${describeBinaryFile(xFile)}: wrong record count: more images than the ${labels?.length ?? 0} labels in ${yName}`,
               );
             const out = new Uint8Array(count * STL10_IMAGE_BYTES);
-            for (let r = 0; r < count; r++) planarColumnMajorToHwc(block, r * STL10_IMAGE_BYTES, out, r * STL10_IMAGE_BYTES, SIDE, SIDE);
+            for (let r = 0; r < count; r++)
+              planarColumnMajorToHwc(block, r * STL10_IMAGE_BYTES, out, r * STL10_IMAGE_BYTES, SIDE, SIDE);
             writer.append(out, labels ? labels.subarray(first, first + count) : new Int32Array(count).fill(-1));
             images += count;
           },
@@ -102,7 +105,9 @@ export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}):
         if (namesSpec) specs.push(namesSpec);
         await readRecordFiles(specs);
         if (yName && images !== (labels as Int32Array | null)?.length)
-          throw new Error(`${describeBinaryFile(xFile)}: wrong record count: ${images} images but ${yName} has ${(labels as Int32Array | null)?.length ?? 0} labels`);
+          throw new Error(
+            `${describeBinaryFile(xFile)}: wrong record count: ${images} images but ${yName} has ${(labels as Int32Array | null)?.length ?? 0} labels`,
+          );
         if (namesSpec) checkClassNames(describeBinaryFile(namesSpec.file), names.text, STL10_CLASSES);
       },
     });
@@ -118,7 +123,8 @@ export function createStl10Dataset(cfg: DatasetConfig, opts: Stl10Options = {}):
     mean: cfg.mean,
     std: cfg.std,
     async load(split) {
-      if (split === 'train+unlabeled') return concatSplits(split, [await loadBase('train'), await loadBase('unlabeled')]);
+      if (split === 'train+unlabeled')
+        return concatSplits(split, [await loadBase('train'), await loadBase('unlabeled')]);
       if (split === 'train' || split === 'test' || split === 'unlabeled') return loadBase(split);
       throw new Error(`stl10: unknown split '${split}'; expected one of: train, test, unlabeled, train+unlabeled`);
     },

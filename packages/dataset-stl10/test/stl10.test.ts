@@ -18,9 +18,23 @@ function tmp(label: string): string {
 }
 function config(root: string, cacheDir: string): DatasetConfig {
   return {
-    name: 'stl10', root, num_classes: 10, class_names: [], image_size: 96, crop_size: 96, resize: 0,
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pretext_splits: ['train', 'unlabeled'], train_split: 'train',
-    val_split: 'test', subset: '', max_train: 0, max_val: 0, subset_seed: 0, cache_dir: cacheDir,
+    name: 'stl10',
+    root,
+    num_classes: 10,
+    class_names: [],
+    image_size: 96,
+    crop_size: 96,
+    resize: 0,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    pretext_splits: ['train', 'unlabeled'],
+    train_split: 'train',
+    val_split: 'test',
+    subset: '',
+    max_train: 0,
+    max_val: 0,
+    subset_seed: 0,
+    cache_dir: cacheDir,
   } as DatasetConfig;
 }
 
@@ -68,14 +82,17 @@ describe('STL-10 binary reader (generated files)', () => {
     for (const s of ['train', 'test', 'unlabeled'] as const) {
       const split = await ds.load(s);
       expect(split.size).toBe(N[s]);
-      expect(Array.from(split.labels)).toEqual(s === 'unlabeled' ? new Array(N[s]).fill(-1) : Array.from(y[s], (v) => v - 1));
+      expect(Array.from(split.labels)).toEqual(
+        s === 'unlabeled' ? new Array(N[s]).fill(-1) : Array.from(y[s], (v) => v - 1),
+      );
       for (let i = 0; i < N[s]; i++) {
         const img = split.image(i).data;
         const raw = X[s].subarray(i * IMG);
         for (let c = 0; c < 3; c++)
           for (let col = 0; col < 96; col++)
             for (let row = 0; row < 96; row++)
-              if (img[(row * 96 + col) * 3 + c] !== raw[c * 9216 + col * 96 + row]) throw new Error(`${s} ${i} (${row},${col},${c})`);
+              if (img[(row * 96 + col) * 3 + c] !== raw[c * 9216 + col * 96 + row])
+                throw new Error(`${s} ${i} (${row},${col},${c})`);
       }
     }
   });
@@ -104,10 +121,18 @@ describe('STL-10 binary reader (generated files)', () => {
     const cacheDir = tmp('disk');
     const mk = (limit: number) =>
       loadCachedSplit({
-        cacheDir, dataset: 'synthetic', split: 'big', sourceFiles: [join(root, 'stl10_binary', 'unlabeled_X.bin')], source: 'x',
-        imageShape: { height: 2, width: 2 }, inMemoryLimitBytes: limit,
+        cacheDir,
+        dataset: 'synthetic',
+        split: 'big',
+        sourceFiles: [join(root, 'stl10_binary', 'unlabeled_X.bin')],
+        source: 'x',
+        imageShape: { height: 2, width: 2 },
+        inMemoryLimitBytes: limit,
         async decode(w) {
-          w.append(Uint8Array.from({ length: 36 }, (_, i) => i), [0, 1, 2]);
+          w.append(
+            Uint8Array.from({ length: 36 }, (_, i) => i),
+            [0, 1, 2],
+          );
         },
       });
     const mem = await mk(1 << 30);
@@ -126,18 +151,35 @@ describe('STL-10 errors', () => {
     const d = join(cacheDir, 'stl10');
     expect(existsSync(d) ? readdirSync(d) : []).toEqual([]);
   }
-  it('label outside 1-10', () => expectError('train', (d) => writeFileSync(join(d, 'train_y.bin'), Uint8Array.from([1, 2, 0, 4, 5, 6])), /train_y\.bin: label 2: 0 out of range 1-10/));
+  it('label outside 1-10', () =>
+    expectError(
+      'train',
+      (d) => writeFileSync(join(d, 'train_y.bin'), Uint8Array.from([1, 2, 0, 4, 5, 6])),
+      /train_y\.bin: label 2: 0 out of range 1-10/,
+    ));
   it('label count differs from the image count', () =>
-    expectError('test', (d) => writeFileSync(join(d, 'test_y.bin'), Uint8Array.from([1, 2, 3])), /test_y\.bin: wrong record count: expected 4 records of 1 bytes, found 3/));
+    expectError(
+      'test',
+      (d) => writeFileSync(join(d, 'test_y.bin'), Uint8Array.from([1, 2, 3])),
+      /test_y\.bin: wrong record count: expected 4 records of 1 bytes, found 3/,
+    ));
   it('truncated image file', () =>
-    expectError('unlabeled', (d) => truncateSync(join(d, 'unlabeled_X.bin'), 2 * IMG + 5), /unlabeled_X\.bin: corrupt or truncated: 55301 bytes is not a multiple of the 27648-byte record/));
+    expectError(
+      'unlabeled',
+      (d) => truncateSync(join(d, 'unlabeled_X.bin'), 2 * IMG + 5),
+      /unlabeled_X\.bin: corrupt or truncated: 55301 bytes is not a multiple of the 27648-byte record/,
+    ));
   it('official counts are enforced by the registered reader', async () => {
     const root = tmp('official');
     writeStl(root);
-    await expect(openDataset(config(root, tmp('official-cache'))).load('test')).rejects.toThrow(/wrong record count: expected 8000 records of 1 bytes, found 4/);
+    await expect(openDataset(config(root, tmp('official-cache'))).load('test')).rejects.toThrow(
+      /wrong record count: expected 8000 records of 1 bytes, found 4/,
+    );
   });
   it('unknown split', async () => {
-    await expect(createStl10Dataset(config(tmp('x'), tmp('y'))).load('val')).rejects.toThrow(/stl10: unknown split 'val'; expected one of: train, test, unlabeled, train\+unlabeled/);
+    await expect(createStl10Dataset(config(tmp('x'), tmp('y'))).load('val')).rejects.toThrow(
+      /stl10: unknown split 'val'; expected one of: train, test, unlabeled, train\+unlabeled/,
+    );
   });
 });
 
@@ -159,7 +201,9 @@ describe('missing STL-10 data', () => {
     const err = (await prepareDataset('stl10', root, { url, timeoutMs: 5_000 }).catch((e) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain(`Downloading ${url} failed: fetch failed (connect ECONNREFUSED`);
-    expect(err.message).toContain(`Download http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz and put it at ${join(root, 'stl10_binary.tar.gz')}`);
+    expect(err.message).toContain(
+      `Download http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz and put it at ${join(root, 'stl10_binary.tar.gz')}`,
+    );
     expect(readdirSync(root)).toEqual([]);
   });
   it('prepare() offline (SCAN_OFFLINE=1 / offline option) does not try the network', async () => {
@@ -176,8 +220,11 @@ describe('missing STL-10 data', () => {
 });
 
 describe('STL-10 normalisation', () => {
-  it('is the config\'s dataset.mean / std (the one place they are set)', () => {
+  it("is the config's dataset.mean / std (the one place they are set)", () => {
     const ds = createStl10Dataset({ ...config('', ''), mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] } as DatasetConfig);
-    expect([ds.mean, ds.std]).toEqual([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    expect([ds.mean, ds.std]).toEqual([
+      [0.1, 0.2, 0.3],
+      [0.4, 0.5, 0.6],
+    ]);
   });
 });

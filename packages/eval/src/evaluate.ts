@@ -1,5 +1,16 @@
 // Clustering metrics of the official eval protocol (reference §4) and the prototype choice of eval.py.
-import { ami, argmaxRows, ari, clusterAccuracy, clusterMapping, confusionMatrix, applyMapping, nmi, top5Accuracy, type MappingRule } from '@scan-repro/metrics';
+import {
+  ami,
+  argmaxRows,
+  ari,
+  clusterAccuracy,
+  clusterMapping,
+  confusionMatrix,
+  applyMapping,
+  nmi,
+  top5Accuracy,
+  type MappingRule,
+} from '@scan-repro/metrics';
 
 export interface ClusterEvaluation {
   /** 'hungarian' (one-to-one) or 'majority' (many-to-one; always used when clusters > classes). */
@@ -28,7 +39,13 @@ export function evaluateClustering(
   numClasses: number,
   opts: { mapping: MappingRule; probs?: ArrayLike<number>; top5?: boolean },
 ): ClusterEvaluation {
-  const { rule: mapping, mapping: clusterToClass } = clusterMapping(pred, target, numClusters, numClasses, opts.mapping);
+  const { rule: mapping, mapping: clusterToClass } = clusterMapping(
+    pred,
+    target,
+    numClusters,
+    numClasses,
+    opts.mapping,
+  );
   const mapped = applyMapping(pred, clusterToClass);
   const out: ClusterEvaluation = {
     mapping,
@@ -38,7 +55,11 @@ export function evaluateClustering(
     ari: ari(target, pred),
     ami: ami(target, pred),
     // clusters without a class (more clusters than classes under Hungarian cannot happen: majority is used)
-    confusion: confusionMatrix(Int32Array.from(mapped, (m) => (m < 0 ? 0 : m)), target, numClasses),
+    confusion: confusionMatrix(
+      Int32Array.from(mapped, (m) => (m < 0 ? 0 : m)),
+      target,
+      numClasses,
+    ),
   };
   if (opts.top5 && opts.probs && numClusters >= 5) out.top5 = top5Accuracy(opts.probs, target, clusterToClass);
   return out;
@@ -50,10 +71,18 @@ export function evaluateClustering(
  * pads a small cluster with samples of other clusters (their confidence masked to −1), only members are used;
  * an empty cluster gets −1.
  */
-export function prototypeIndices(probs: ArrayLike<number>, features: ArrayLike<number>, n: number, topk: number): Int32Array {
+export function prototypeIndices(
+  probs: ArrayLike<number>,
+  features: ArrayLike<number>,
+  n: number,
+  topk: number,
+): Int32Array {
   const c = probs.length / n;
   const d = features.length / n;
-  if (!Number.isInteger(c) || !Number.isInteger(d)) throw new Error(`prototypeIndices: probs (${probs.length}) and features (${features.length}) are not N × C and N × D with N = ${n}`);
+  if (!Number.isInteger(c) || !Number.isInteger(d))
+    throw new Error(
+      `prototypeIndices: probs (${probs.length}) and features (${features.length}) are not N × C and N × D with N = ${n}`,
+    );
   const pred = argmaxRows(probs, n);
   const out = new Int32Array(c).fill(-1);
   for (let k = 0; k < c; k++) {
@@ -64,11 +93,15 @@ export function prototypeIndices(probs: ArrayLike<number>, features: ArrayLike<n
     const top = members.slice(0, topk);
     const mean = new Float64Array(d);
     for (const i of top) for (let j = 0; j < d; j++) mean[j] += features[i * d + j] / top.length;
-    let best = top[0], bestDist = Infinity;
+    let best = top[0],
+      bestDist = Infinity;
     for (const i of top) {
       let dist = 0;
       for (let j = 0; j < d; j++) dist += (features[i * d + j] - mean[j]) ** 2;
-      if (dist < bestDist) { bestDist = dist; best = i; }
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = i;
+      }
     }
     out[k] = best;
   }
@@ -76,15 +109,24 @@ export function prototypeIndices(probs: ArrayLike<number>, features: ArrayLike<n
 }
 
 /** Index of the nearest centroid (squared L2) for each of the n rows. */
-export function assignToCentroids(features: ArrayLike<number>, n: number, centroids: ArrayLike<number>, k: number): Int32Array {
+export function assignToCentroids(
+  features: ArrayLike<number>,
+  n: number,
+  centroids: ArrayLike<number>,
+  k: number,
+): Int32Array {
   const d = features.length / n;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let best = 0, bestDist = Infinity;
+    let best = 0,
+      bestDist = Infinity;
     for (let c = 0; c < k; c++) {
       let dist = 0;
       for (let j = 0; j < d; j++) dist += (features[i * d + j] - centroids[c * d + j]) ** 2;
-      if (dist < bestDist) { bestDist = dist; best = c; }
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = c;
+      }
     }
     out[i] = best;
   }

@@ -4,13 +4,23 @@ import { readMetrics, type RunFolder } from '@scan-repro/core';
 import { figureFiles, renderFigure, type CurvePanel, type TopLevelSpec } from '@scan-repro/plots';
 
 /** Renders `spec`, writes the PNG (`png`, e.g. ARTIFACTS.confusion) and its spec beside it, returns their names. */
-export async function writeFigure(run: RunFolder, png: string, spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<string[]> {
+export async function writeFigure(
+  run: RunFolder,
+  png: string,
+  spec: TopLevelSpec,
+  opts: { scale?: number } = {},
+): Promise<string[]> {
   const files = figureFiles(png.replace(/\.png$/, ''), await renderFigure(spec, opts));
   for (const [file, data] of Object.entries(files)) await run.writeArtifact(file, data);
   return Object.keys(files);
 }
 
-interface CurveKey { metric: string; unit: string; series: string; percent?: boolean }
+interface CurveKey {
+  metric: string;
+  unit: string;
+  series: string;
+  percent?: boolean;
+}
 
 /**
  * The per-epoch metrics drawn for each upstream stage: the panel (metric and unit) and legend entry of each key.
@@ -35,7 +45,10 @@ function curveKeys(entropyWeight: number): Record<string, Record<string, CurveKe
 }
 
 /** Learning-curve panels of the upstream runs (one per stage and metric), from their metrics.jsonl. */
-export async function learningCurvePanels(inputs: Partial<Record<string, string>>, entropyWeight: number): Promise<CurvePanel[]> {
+export async function learningCurvePanels(
+  inputs: Partial<Record<string, string>>,
+  entropyWeight: number,
+): Promise<CurvePanel[]> {
   const panels = new Map<string, CurvePanel>();
   for (const [stage, keys] of Object.entries(curveKeys(entropyWeight))) {
     if (!inputs[stage]) continue;

@@ -40,7 +40,14 @@ describe('evaluateClustering', () => {
     const C = 6;
     const target = Int32Array.from([0, 1, 1, 2, 2, 2]);
     // rankings (best first); argmax = first entry
-    const rankings = [[0, 1, 2, 3, 4, 5], [1, 0, 2, 3, 4, 5], [1, 2, 0, 3, 4, 5], [2, 0, 1, 3, 4, 5], [0, 2, 1, 3, 4, 5], [1, 0, 3, 4, 5, 2]];
+    const rankings = [
+      [0, 1, 2, 3, 4, 5],
+      [1, 0, 2, 3, 4, 5],
+      [1, 2, 0, 3, 4, 5],
+      [2, 0, 1, 3, 4, 5],
+      [0, 2, 1, 3, 4, 5],
+      [1, 0, 3, 4, 5, 2],
+    ];
     const probs = new Float32Array(6 * C);
     rankings.forEach((r, i) => r.forEach((k, rank) => (probs[i * C + k] = [0.5, 0.2, 0.12, 0.08, 0.06, 0.04][rank])));
     const pred = Int32Array.from(rankings, (r) => r[0]);
@@ -67,19 +74,49 @@ describe('figures', () => {
   function metricsDir(name: string, rows: [string, number | null, number][]): string {
     const dir = join(tmp, name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'metrics.jsonl'), rows.map(([key, value, step]) => JSON.stringify({ key, value, step, time: 't' })).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'metrics.jsonl'),
+      rows.map(([key, value, step]) => JSON.stringify({ key, value, step, time: 't' })).join('\n') + '\n',
+    );
     return dir;
   }
 
   it('learning curves: one panel per stage and metric, fractions in percent, unlisted keys and nulls left out', async () => {
-    const pretext = metricsDir('pretext', [['loss', 6.5, 1], ['lr', 0.2, 1], ['knn_accuracy', 0.25, 1], ['loss', 5.75, 2], ['knn_accuracy', 0.375, 2]]);
-    const scan = metricsDir('scan', [['val_acc/head0', 0.5, 1], ['train_loss', -9, 1], ['val_loss/head0', -0.25, 1], ['best_head', 0, 1], ['train_loss', null, 2], ['val_acc/head1', 0.9, 1]]);
+    const pretext = metricsDir('pretext', [
+      ['loss', 6.5, 1],
+      ['lr', 0.2, 1],
+      ['knn_accuracy', 0.25, 1],
+      ['loss', 5.75, 2],
+      ['knn_accuracy', 0.375, 2],
+    ]);
+    const scan = metricsDir('scan', [
+      ['val_acc/head0', 0.5, 1],
+      ['train_loss', -9, 1],
+      ['val_loss/head0', -0.25, 1],
+      ['best_head', 0, 1],
+      ['train_loss', null, 2],
+      ['val_acc/head1', 0.9, 1],
+    ]);
     const panels = await learningCurvePanels({ pretext, mine: join(tmp, 'none'), scan }, 5);
     expect(panels.map((p) => [p.title, p.metric, p.unit])).toEqual([
-      ['pretext', 'loss', 'nats'], ['pretext', 'kNN accuracy', '%'], ['scan', 'SCAN loss', 'nats'], ['scan', 'accuracy', '%'],
+      ['pretext', 'loss', 'nats'],
+      ['pretext', 'kNN accuracy', '%'],
+      ['scan', 'SCAN loss', 'nats'],
+      ['scan', 'accuracy', '%'],
     ]);
-    expect(panels[0].series).toEqual([{ name: 'train', points: [{ epoch: 1, value: 6.5 }, { epoch: 2, value: 5.75 }] }]);
-    expect(panels[1].series[0].points).toEqual([{ epoch: 1, value: 25 }, { epoch: 2, value: 37.5 }]);
+    expect(panels[0].series).toEqual([
+      {
+        name: 'train',
+        points: [
+          { epoch: 1, value: 6.5 },
+          { epoch: 2, value: 5.75 },
+        ],
+      },
+    ]);
+    expect(panels[1].series[0].points).toEqual([
+      { epoch: 1, value: 25 },
+      { epoch: 2, value: 37.5 },
+    ]);
     expect(panels[2].series).toEqual([
       { name: 'train: consistency − 5·entropy', points: [{ epoch: 1, value: -9 }] },
       { name: 'val, head 0: consistency − entropy', points: [{ epoch: 1, value: -0.25 }] },
@@ -89,14 +126,22 @@ describe('figures', () => {
   });
 
   it('writeFigure records the PNG and its Vega-Lite spec as artifacts of the run', async () => {
-    const run = await RunFolder.create({ dir: join(tmp, 'eval'), stage: 'eval', config: composeConfig(['profile=ci'], { env: {} }) });
+    const run = await RunFolder.create({
+      dir: join(tmp, 'eval'),
+      stage: 'eval',
+      config: composeConfig(['profile=ci'], { env: {} }),
+    });
     const spec = confusionMatrixSpec([3, 1, 0, 4], ['cat', 'dog']);
     const files = await writeFigure(run, 'confusion', spec);
     expect(files).toEqual(['confusion.png', 'confusion.vl.json']);
     await run.complete({ metrics: {}, artifacts: files, backend: 'cpu' });
     const manifest = await readManifest(run.dir);
     for (const f of files) {
-      expect(manifest.artifacts[f].sha256).toBe(createHash('sha256').update(readFileSync(join(run.dir, f))).digest('hex'));
+      expect(manifest.artifacts[f].sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(join(run.dir, f)))
+          .digest('hex'),
+      );
     }
     expect(readFileSync(join(run.dir, 'confusion.png')).subarray(1, 4).toString()).toBe('PNG');
     const written = JSON.parse(readFileSync(join(run.dir, 'confusion.vl.json'), 'utf8'));

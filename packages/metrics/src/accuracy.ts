@@ -24,7 +24,12 @@ export function hungarianMatch(pred: Labels, target: Labels, numClusters: number
  * Many-to-one mapping used for overclustering: each cluster goes to the class most of its samples
  * have (ties → lower class id, like np.argmax). Empty clusters map to -1.
  */
-export function majorityVoteMapping(pred: Labels, target: Labels, numClusters: number, numClasses: number): ClusterMapping {
+export function majorityVoteMapping(
+  pred: Labels,
+  target: Labels,
+  numClusters: number,
+  numClasses: number,
+): ClusterMapping {
   const counts = contingencyMatrix(pred, target, numClusters, numClasses);
   const mapping = new Int32Array(numClusters).fill(-1);
   for (let k = 0; k < numClusters; k++) {
@@ -68,16 +73,31 @@ export type MappingRule = 'hungarian' | 'majority';
  * majority vote: a one-to-one match would leave the surplus clusters counted wrong.
  */
 export function clusterMapping(
-  pred: Labels, target: Labels, numClusters: number, numClasses: number, rule: MappingRule = 'hungarian',
+  pred: Labels,
+  target: Labels,
+  numClusters: number,
+  numClasses: number,
+  rule: MappingRule = 'hungarian',
 ): { rule: MappingRule; mapping: ClusterMapping } {
   const used: MappingRule = rule === 'majority' || numClusters > numClasses ? 'majority' : 'hungarian';
-  const mapping = used === 'majority' ? majorityVoteMapping(pred, target, numClusters, numClasses) : hungarianMatch(pred, target, numClusters, numClasses);
+  const mapping =
+    used === 'majority'
+      ? majorityVoteMapping(pred, target, numClusters, numClasses)
+      : hungarianMatch(pred, target, numClusters, numClasses);
   return { rule: used, mapping };
 }
 
 /** Accuracy through clusterMapping: Hungarian, or the majority vote when there are more clusters than classes. */
-export function mappedAccuracy(pred: Labels, target: Labels, numClusters: number, numClasses: number, rule: MappingRule = 'hungarian'): number {
-  return clusterAccuracy(pred, target, { mapping: clusterMapping(pred, target, numClusters, numClasses, rule).mapping });
+export function mappedAccuracy(
+  pred: Labels,
+  target: Labels,
+  numClusters: number,
+  numClasses: number,
+  rule: MappingRule = 'hungarian',
+): number {
+  return clusterAccuracy(pred, target, {
+    mapping: clusterMapping(pred, target, numClusters, numClasses, rule).mapping,
+  });
 }
 
 /**
@@ -91,7 +111,9 @@ export function top5Accuracy(probs: ArrayLike<number>, target: Labels, mapping: 
   const n = target.length;
   if (n === 0) throw new Error('top5Accuracy: no samples (target is empty)');
   if (probs.length !== n * numClusters) {
-    throw new Error(`top5Accuracy: probs has ${probs.length} entries, expected N × numClusters = ${n} × ${numClusters}`);
+    throw new Error(
+      `top5Accuracy: probs has ${probs.length} entries, expected N × numClusters = ${n} × ${numClusters}`,
+    );
   }
   const topK = Math.min(5, numClusters);
   const best = new Int32Array(topK);

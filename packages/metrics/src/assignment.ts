@@ -22,10 +22,13 @@ export function linearSumAssignment(
     throw new Error(`linearSumAssignment: numRows/numCols must be non-negative integers, got ${numRows} × ${numCols}`);
   }
   if (cost.length !== numRows * numCols) {
-    throw new Error(`linearSumAssignment: cost has ${cost.length} entries, expected numRows*numCols = ${numRows * numCols}`);
+    throw new Error(
+      `linearSumAssignment: cost has ${cost.length} entries, expected numRows*numCols = ${numRows * numCols}`,
+    );
   }
   for (let i = 0; i < cost.length; i++) {
-    if (!Number.isFinite(cost[i])) throw new Error(`linearSumAssignment: cost[${i}] = ${cost[i]}, expected a finite number`);
+    if (!Number.isFinite(cost[i]))
+      throw new Error(`linearSumAssignment: cost[${i}] = ${cost[i]}, expected a finite number`);
   }
   // Work on a matrix with rows ≤ cols (transpose otherwise), negated when maximising.
   const transpose = numRows > numCols;

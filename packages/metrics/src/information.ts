@@ -112,8 +112,12 @@ function logFactorial(k: number): number {
   const x = k + 1; // lgamma(x)
   const inv = 1 / x;
   const inv2 = inv * inv;
-  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) +
-    inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 * (1 / 1680))));
+  return (
+    (x - 0.5) * Math.log(x) -
+    x +
+    0.5 * Math.log(2 * Math.PI) +
+    inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 * (1 / 1680))))
+  );
 }
 
 /** Expected mutual information under the hypergeometric model (sklearn expected_mutual_information). */
@@ -133,7 +137,11 @@ function expectedMutualInformation(t: Table): number {
       const logAB = Math.log(ai) + Math.log(bj);
       for (let nij = start; nij <= end; nij++) {
         const term2 = logN + Math.log(nij) - logAB;
-        const gln = glnFixed - logFactorial(nij) - logFactorial(ai - nij) - logFactorial(bj - nij) -
+        const gln =
+          glnFixed -
+          logFactorial(nij) -
+          logFactorial(ai - nij) -
+          logFactorial(bj - nij) -
           logFactorial(n - ai - bj + nij);
         emi += (nij / n) * term2 * Math.exp(gln);
       }

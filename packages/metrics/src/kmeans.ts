@@ -24,16 +24,26 @@ export interface KMeansResult {
  * iterations until the assignment stops changing. Empty clusters are re-seeded with the point farthest
  * from its centroid. Deterministic for a given seed. features is n × d row-major.
  */
-export function kmeans(features: ArrayLike<number>, n: number, d: number, k: number, opts: KMeansOptions): KMeansResult {
-  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 1 || d < 1) throw new Error(`kmeans: n = ${n}, d = ${d}, expected positive integers`);
-  if (features.length !== n * d) throw new Error(`kmeans: features has ${features.length} entries, expected n × d = ${n} × ${d}`);
+export function kmeans(
+  features: ArrayLike<number>,
+  n: number,
+  d: number,
+  k: number,
+  opts: KMeansOptions,
+): KMeansResult {
+  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 1 || d < 1)
+    throw new Error(`kmeans: n = ${n}, d = ${d}, expected positive integers`);
+  if (features.length !== n * d)
+    throw new Error(`kmeans: features has ${features.length} entries, expected n × d = ${n} × ${d}`);
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`kmeans: k = ${k}, expected an integer in [1, n = ${n}]`);
   const nInit = opts.nInit ?? 10;
   const maxIter = opts.maxIter ?? 300;
   if (!Number.isInteger(nInit) || nInit < 1) throw new Error(`kmeans: nInit = ${nInit}, expected a positive integer`);
-  if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`kmeans: maxIter = ${maxIter}, expected a positive integer`);
+  if (!Number.isInteger(maxIter) || maxIter < 1)
+    throw new Error(`kmeans: maxIter = ${maxIter}, expected a positive integer`);
   const x = Float64Array.from(features);
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new Error(`kmeans: features[${i}] = ${x[i]}, expected a finite number`);
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isFinite(x[i])) throw new Error(`kmeans: features[${i}] = ${x[i]}, expected a finite number`);
   const rng = createRng(opts.seed);
   let best: KMeansResult | null = null;
   for (let run = 0; run < nInit; run++) {
@@ -107,7 +117,14 @@ function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number, random
   return centroids;
 }
 
-function lloyd(x: Float64Array, n: number, d: number, k: number, centroids: Float64Array, maxIter: number): KMeansResult {
+function lloyd(
+  x: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centroids: Float64Array,
+  maxIter: number,
+): KMeansResult {
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
   const sizes = new Int32Array(k);

@@ -27,10 +27,13 @@ export function weightedKnnPredict(
   if (numTrain === 0) throw new Error('weightedKnnPredict: trainLabels is empty');
   const d = trainFeatures.length / numTrain;
   if (!Number.isInteger(d) || d < 1) {
-    throw new Error(`weightedKnnPredict: trainFeatures has ${trainFeatures.length} entries for ${numTrain} labels; expected numTrain × D`);
+    throw new Error(
+      `weightedKnnPredict: trainFeatures has ${trainFeatures.length} entries for ${numTrain} labels; expected numTrain × D`,
+    );
   }
   const numTest = testFeatures.length / d;
-  if (!Number.isInteger(numTest)) throw new Error(`weightedKnnPredict: testFeatures has ${testFeatures.length} entries, not a multiple of D = ${d}`);
+  if (!Number.isInteger(numTest))
+    throw new Error(`weightedKnnPredict: testFeatures has ${testFeatures.length} entries, not a multiple of D = ${d}`);
   const k = Math.min(opts.k ?? 100, numTrain);
   if (!Number.isInteger(k) || k < 1) throw new Error(`weightedKnnPredict: k = ${opts.k}, expected a positive integer`);
   if (!(opts.temperature > 0)) throw new Error(`weightedKnnPredict: temperature = ${opts.temperature}, expected > 0`);
@@ -78,7 +81,9 @@ export function weightedKnnAccuracy(
 ): number {
   const pred = weightedKnnPredict(trainFeatures, trainLabels, testFeatures, opts);
   if (pred.length !== testLabels.length) {
-    throw new Error(`weightedKnnAccuracy: testFeatures has ${pred.length} rows but testLabels has ${testLabels.length}`);
+    throw new Error(
+      `weightedKnnAccuracy: testFeatures has ${pred.length} rows but testLabels has ${testLabels.length}`,
+    );
   }
   if (pred.length === 0) throw new Error('weightedKnnAccuracy: no test samples');
   let correct = 0;

@@ -3,13 +3,16 @@ export type Labels = ArrayLike<number>;
 
 export function checkSameLength(what: string, a: Labels, b: Labels, aName = 'pred', bName = 'target'): void {
   if (a.length !== b.length) {
-    throw new Error(`${what}: ${aName} has ${a.length} entries but ${bName} has ${b.length}; expected one label per sample in both`);
+    throw new Error(
+      `${what}: ${aName} has ${a.length} entries but ${bName} has ${b.length}; expected one label per sample in both`,
+    );
   }
 }
 
 /** Throws unless every label is an integer in [0, count). */
 export function checkLabelRange(what: string, name: string, labels: Labels, count: number): void {
-  if (!Number.isInteger(count) || count <= 0) throw new Error(`${what}: ${name} count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count <= 0)
+    throw new Error(`${what}: ${name} count must be a positive integer, got ${count}`);
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
     if (!Number.isInteger(v) || v < 0 || v >= count) {
@@ -61,7 +64,8 @@ export function confusionMatrix(predicted: Labels, target: Labels, numClasses: n
 export function compactLabels(what: string, name: string, labels: Labels): { ids: Int32Array; count: number } {
   const values: number[] = [];
   for (let i = 0; i < labels.length; i++) {
-    if (!Number.isInteger(labels[i])) throw new Error(`${what}: ${name}[${i}] = ${labels[i]}, expected an integer label`);
+    if (!Number.isInteger(labels[i]))
+      throw new Error(`${what}: ${name}[${i}] = ${labels[i]}, expected an integer label`);
   }
   const seen = new Set<number>();
   for (let i = 0; i < labels.length; i++) {

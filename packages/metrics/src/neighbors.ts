@@ -10,10 +10,13 @@ export function neighborAccuracy(neighbors: ArrayLike<number>, labels: Labels, o
   if (n === 0) throw new Error('neighborAccuracy: labels is empty, expected one label per sample');
   const width = neighbors.length / n;
   if (!Number.isInteger(width) || width < 2) {
-    throw new Error(`neighborAccuracy: neighbors has ${neighbors.length} entries for ${n} labels; expected N × (K+1) with K ≥ 1`);
+    throw new Error(
+      `neighborAccuracy: neighbors has ${neighbors.length} entries for ${n} labels; expected N × (K+1) with K ≥ 1`,
+    );
   }
   const k = opts.k ?? width - 1;
-  if (!Number.isInteger(k) || k < 1 || k > width - 1) throw new Error(`neighborAccuracy: k = ${k}, expected an integer in [1, ${width - 1}]`);
+  if (!Number.isInteger(k) || k < 1 || k > width - 1)
+    throw new Error(`neighborAccuracy: k = ${k}, expected an integer in [1, ${width - 1}]`);
   checkLabelRange('neighborAccuracy', 'neighbors', neighbors, n);
   let same = 0;
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterAccuracy, clusterMapping, hungarianAccuracy, hungarianMatch, majorityVoteMapping, mappedAccuracy, top5Accuracy } from '../src/accuracy';
+import {
+  clusterAccuracy,
+  clusterMapping,
+  hungarianAccuracy,
+  hungarianMatch,
+  majorityVoteMapping,
+  mappedAccuracy,
+  top5Accuracy,
+} from '../src/accuracy';
 import { linearSumAssignment } from '../src/assignment';
 import { ami, ari, nmi } from '../src/information';
 import { argmaxRows, confusionMatrix, contingencyMatrix } from '../src/labels';
@@ -8,13 +16,30 @@ import { neighborAccuracy } from '../src/neighbors';
 
 // Made by tools/golden/metrics/make_metric_goldens.py (scikit-learn / scipy).
 interface LabelingGolden {
-  name: string; numClusters: number; numClasses: number; pred: number[]; target: number[];
-  nmi: number; ari: number; ami: number; hungarianMatch: [number, number][]; hungarianAccuracy: number;
-  majorityMapping: number[]; majorityAccuracy: number;
+  name: string;
+  numClusters: number;
+  numClasses: number;
+  pred: number[];
+  target: number[];
+  nmi: number;
+  ari: number;
+  ami: number;
+  hungarianMatch: [number, number][];
+  hungarianAccuracy: number;
+  majorityMapping: number[];
+  majorityAccuracy: number;
 }
 const goldens = JSON.parse(readFileSync(new URL('./fixtures/metric-goldens.json', import.meta.url), 'utf8')) as {
   labelings: LabelingGolden[];
-  top5: { numClusters: number; probs: number[]; target: number[]; pred: number[]; hungarianMatch: [number, number][]; hungarianAccuracy: number; top5Accuracy: number };
+  top5: {
+    numClusters: number;
+    probs: number[];
+    target: number[];
+    pred: number[];
+    hungarianMatch: [number, number][];
+    hungarianAccuracy: number;
+    top5Accuracy: number;
+  };
   assignments: { rows: number; cols: number; cost: number[]; minCost: number; maxCost: number }[];
 };
 
@@ -44,13 +69,20 @@ describe('linearSumAssignment', () => {
 
   it('agrees with brute force over all permutations on small random matrices', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const perms = (n: number): number[][] => (n === 0 ? [[]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const perms = (n: number): number[][] =>
+      n === 0
+        ? [[]]
+        : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
     for (let trial = 0; trial < 30; trial++) {
       const n = 2 + (trial % 5);
       const cost = Array.from({ length: n * n }, () => Math.floor(rand() * 6));
       let best = Infinity;
-      for (const p of perms(n)) best = Math.min(best, p.reduce((s, c, r) => s + cost[r * n + c], 0));
+      for (const p of perms(n))
+        best = Math.min(
+          best,
+          p.reduce((s, c, r) => s + cost[r * n + c], 0),
+        );
       const { rowInd, colInd } = linearSumAssignment(cost, n, n);
       expect(assignmentCost(cost, n, rowInd, colInd)).toBe(best);
     }
@@ -76,10 +108,21 @@ describe('hand cases', () => {
   it('Hungarian picks the assignment that beats the greedy one on a known 3×3 count matrix', () => {
     // counts[cluster][class] = [[5,4,0],[4,0,0],[0,0,3]]: greedy would map cluster0→class0 (5) then
     // cluster1 has nothing left (0) → 8; the optimum is 0→1, 1→0, 2→2 → 4 + 4 + 3 = 11 of 16.
-    const counts = [[5, 4, 0], [4, 0, 0], [0, 0, 3]];
+    const counts = [
+      [5, 4, 0],
+      [4, 0, 0],
+      [0, 0, 3],
+    ];
     const pred: number[] = [];
     const target: number[] = [];
-    counts.forEach((row, k) => row.forEach((m, c) => { for (let i = 0; i < m; i++) { pred.push(k); target.push(c); } }));
+    counts.forEach((row, k) =>
+      row.forEach((m, c) => {
+        for (let i = 0; i < m; i++) {
+          pred.push(k);
+          target.push(c);
+        }
+      }),
+    );
     expect(Array.from(hungarianMatch(pred, target, 3, 3))).toEqual([1, 0, 2]);
     expect(hungarianAccuracy(pred, target, 3, 3)).toBeCloseTo(11 / 16, 15);
     expect(Array.from(contingencyMatrix(pred, target, 3, 3))).toEqual(counts.flat());
@@ -110,7 +153,9 @@ describe('hand cases', () => {
 
   it('names the offending entry on bad labels', () => {
     expect(() => hungarianAccuracy([0, 3], [0, 1], 3, 2)).toThrow(/pred\[1\] = 3, expected an integer in \[0, 3\)/);
-    expect(() => clusterAccuracy([0, 1], [0], { mapping: new Int32Array([0, 1]) })).toThrow(/pred has 2 entries but target has 1/);
+    expect(() => clusterAccuracy([0, 1], [0], { mapping: new Int32Array([0, 1]) })).toThrow(
+      /pred has 2 entries but target has 1/,
+    );
   });
 });
 
@@ -186,7 +231,7 @@ describe('top5Accuracy', () => {
 });
 
 describe('argmaxRows', () => {
-  it('picks each row\'s largest entry, the first one on ties, and rejects a ragged matrix', () => {
+  it("picks each row's largest entry, the first one on ties, and rejects a ragged matrix", () => {
     expect(Array.from(argmaxRows([0.1, 0.7, 0.2, 0.5, 0.5, 0, -1, -3, -2], 3))).toEqual([1, 0, 0]);
     expect(() => argmaxRows([1, 2, 3, 4, 5], 2)).toThrow(/argmaxRows: 5 values do not split into 2 rows/);
   });

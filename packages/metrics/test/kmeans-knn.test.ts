@@ -8,8 +8,16 @@ import { weightedKnnPredict } from '../src/knn';
 const goldens = JSON.parse(readFileSync(new URL('./fixtures/metric-goldens.json', import.meta.url), 'utf8')) as {
   kmeans: { n: number; d: number; k: number; features: number[]; truth: number[]; sklearnInertia: number };
   knn: {
-    numClasses: number; d: number; k: number; temperature: number; trainFeatures: number[]; trainLabels: number[];
-    testFeatures: number[]; testLabels: number[]; predictions: number[]; accuracy: number;
+    numClasses: number;
+    d: number;
+    k: number;
+    temperature: number;
+    trainFeatures: number[];
+    trainLabels: number[];
+    testFeatures: number[];
+    testLabels: number[];
+    predictions: number[];
+    accuracy: number;
   };
 };
 
@@ -62,7 +70,15 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
     it('hand case: exp(sim/τ) weights let two close neighbours outvote three far ones', () => {
       // query along x; train: 2 × class 1 at cos 1, 3 × class 0 at cos 0 → weights e^10 each vs 1 each
       const trainF = new Float32Array([1, 0, 2, 0, 0, 1, 0, 2, 0, 3]);
-      expect(Array.from(weightedKnnPredict(trainF, [1, 1, 0, 0, 0], new Float32Array([3, 0]), { k: 5, temperature: 0.1, numClasses: 2 }))).toEqual([1]);
+      expect(
+        Array.from(
+          weightedKnnPredict(trainF, [1, 1, 0, 0, 0], new Float32Array([3, 0]), {
+            k: 5,
+            temperature: 0.1,
+            numClasses: 2,
+          }),
+        ),
+      ).toEqual([1]);
     });
   });
 });

@@ -7,7 +7,10 @@ import { contrastiveModelFromConfig, loadModel, type ContrastiveModel } from '@s
 import { extractFeatures, splitColumns, transformSpecFor } from '@scan-repro/train';
 
 /** Loads the pretext model; tells whether it has a contrastive head (RotNet models have rotnet_head.* instead). */
-export async function loadPretextModel(config: ScanConfig, path: string): Promise<{ model: ContrastiveModel; hasHead: boolean }> {
+export async function loadPretextModel(
+  config: ScanConfig,
+  path: string,
+): Promise<{ model: ContrastiveModel; hasHead: boolean }> {
   let keys: string[];
   try {
     keys = Object.keys(readSafetensors(new Uint8Array(await readFile(path)), path).tensors);
@@ -24,7 +27,12 @@ export async function loadPretextModel(config: ScanConfig, path: string): Promis
 }
 
 /** Both kinds of features of a split in one pass: the L2-normalised head output and the normalised pooled backbone. */
-export async function embed(model: ContrastiveModel, hasHead: boolean, split: ImageSplit, config: ScanConfig): Promise<{ head?: Float32Array; backbone: Float32Array }> {
+export async function embed(
+  model: ContrastiveModel,
+  hasHead: boolean,
+  split: ImageSplit,
+  config: ScanConfig,
+): Promise<{ head?: Float32Array; backbone: Float32Array }> {
   const featureDim = model.backbone.featureDim;
   const headDim = model.contrastiveHead.outDim;
   const normalize = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
@@ -33,7 +41,9 @@ export async function embed(model: ContrastiveModel, hasHead: boolean, split: Im
     return hasHead ? tf.concat([model.contrastiveHead.apply(f), normalize(f)], 1) : normalize(f);
   };
   const both = await extractFeatures(forward, split, {
-    transform: transformSpecFor(config, 'val'), batchSize: config.mine.batch_size, label: `embed ${split.split}`,
+    transform: transformSpecFor(config, 'val'),
+    batchSize: config.mine.batch_size,
+    label: `embed ${split.split}`,
   });
   if (!hasHead) return { backbone: both };
   const [head, backbone] = splitColumns(both, split.size, [headDim, featureDim]) as [Float32Array, Float32Array];

@@ -13,8 +13,14 @@ function randomFeatures(n: number, d: number, seed: number): Float32Array {
 }
 
 /** Float64 brute force: cosine of every pair, full sort (descending value, then ascending index). */
-function bruteForce(query: Float32Array, bank: Float32Array, d: number, k: number): { idx: number[][]; cos: (i: number, j: number) => number } {
-  const norm = (x: Float32Array, i: number) => Math.sqrt(Array.from(x.subarray(i * d, (i + 1) * d)).reduce((a, v) => a + v * v, 0));
+function bruteForce(
+  query: Float32Array,
+  bank: Float32Array,
+  d: number,
+  k: number,
+): { idx: number[][]; cos: (i: number, j: number) => number } {
+  const norm = (x: Float32Array, i: number) =>
+    Math.sqrt(Array.from(x.subarray(i * d, (i + 1) * d)).reduce((a, v) => a + v * v, 0));
   const cos = (i: number, j: number) => {
     let dot = 0;
     for (let t = 0; t < d; t++) dot += query[i * d + t] * bank[j * d + t];
@@ -66,7 +72,8 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
         const row = Array.from(ours.subarray(i * (k + 1), (i + 1) * (k + 1)));
         expect(row[0]).toBe(i);
         // Rank by rank, our neighbour is as similar as the reference one (float32 vs float64 near-ties aside).
-        for (let t = 0; t <= k; t++) expect(Math.abs(ref.cos(i, row[t]) - ref.cos(i, ref.idx[i][t]))).toBeLessThan(1e-5);
+        for (let t = 0; t <= k; t++)
+          expect(Math.abs(ref.cos(i, row[t]) - ref.cos(i, ref.idx[i][t]))).toBeLessThan(1e-5);
         if (row.every((j, t) => j === ref.idx[i][t])) exactRows++;
       }
       expect(exactRows).toBeGreaterThanOrEqual(n - 3);
@@ -89,7 +96,8 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
       const ref = bruteForce(query, bank, d, 5);
       const ours = mineNeighborsAgainst(query, bank, d, 5, { batchSize: 10, bankBatchSize: 50 });
       for (let i = 0; i < 25; i++) {
-        for (let t = 0; t < 5; t++) expect(Math.abs(ref.cos(i, ours[i * 5 + t]) - ref.cos(i, ref.idx[i][t]))).toBeLessThan(1e-5);
+        for (let t = 0; t < 5; t++)
+          expect(Math.abs(ref.cos(i, ours[i * 5 + t]) - ref.cos(i, ref.idx[i][t]))).toBeLessThan(1e-5);
       }
     });
 

@@ -34,9 +34,17 @@ export function mineNeighborsAgainst(
  * largest; here that is enforced, so an exact duplicate with a lower index cannot displace it (faiss's
  * order is arbitrary in that case).
  */
-export function mineNeighbors(features: Float32Array, n: number, d: number, k: number, opts: MineNeighborsOptions = {}): Int32Array {
-  if (features.length !== n * d) throw new Error(`mineNeighbors: features has ${features.length} entries, expected n × d = ${n} × ${d}`);
-  if (!Number.isInteger(k) || k < 1 || k > n - 1) throw new Error(`mineNeighbors: k = ${k}, expected an integer in [1, n − 1 = ${n - 1}]`);
+export function mineNeighbors(
+  features: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  opts: MineNeighborsOptions = {},
+): Int32Array {
+  if (features.length !== n * d)
+    throw new Error(`mineNeighbors: features has ${features.length} entries, expected n × d = ${n} × ${d}`);
+  if (!Number.isInteger(k) || k < 1 || k > n - 1)
+    throw new Error(`mineNeighbors: k = ${k}, expected an integer in [1, n − 1 = ${n - 1}]`);
   const width = k + 1;
   const { indices } = topKCosine('mineNeighbors', features, features, d, width, opts);
   const out = new Int32Array(n * width);
@@ -57,19 +65,30 @@ function topKCosine(
   k: number,
   opts: MineNeighborsOptions,
 ): { indices: Int32Array; similarities: Float32Array } {
-  if (!Number.isInteger(d) || d < 1) throw new Error(`${what}: d = ${d}, expected a positive integer feature dimension`);
+  if (!Number.isInteger(d) || d < 1)
+    throw new Error(`${what}: d = ${d}, expected a positive integer feature dimension`);
   const numQuery = query.length / d;
   const numBank = bank.length / d;
-  if (!Number.isInteger(numQuery)) throw new Error(`${what}: query has ${query.length} entries, not a multiple of d = ${d}`);
-  if (!Number.isInteger(numBank) || numBank < 1) throw new Error(`${what}: bank has ${bank.length} entries, expected numBank × d with d = ${d}`);
-  if (!Number.isInteger(k) || k < 1 || k > numBank) throw new Error(`${what}: k = ${k}, expected an integer in [1, numBank = ${numBank}]`);
+  if (!Number.isInteger(numQuery))
+    throw new Error(`${what}: query has ${query.length} entries, not a multiple of d = ${d}`);
+  if (!Number.isInteger(numBank) || numBank < 1)
+    throw new Error(`${what}: bank has ${bank.length} entries, expected numBank × d with d = ${d}`);
+  if (!Number.isInteger(k) || k < 1 || k > numBank)
+    throw new Error(`${what}: k = ${k}, expected an integer in [1, numBank = ${numBank}]`);
   const batchSize = opts.batchSize ?? 512;
   const bankBatchSize = opts.bankBatchSize ?? 16384;
-  for (const [key, v] of [['batchSize', batchSize], ['bankBatchSize', bankBatchSize]] as const) {
+  for (const [key, v] of [
+    ['batchSize', batchSize],
+    ['bankBatchSize', bankBatchSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${what}: ${key} = ${v}, expected a positive integer`);
   }
-  for (const [name, arr] of [['query', query], ['bank', bank]] as const) {
-    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new Error(`${what}: ${name}[${i}] = ${arr[i]}, expected a finite number`);
+  for (const [name, arr] of [
+    ['query', query],
+    ['bank', bank],
+  ] as const) {
+    for (let i = 0; i < arr.length; i++)
+      if (!Number.isFinite(arr[i])) throw new Error(`${what}: ${name}[${i}] = ${arr[i]}, expected a finite number`);
   }
 
   // Normalised bank blocks stay on the backend for the whole search (the same memory as the input),
@@ -80,11 +99,19 @@ function topKCosine(
   try {
     for (let start = 0; start < numBank; start += bankBatchSize) {
       const rows = Math.min(bankBatchSize, numBank - start);
-      bankBlocks.push({ start, rows, t: tf.tidy(() => tf.transpose(l2NormalizeRows(tf.tensor2d(bank.subarray(start * d, (start + rows) * d), [rows, d])))) });
+      bankBlocks.push({
+        start,
+        rows,
+        t: tf.tidy(() =>
+          tf.transpose(l2NormalizeRows(tf.tensor2d(bank.subarray(start * d, (start + rows) * d), [rows, d]))),
+        ),
+      });
     }
     for (let qStart = 0; qStart < numQuery; qStart += batchSize) {
       const qRows = Math.min(batchSize, numQuery - qStart);
-      const q = tf.tidy(() => l2NormalizeRows(tf.tensor2d(query.subarray(qStart * d, (qStart + qRows) * d), [qRows, d])));
+      const q = tf.tidy(() =>
+        l2NormalizeRows(tf.tensor2d(query.subarray(qStart * d, (qStart + qRows) * d), [qRows, d])),
+      );
       const topVal = similarities.subarray(qStart * k, (qStart + qRows) * k).fill(-Infinity);
       const topIdx = indices.subarray(qStart * k, (qStart + qRows) * k).fill(-1);
       try {
@@ -108,7 +135,15 @@ function topKCosine(
  * Streams a qRows × cols similarity block into per-row top-k lists kept sorted by descending value.
  * Columns arrive in increasing bank index, so a strict `>` keeps the lower index first on ties.
  */
-function mergeTopK(s: Float32Array, qRows: number, cols: number, colOffset: number, k: number, topVal: Float32Array, topIdx: Int32Array): void {
+function mergeTopK(
+  s: Float32Array,
+  qRows: number,
+  cols: number,
+  colOffset: number,
+  k: number,
+  topVal: Float32Array,
+  topIdx: Int32Array,
+): void {
   for (let r = 0; r < qRows; r++) {
     const base = r * k;
     let worst = topVal[base + k - 1];
@@ -142,15 +177,25 @@ function hasLabels(split: ImageSplit): boolean {
 }
 
 /** Mines a split's neighbours among itself and reports the share with the anchor's label at k and the curve's ks. */
-export function mineSplit(features: Float32Array, split: ImageSplit, k: number, batchSize: number, prefix: string): { table: Int32Array; metrics: Record<string, number> } {
+export function mineSplit(
+  features: Float32Array,
+  split: ImageSplit,
+  k: number,
+  batchSize: number,
+  prefix: string,
+): { table: Int32Array; metrics: Record<string, number> } {
   const n = split.size;
   const dim = features.length / n;
-  if (k > n - 1) throw new Error(`mine: ${prefix} k = ${k} neighbours needs more than ${n} images in ${split.dataset}/${split.split}`);
+  if (k > n - 1)
+    throw new Error(
+      `mine: ${prefix} k = ${k} neighbours needs more than ${n} images in ${split.dataset}/${split.split}`,
+    );
   const table = mineNeighbors(features, n, dim, k, { batchSize });
   const metrics: Record<string, number> = {};
   if (hasLabels(split)) {
     metrics[`${prefix}_neighbor_accuracy`] = neighborAccuracy(table, split.labels);
-    for (const kk of NEIGHBOR_CURVE_KS) if (kk <= k) metrics[`${prefix}_neighbor_accuracy_at_${kk}`] = neighborAccuracy(table, split.labels, { k: kk });
+    for (const kk of NEIGHBOR_CURVE_KS)
+      if (kk <= k) metrics[`${prefix}_neighbor_accuracy_at_${kk}`] = neighborAccuracy(table, split.labels, { k: kk });
   }
   return { table, metrics };
 }

@@ -3,7 +3,16 @@
 // Artifacts (core's artifacts.ts): the neighbour tables of both splits (row i: i itself, then its neighbours, as split
 // indices, with each row's index in the full dataset split), and both kinds of L2-normalised pretext features with
 // the labels (evaluation only).
-import { ARTIFACTS, artifactPath, log, requireInputs, writeFeatures, writeNeighbors, type FeatureKind, type Stage } from '@scan-repro/core';
+import {
+  ARTIFACTS,
+  artifactPath,
+  log,
+  requireInputs,
+  writeFeatures,
+  writeNeighbors,
+  type FeatureKind,
+  type Stage,
+} from '@scan-repro/core';
 import type { ImageSplit } from '@scan-repro/data';
 import { loadTrainVal } from '@scan-repro/train';
 import { embed, loadPretextModel } from './embed';
@@ -16,7 +25,9 @@ export const runMine: Stage = async (config, run, inputs) => {
   const { model, hasHead } = await loadPretextModel(config, artifactPath(pretext, 'model'));
   let mined: FeatureKind = config.mine.features;
   if (mined === 'head' && !hasHead) {
-    log.warn('mine: the pretext model has no contrastive head (RotNet?); mining on backbone features instead of mine.features = head');
+    log.warn(
+      'mine: the pretext model has no contrastive head (RotNet?); mining on backbone features instead of mine.features = head',
+    );
     mined = 'backbone';
   }
   try {
@@ -28,20 +39,38 @@ export const runMine: Stage = async (config, run, inputs) => {
     const t = mineSplit(trainFeatures[mined]!, train, k, batchSize, 'train');
     const v = mineSplit(valFeatures[mined]!, val, kVal, batchSize, 'val');
 
-    const meta = { dataset: d.name, train_split: train.split, val_split: val.split, k: String(k), k_val: String(kVal), features: mined };
-    await writeNeighbors(run, {
-      train: { table: t.table, rows: train.size, width: k + 1 }, val: { table: v.table, rows: val.size, width: kVal + 1 },
-      trainIndices: originalIndices(train), valIndices: originalIndices(val),
-    }, meta);
-    await writeFeatures(run, {
-      train: { rows: train.size, labels: train.labels, ...trainFeatures },
-      val: { rows: val.size, labels: val.labels, ...valFeatures },
-      mined,
-    }, meta);
+    const meta = {
+      dataset: d.name,
+      train_split: train.split,
+      val_split: val.split,
+      k: String(k),
+      k_val: String(kVal),
+      features: mined,
+    };
+    await writeNeighbors(
+      run,
+      {
+        train: { table: t.table, rows: train.size, width: k + 1 },
+        val: { table: v.table, rows: val.size, width: kVal + 1 },
+        trainIndices: originalIndices(train),
+        valIndices: originalIndices(val),
+      },
+      meta,
+    );
+    await writeFeatures(
+      run,
+      {
+        train: { rows: train.size, labels: train.labels, ...trainFeatures },
+        val: { rows: val.size, labels: val.labels, ...valFeatures },
+        mined,
+      },
+      meta,
+    );
     const metrics = { ...t.metrics, ...v.metrics };
     const acc = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
     return {
-      metrics, artifacts: [ARTIFACTS.neighbors, ARTIFACTS.features],
+      metrics,
+      artifacts: [ARTIFACTS.neighbors, ARTIFACTS.features],
       summary: `mined top-${k} train / top-${kVal} val neighbours on ${mined} features; neighbour accuracy train ${acc(metrics.train_neighbor_accuracy)}, val ${acc(metrics.val_neighbor_accuracy)}`,
     };
   } finally {

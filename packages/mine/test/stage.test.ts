@@ -23,14 +23,23 @@ function toySplit(split: string, perGroup: number): ImageSplit {
   // interleaved order (0,1,2,3,0,1,...) so that group mates are not adjacent indices
   const group = (i: number) => i % GROUPS;
   return {
-    dataset: 'toy', split, size, source: 'generated', imageShape: { height: SIDE, width: SIDE },
+    dataset: 'toy',
+    split,
+    size,
+    source: 'generated',
+    imageShape: { height: SIDE, width: SIDE },
     labels: Int32Array.from({ length: size }, (_, i) => group(i)),
     image: (i) => ({ data: bases[group(i)], height: SIDE, width: SIDE }),
   };
 }
 registerDataset('toy', () => ({
-  name: 'toy', numClasses: GROUPS, imageSize: SIDE, classNames: ['a', 'b', 'c', 'd'], splits: ['train', 'test'],
-  mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25],
+  name: 'toy',
+  numClasses: GROUPS,
+  imageSize: SIDE,
+  classNames: ['a', 'b', 'c', 'd'],
+  splits: ['train', 'test'],
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
   load: async (split: string) => toySplit(split, split === 'train' ? 6 : 3),
 }));
 
@@ -45,8 +54,19 @@ describe('runMine', () => {
   });
 
   it('writes the known neighbours, normalised features of both kinds, and neighbour accuracy 1', async () => {
-    const config = composeConfig(['profile=ci', 'backbone.width=4', 'dataset.name=toy', 'dataset.image_size=8', 'dataset.crop_size=8',
-      'dataset.max_train=0', 'dataset.max_val=0', 'mine.k=5', 'mine.k_val=2', 'mine.batch_size=7', 'scan.num_neighbors=5']);
+    const config = composeConfig([
+      'profile=ci',
+      'backbone.width=4',
+      'dataset.name=toy',
+      'dataset.image_size=8',
+      'dataset.crop_size=8',
+      'dataset.max_train=0',
+      'dataset.max_val=0',
+      'mine.k=5',
+      'mine.k_val=2',
+      'mine.batch_size=7',
+      'scan.num_neighbors=5',
+    ]);
     // a pretext run folder with a (random) model
     const pretextDir = join(root, 'pretext');
     const pretextRun = await RunFolder.create({ dir: pretextDir, stage: 'pretext', config });
@@ -54,15 +74,26 @@ describe('runMine', () => {
     await saveModel(join(pretextDir, 'model.safetensors'), model);
     await pretextRun.complete({ metrics: {}, artifacts: ['model.safetensors'], backend: 'wasm' });
 
-    const run = await RunFolder.create({ dir: join(root, 'mine'), stage: 'mine', config, inputs: { pretext: pretextDir } });
+    const run = await RunFolder.create({
+      dir: join(root, 'mine'),
+      stage: 'mine',
+      config,
+      inputs: { pretext: pretextDir },
+    });
     const result = await runMine(config, run, { pretext: pretextDir });
     await run.complete({ ...result, backend: 'wasm' });
     expect(result.metrics).toEqual({
-      train_neighbor_accuracy: 1, train_neighbor_accuracy_at_1: 1, train_neighbor_accuracy_at_5: 1,
-      val_neighbor_accuracy: 1, val_neighbor_accuracy_at_1: 1,
+      train_neighbor_accuracy: 1,
+      train_neighbor_accuracy_at_1: 1,
+      train_neighbor_accuracy_at_5: 1,
+      val_neighbor_accuracy: 1,
+      val_neighbor_accuracy_at_1: 1,
     });
 
-    const nb = readSafetensors(new Uint8Array(await readFile(join(run.dir, 'neighbors.safetensors'))), 'neighbors').tensors;
+    const nb = readSafetensors(
+      new Uint8Array(await readFile(join(run.dir, 'neighbors.safetensors'))),
+      'neighbors',
+    ).tensors;
     expect(nb.train.shape).toEqual([24, 6]);
     expect(nb.val.shape).toEqual([12, 3]);
     expect(Array.from(nb.train_indices.data as Int32Array)).toEqual(Array.from({ length: 24 }, (_, i) => i));
@@ -70,14 +101,18 @@ describe('runMine', () => {
     for (let i = 0; i < 24; i++) {
       const row = Array.from(train.subarray(i * 6, i * 6 + 6));
       expect(row[0]).toBe(i);
-      expect(row.slice(1).sort((a, b) => a - b)).toEqual(Array.from({ length: 6 }, (_, j) => j * GROUPS + (i % GROUPS)).filter((j) => j !== i));
+      expect(row.slice(1).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 6 }, (_, j) => j * GROUPS + (i % GROUPS)).filter((j) => j !== i),
+      );
     }
 
     const feats = readSafetensors(new Uint8Array(await readFile(join(run.dir, 'features.safetensors'))), 'features');
     expect(feats.metadata.mined).toBe('head');
     expect(feats.tensors['train.head'].shape).toEqual([24, config.model.contrastive_dim]);
     expect(feats.tensors['train.backbone'].shape).toEqual([24, 8 * 4]);
-    expect(Array.from(feats.tensors['val.labels'].data as Int32Array)).toEqual(Array.from({ length: 12 }, (_, i) => i % GROUPS));
+    expect(Array.from(feats.tensors['val.labels'].data as Int32Array)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i % GROUPS),
+    );
     // features are the model's own eval-mode outputs on the val-transformed image: recompute image 0 by hand
     const head = feats.tensors['train.head'].data as Float32Array;
     // the val transform normalises with the config's dataset.mean / std (CIFAR-10's here)
@@ -91,9 +126,21 @@ describe('runMine', () => {
   });
 
   it('names the problem when k is larger than the split allows', async () => {
-    const config = composeConfig(['profile=ci', 'backbone.width=4', 'dataset.name=toy', 'dataset.image_size=8', 'dataset.crop_size=8',
-      'dataset.max_train=0', 'dataset.max_val=0', 'mine.k=30', 'mine.k_val=2', 'scan.num_neighbors=5']);
+    const config = composeConfig([
+      'profile=ci',
+      'backbone.width=4',
+      'dataset.name=toy',
+      'dataset.image_size=8',
+      'dataset.crop_size=8',
+      'dataset.max_train=0',
+      'dataset.max_val=0',
+      'mine.k=30',
+      'mine.k_val=2',
+      'scan.num_neighbors=5',
+    ]);
     const run = await RunFolder.create({ dir: join(root, 'mine-bad'), stage: 'mine', config });
-    await expect(runMine(config, run, { pretext: join(root, 'pretext') })).rejects.toThrow(/train k = 30 neighbours needs more than 24 images/);
+    await expect(runMine(config, run, { pretext: join(root, 'pretext') })).rejects.toThrow(
+      /train k = 30 neighbours needs more than 24 images/,
+    );
   });
 });

@@ -14,8 +14,13 @@ export interface ContrastiveHead {
 }
 
 export function createContrastiveHead(inDim: number, hidden: number, out: number, seed: number): ContrastiveHead {
-  for (const [key, v] of [['inDim', inDim], ['hidden', hidden], ['out', out]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`createContrastiveHead: ${key} must be a positive integer, got ${String(v)}`);
+  for (const [key, v] of [
+    ['inDim', inDim],
+    ['hidden', hidden],
+    ['out', out],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`createContrastiveHead: ${key} must be a positive integer, got ${String(v)}`);
   }
   const rng = createRng(seed);
   const store = new VariableStore();
@@ -41,8 +46,13 @@ export interface ClusterHead {
 }
 
 export function createClusterHeads(inDim: number, numClusters: number, numHeads: number, seed: number): ClusterHead[] {
-  for (const [key, v] of [['inDim', inDim], ['numClusters', numClusters], ['numHeads', numHeads]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`createClusterHeads: ${key} must be a positive integer, got ${String(v)}`);
+  for (const [key, v] of [
+    ['inDim', inDim],
+    ['numClusters', numClusters],
+    ['numHeads', numHeads],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`createClusterHeads: ${key} must be a positive integer, got ${String(v)}`);
   }
   const rng = createRng(seed);
   const heads: ClusterHead[] = [];

@@ -6,7 +6,11 @@ import type { NamedModule } from './models';
 import { loadStateDict, stateDict, type LoadStateDictOptions, type LoadStateDictReport } from './stateDict';
 
 /** Writes the model's state dict (parameters + BN buffers) atomically. */
-export async function saveModel(path: string, model: NamedModule, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveModel(
+  path: string,
+  model: NamedModule,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   await atomicWriteFile(path, writeSafetensors(stateDict(model), metadata));
 }
 

@@ -90,7 +90,14 @@ export function createConv2d(
   const weight = store.addParameter(`${name}.weight`, values, [kernel, kernel, inChannels, outChannels]);
   // Never 'same': for stride 2 TF pads asymmetrically (more at the bottom/right), PyTorch pads both sides.
   const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-    padding === 0 ? 'valid' : [[0, 0], [padding, padding], [padding, padding], [0, 0]];
+    padding === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [padding, padding],
+          [padding, padding],
+          [0, 0],
+        ];
   return {
     weight,
     apply: (x) => tf.conv2d(x, weight as tf.Tensor4D, stride, pad),
@@ -126,7 +133,14 @@ export function createBatchNorm2d(store: VariableStore, name: string, channels: 
     apply(x, training) {
       if (!training) {
         // Gradients (if any) flow to x, γ and β; the running statistics are constants.
-        return batchNormInfer(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, weight as tf.Tensor1D, bias as tf.Tensor1D, BN_EPS);
+        return batchNormInfer(
+          x,
+          runningMean as tf.Tensor1D,
+          runningVar as tf.Tensor1D,
+          weight as tf.Tensor1D,
+          bias as tf.Tensor1D,
+          BN_EPS,
+        );
       }
       const n = x.size / channels;
       if (n <= 1) {
@@ -159,7 +173,13 @@ export interface Linear {
 }
 
 /** nn.Linear(inF, outF) with PyTorch's default init. */
-export function createLinear(store: VariableStore, rng: Rng, name: string, inFeatures: number, outFeatures: number): Linear {
+export function createLinear(
+  store: VariableStore,
+  rng: Rng,
+  name: string,
+  inFeatures: number,
+  outFeatures: number,
+): Linear {
   const w = uniformFanIn(rng.fork(`${name}.weight`), inFeatures * outFeatures, inFeatures);
   const b = uniformFanIn(rng.fork(`${name}.bias`), outFeatures, inFeatures);
   const weight = store.addParameter(`${name}.weight`, w, [inFeatures, outFeatures]);
@@ -174,7 +194,14 @@ export function createLinear(store: VariableStore, rng: Rng, name: string, inFea
 /** nn.MaxPool2d(k, s, p): padded positions never win (PyTorch pads with -inf), floor rounding. */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
   const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-    padding === 0 ? 'valid' : [[0, 0], [padding, padding], [padding, padding], [0, 0]];
+    padding === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [padding, padding],
+          [padding, padding],
+          [0, 0],
+        ];
   return tf.maxPool(x, kernel, stride, pad);
 }
 

@@ -29,7 +29,9 @@ export class ContrastiveModel implements NamedModule {
     readonly contrastiveHead: ContrastiveHead,
   ) {
     if (contrastiveHead.inDim !== backbone.featureDim) {
-      throw new Error(`ContrastiveModel: head input ${contrastiveHead.inDim} != backbone featureDim ${backbone.featureDim}`);
+      throw new Error(
+        `ContrastiveModel: head input ${contrastiveHead.inDim} != backbone featureDim ${backbone.featureDim}`,
+      );
     }
   }
 
@@ -39,7 +41,10 @@ export class ContrastiveModel implements NamedModule {
   }
 
   parameters(): Map<string, tf.Variable> {
-    return new Map([...prefixed('backbone.', this.backbone.parameters()), ...prefixed('contrastive_head.', this.contrastiveHead.parameters())]);
+    return new Map([
+      ...prefixed('backbone.', this.backbone.parameters()),
+      ...prefixed('contrastive_head.', this.contrastiveHead.parameters()),
+    ]);
   }
 
   buffers(): Map<string, tf.Variable> {
@@ -59,7 +64,8 @@ export class ClusteringModel implements NamedModule {
   ) {
     if (clusterHeads.length === 0) throw new Error('ClusteringModel: needs at least one cluster head');
     for (const h of clusterHeads) {
-      if (h.inDim !== backbone.featureDim) throw new Error(`ClusteringModel: head input ${h.inDim} != backbone featureDim ${backbone.featureDim}`);
+      if (h.inDim !== backbone.featureDim)
+        throw new Error(`ClusteringModel: head input ${h.inDim} != backbone featureDim ${backbone.featureDim}`);
     }
   }
 
@@ -128,6 +134,13 @@ export function createClusteringModel(
 
 /** The pretext model a resolved config describes (backbone group + model group), as pretext, mine and eval build it.
  *  `model.contrastive_hidden` is already concrete here: 0 ("the backbone's feature size") is resolved by core. */
-export function contrastiveModelFromConfig(config: Pick<ScanConfig, 'backbone' | 'model'>, seed: number): ContrastiveModel {
-  return createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, seed);
+export function contrastiveModelFromConfig(
+  config: Pick<ScanConfig, 'backbone' | 'model'>,
+  seed: number,
+): ContrastiveModel {
+  return createContrastiveModel(
+    config.backbone,
+    { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim },
+    seed,
+  );
 }

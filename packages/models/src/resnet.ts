@@ -9,7 +9,15 @@
 // SCAN files and torchvision do.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@scan-repro/core';
-import { createBatchNorm2d, createConv2d, maxPool2d, VariableStore, type BatchNorm2d, type Conv2d, type Rng } from './layers';
+import {
+  createBatchNorm2d,
+  createConv2d,
+  maxPool2d,
+  VariableStore,
+  type BatchNorm2d,
+  type Conv2d,
+  type Rng,
+} from './layers';
 
 export type BackboneName = 'resnet18_cifar' | 'resnet18_stl' | 'resnet50';
 
@@ -54,13 +62,27 @@ function convBn(
   stride: number,
   padding: number,
 ): { conv: Conv2d; bn: BatchNorm2d } {
-  const conv = createConv2d(store, rng, convName, { inChannels, outChannels, kernel, stride, padding, init: 'kaiming_normal_fan_out' });
+  const conv = createConv2d(store, rng, convName, {
+    inChannels,
+    outChannels,
+    kernel,
+    stride,
+    padding,
+    init: 'kaiming_normal_fan_out',
+  });
   const bn = createBatchNorm2d(store, bnName, outChannels);
   return { conv, bn };
 }
 
 /** resnet_cifar.py / resnet_stl.py BasicBlock; the projection is named `shortcut.0` (conv) / `shortcut.1` (BN). */
-function basicBlock(store: VariableStore, rng: Rng, prefix: string, inPlanes: number, planes: number, stride: number): Block {
+function basicBlock(
+  store: VariableStore,
+  rng: Rng,
+  prefix: string,
+  inPlanes: number,
+  planes: number,
+  stride: number,
+): Block {
   const a = convBn(store, rng, `${prefix}.conv1`, `${prefix}.bn1`, inPlanes, planes, 3, stride, 1);
   const b = convBn(store, rng, `${prefix}.conv2`, `${prefix}.bn2`, planes, planes, 3, 1, 1);
   const shortcut =
@@ -80,14 +102,31 @@ function basicBlock(store: VariableStore, rng: Rng, prefix: string, inPlanes: nu
 }
 
 /** torchvision Bottleneck (v1.5: stride on conv2); the projection is named `downsample.0` / `downsample.1`. */
-function bottleneck(store: VariableStore, rng: Rng, prefix: string, inPlanes: number, planes: number, stride: number): Block {
+function bottleneck(
+  store: VariableStore,
+  rng: Rng,
+  prefix: string,
+  inPlanes: number,
+  planes: number,
+  stride: number,
+): Block {
   const expansion = 4;
   const a = convBn(store, rng, `${prefix}.conv1`, `${prefix}.bn1`, inPlanes, planes, 1, 1, 0);
   const b = convBn(store, rng, `${prefix}.conv2`, `${prefix}.bn2`, planes, planes, 3, stride, 1);
   const c = convBn(store, rng, `${prefix}.conv3`, `${prefix}.bn3`, planes, planes * expansion, 1, 1, 0);
   const downsample =
     stride !== 1 || inPlanes !== planes * expansion
-      ? convBn(store, rng, `${prefix}.downsample.0`, `${prefix}.downsample.1`, inPlanes, planes * expansion, 1, stride, 0)
+      ? convBn(
+          store,
+          rng,
+          `${prefix}.downsample.0`,
+          `${prefix}.downsample.1`,
+          inPlanes,
+          planes * expansion,
+          1,
+          stride,
+          0,
+        )
       : null;
   return {
     apply(x, training) {
@@ -104,14 +143,18 @@ function bottleneck(store: VariableStore, rng: Rng, prefix: string, inPlanes: nu
 
 function validateConfig(cfg: BackboneConfig): number[] {
   if (!(cfg.name in DEFAULT_BLOCKS)) {
-    throw new Error(`backbone.name: unknown backbone '${String(cfg.name)}', expected one of ${Object.keys(DEFAULT_BLOCKS).join(', ')}`);
+    throw new Error(
+      `backbone.name: unknown backbone '${String(cfg.name)}', expected one of ${Object.keys(DEFAULT_BLOCKS).join(', ')}`,
+    );
   }
   if (!Number.isInteger(cfg.width) || cfg.width < 1) {
     throw new Error(`backbone.width: expected a positive integer (64 = paper), got ${String(cfg.width)}`);
   }
   const blocks = cfg.blocks ?? DEFAULT_BLOCKS[cfg.name];
   if (!Array.isArray(blocks) || blocks.length !== 4 || !blocks.every((b) => Number.isInteger(b) && b >= 1)) {
-    throw new Error(`backbone.blocks: expected 4 positive integers (e.g. [2,2,2,2]), got ${JSON.stringify(cfg.blocks)}`);
+    throw new Error(
+      `backbone.blocks: expected 4 positive integers (e.g. [2,2,2,2]), got ${JSON.stringify(cfg.blocks)}`,
+    );
   }
   return blocks;
 }
@@ -158,7 +201,9 @@ export function createBackbone(cfg: BackboneConfig, seed: number): Backbone {
     featureDim,
     apply(x, training) {
       if (x.rank !== 4 || x.shape[3] !== 3) {
-        throw new Error(`${cfg.name}.apply: expected an NHWC float32 batch [n, h, w, 3], got shape [${x.shape.join(', ')}]`);
+        throw new Error(
+          `${cfg.name}.apply: expected an NHWC float32 batch [n, h, w, 3], got shape [${x.shape.join(', ')}]`,
+        );
       }
       return tf.tidy(() => {
         let out = tf.relu(stem.bn.apply(stem.conv.apply(x), training));

@@ -75,7 +75,11 @@ export function stateDict(model: NamedModule): Record<string, NamedArray> {
       out[name] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(count)) };
       continue;
     }
-    out[name] = { dtype: 'F32', shape: torchShape(v.shape), data: toTorchLayout(v.dataSync() as Float32Array, v.shape) };
+    out[name] = {
+      dtype: 'F32',
+      shape: torchShape(v.shape),
+      data: toTorchLayout(v.dataSync() as Float32Array, v.shape),
+    };
   }
   return out;
 }
@@ -105,7 +109,8 @@ function toFloat32(name: string, a: NamedArray, source: string): Float32Array {
 }
 
 function toCount(name: string, a: NamedArray, source: string): number {
-  if (a.data.length !== 1) throw new Error(`${source}: '${name}' should be a scalar counter, got shape [${a.shape.join(', ')}]`);
+  if (a.data.length !== 1)
+    throw new Error(`${source}: '${name}' should be a scalar counter, got shape [${a.shape.join(', ')}]`);
   if (a.dtype === 'I64') return Number((a.data as BigInt64Array)[0]);
   if (a.dtype === 'I32' || a.dtype === 'F32' || a.dtype === 'F64') return Number(a.data[0]);
   throw new Error(`${source}: '${name}' has dtype ${a.dtype}, expected I64 or I32`);
@@ -132,7 +137,8 @@ export function loadStateDict(
     if (badMissing.length || badUnexpected.length) {
       const parts: string[] = [];
       if (badMissing.length) parts.push(`missing keys (in the model, not in the file): ${badMissing.join(', ')}`);
-      if (badUnexpected.length) parts.push(`unexpected keys (in the file, not in the model): ${badUnexpected.join(', ')}`);
+      if (badUnexpected.length)
+        parts.push(`unexpected keys (in the file, not in the model): ${badUnexpected.join(', ')}`);
       throw new Error(`${source}: state dict does not match the model; ${parts.join('; ')}`);
     }
   }

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, type NamedArray } from '@scan-repro/core';
-import { ClusteringModel, ContrastiveModel, createBackbone, createClusterHeads, type Backbone, type NamedModule } from '../src/index';
+import {
+  ClusteringModel,
+  ContrastiveModel,
+  createBackbone,
+  createClusterHeads,
+  type Backbone,
+  type NamedModule,
+} from '../src/index';
 import { createContrastiveHead } from '../src/heads';
 import type { BackboneName } from '../src/resnet';
 
@@ -48,7 +55,11 @@ export function readGolden(name: string): Golden {
   };
 }
 
-export type GoldenModel = NamedModule & { backbone: Backbone; run(x: tf.Tensor4D, training: boolean): tf.Tensor2D[] ; dispose(): void };
+export type GoldenModel = NamedModule & {
+  backbone: Backbone;
+  run(x: tf.Tensor4D, training: boolean): tf.Tensor2D[];
+  dispose(): void;
+};
 
 /** Builds our model for a golden's config (weights are loaded by the caller). */
 export function buildGoldenModel(cfg: GoldenConfig): GoldenModel {
@@ -58,7 +69,10 @@ export function buildGoldenModel(cfg: GoldenConfig): GoldenModel {
     return Object.assign(m, { run: (x: tf.Tensor4D, t: boolean) => [m.apply(x, t)] });
   }
   if (cfg.model === 'clustering') {
-    const m = new ClusteringModel(backbone, createClusterHeads(backbone.featureDim, cfg.num_clusters!, cfg.num_heads!, 0));
+    const m = new ClusteringModel(
+      backbone,
+      createClusterHeads(backbone.featureDim, cfg.num_clusters!, cfg.num_heads!, 0),
+    );
     return Object.assign(m, { run: (x: tf.Tensor4D, t: boolean) => m.apply(x, t) });
   }
   return {

@@ -17,7 +17,14 @@ function tolerance(g: Golden, quantity: 'out_train' | 'running' | 'out_eval'): n
 const report: string[] = [];
 afterAll(() => console.log(`PyTorch parity, max abs diff:\n  ${report.join('\n  ')}`));
 
-const FORWARD_CASES = ['resnet18_cifar_w8', 'resnet18_stl_w4', 'resnet50_w3', 'resnet50_w4_blocks1', 'contrastive_cifar_w2', 'clustering_cifar_w2'];
+const FORWARD_CASES = [
+  'resnet18_cifar_w8',
+  'resnet18_stl_w4',
+  'resnet50_w3',
+  'resnet50_w4_blocks1',
+  'contrastive_cifar_w2',
+  'clustering_cifar_w2',
+];
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`PyTorch parity on ${backend}`, () => {
@@ -49,7 +56,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         if (k.endsWith('num_batches_tracked')) expect(ours[k].data[0], k).toBe(want.data[0]);
         else worstStat = Math.max(worstStat, maxAbsDiff(ours[k].data as Float32Array, want.data as Float32Array));
       }
-      report.push(`${backend} ${name} running stats: ${worstStat.toExponential(2)} (tol ${tolerance(g, 'running').toExponential(1)})`);
+      report.push(
+        `${backend} ${name} running stats: ${worstStat.toExponential(2)} (tol ${tolerance(g, 'running').toExponential(1)})`,
+      );
       expect(worstStat).toBeLessThanOrEqual(tolerance(g, 'running'));
 
       loadStateDict(model, initial, { source: name });
@@ -78,7 +87,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
       let worst = 0;
       let worstKey = '';
       for (const [k, want] of Object.entries(wantGrads)) {
-        const d = maxAbsDiff(torchGrads[k].data as Float32Array, want.data as Float32Array) / Math.max(1, maxAbs(want.data as Float32Array));
+        const d =
+          maxAbsDiff(torchGrads[k].data as Float32Array, want.data as Float32Array) /
+          Math.max(1, maxAbs(want.data as Float32Array));
         if (d > worst) [worst, worstKey] = [d, k];
       }
       report.push(`${backend} gradients, max abs diff / max(1, max|grad|): ${worst.toExponential(2)} at ${worstKey}`);

@@ -78,7 +78,10 @@ describe('loadStateDict', () => {
     const { ['layer1.0.bn1.weight']: _dropped, ...withoutOne } = sd;
     expect(() => loadStateDict(m, withoutOne)).toThrow(/missing keys.*layer1\.0\.bn1\.weight/);
     expect(() => loadStateDict(m, { ...sd, 'fc.weight': sd['bn1.bias'] })).toThrow(/unexpected keys.*fc\.weight/);
-    const bad: Record<string, NamedArray> = { ...sd, 'conv1.weight': { dtype: 'F32', shape: [2, 3, 5, 5], data: new Float32Array(150) } };
+    const bad: Record<string, NamedArray> = {
+      ...sd,
+      'conv1.weight': { dtype: 'F32', shape: [2, 3, 5, 5], data: new Float32Array(150) },
+    };
     bad['bn1.weight'] = { dtype: 'F32', shape: [2], data: new Float32Array([9, 9]) };
     expect(() => loadStateDict(m, bad, { source: 'x.safetensors' })).toThrow(
       /x\.safetensors: shape mismatch.*'conv1\.weight': file has \[2, 3, 5, 5\], model expects \[2, 3, 3, 3\]/,
@@ -96,7 +99,10 @@ describe('converted PyTorch checkpoints (tools/convert/pth_to_safetensors.py fix
   const expected = readGolden('converted_expected');
 
   it('MoCo v2 encoder_q → ContrastiveModel(resnet50) gives PyTorch outputs', async () => {
-    const m = new ContrastiveModel(createBackbone({ name: 'resnet50', width: 2, blocks: [1, 1, 1, 1] }, 0), createContrastiveHead(64, 64, 16, 0));
+    const m = new ContrastiveModel(
+      createBackbone({ name: 'resnet50', width: 2, blocks: [1, 1, 1, 1] }, 0),
+      createContrastiveHead(64, 64, 16, 0),
+    );
     const r = await loadModel(goldenPath('converted_moco_r50_w2'), m, { strict: true });
     expect(r.metadata.layout).toBe('moco');
     const x = toTensor(expected.tensors.input_r50) as tf.Tensor4D;
@@ -112,7 +118,11 @@ describe('converted PyTorch checkpoints (tools/convert/pth_to_safetensors.py fix
     expect(r.metadata.best_head).toBe('1');
     const x = toTensor(expected.tensors.input_cifar) as tf.Tensor4D;
     const ys = m.apply(x, false);
-    ys.forEach((y, i) => expect(maxAbsDiff(y.dataSync(), expected.tensors[`clustering_out_eval.${i}`].data as Float32Array)).toBeLessThan(1e-5));
+    ys.forEach((y, i) =>
+      expect(maxAbsDiff(y.dataSync(), expected.tensors[`clustering_out_eval.${i}`].data as Float32Array)).toBeLessThan(
+        1e-5,
+      ),
+    );
     tf.dispose([x, ...ys]);
     m.dispose();
   });
@@ -120,12 +130,19 @@ describe('converted PyTorch checkpoints (tools/convert/pth_to_safetensors.py fix
   it('SCAN pretext → ClusteringModel: strict load fails, allowUnexpected(contrastive_head) + allowMissing(cluster_head) loads the backbone', async () => {
     const m = new ClusteringModel(createBackbone(tiny, 0), createClusterHeads(16, 5, 1, 0));
     const path = goldenPath('converted_scan_pretext_cifar_w2');
-    await expect(loadModel(path, m)).rejects.toThrow(/missing keys.*cluster_head\.0\.weight.*unexpected keys.*contrastive_head\.0\.weight/);
+    await expect(loadModel(path, m)).rejects.toThrow(
+      /missing keys.*cluster_head\.0\.weight.*unexpected keys.*contrastive_head\.0\.weight/,
+    );
     const r = await loadModel(path, m, {
       allowUnexpected: (k) => k.startsWith('contrastive_head.'),
       allowMissing: (k) => k.startsWith('cluster_head.'),
     });
-    expect(r.unexpected.sort()).toEqual(['contrastive_head.0.bias', 'contrastive_head.0.weight', 'contrastive_head.2.bias', 'contrastive_head.2.weight']);
+    expect(r.unexpected.sort()).toEqual([
+      'contrastive_head.0.bias',
+      'contrastive_head.0.weight',
+      'contrastive_head.2.bias',
+      'contrastive_head.2.weight',
+    ]);
     expect(r.missing.sort()).toEqual(['cluster_head.0.bias', 'cluster_head.0.weight']);
     const x = toTensor(expected.tensors.input_cifar) as tf.Tensor4D;
     const f = m.frozenFeatures(x);
@@ -142,7 +159,9 @@ describe('frozen backbone (update_cluster_head_only)', () => {
     const snapshot = stateDict(m);
     m.setBackboneTrainable(false);
     const features = m.frozenFeatures(x);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.concat(m.applyHeads(features), 1))) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.square(tf.concat(m.applyHeads(features), 1))) as tf.Scalar,
+    );
     const headVarNames = new Set(m.clusterHeads.flatMap((h) => [...h.parameters().values()].map((v) => v.name)));
     expect(new Set(Object.keys(grads))).toEqual(headVarNames);
     const after = stateDict(m);

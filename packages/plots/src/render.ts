@@ -11,13 +11,17 @@ import { Resvg } from '@resvg/resvg-js';
 export const FONT_FAMILY = 'Inter';
 const require = createRequire(import.meta.url);
 // regular for labels, bold for titles (vega sets titles in bold)
-const FONT_FILES = [require.resolve('@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf'), require.resolve('@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf')];
+const FONT_FILES = [
+  require.resolve('@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf'),
+  require.resolve('@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf'),
+];
 // d3's en-US number format, given explicitly so that tick labels never follow another default.
 const NUMBER_LOCALE = { decimal: '.', thousands: ',', grouping: [3], currency: ['$', ''] };
 
 // Inter's advance widths in em, roughly: narrow glyphs, wide ones, the rest. vega's own estimate (0.8 em for every
 // character) runs long enough to push a long axis title out of its panel and to cut legend entries.
-const NARROW = /[ il.,:;'|!()[\]1fjtr-]/, WIDE = /[A-Zmw%@]/;
+const NARROW = /[ il.,:;'|!()[\]1fjtr-]/,
+  WIDE = /[A-Zmw%@]/;
 function textWidth(item: { fontSize?: number; fontWeight?: string | number }, text: unknown): number {
   let em = 0;
   for (const ch of String(text ?? '').trim()) em += NARROW.test(ch) ? 0.32 : WIDE.test(ch) ? 0.74 : 0.6;
@@ -60,7 +64,12 @@ export function renderSvg(spec: TopLevelSpec): Promise<string> {
 /** `scale` device pixels per SVG unit. Raster images inside (image grids) are scaled nearest-neighbour. */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
   const image = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: FONT_FILES, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: FONT_FILES,
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+    },
     fitTo: { mode: 'zoom', value: scale },
     imageRendering: 1,
     logLevel: 'off',

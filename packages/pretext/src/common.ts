@@ -17,7 +17,10 @@ export interface PretextSplits {
 export async function loadPretextSplits(config: ScanConfig): Promise<PretextSplits> {
   const d = config.dataset;
   const train = await loadSplit(d, d.pretext_splits, { role: 'train' });
-  const monitorBank = d.pretext_splits.length === 1 && d.pretext_splits[0] === d.train_split ? train : await loadSplit(d, d.train_split, { role: 'train' });
+  const monitorBank =
+    d.pretext_splits.length === 1 && d.pretext_splits[0] === d.train_split
+      ? train
+      : await loadSplit(d, d.train_split, { role: 'train' });
   const monitorQuery = await loadSplit(d, d.val_split, { role: 'val' });
   return { train, monitorBank, monitorQuery };
 }
@@ -51,10 +54,14 @@ export async function knnMonitor(
   const bankFeatures = await extractFeatures(forward, bank, { transform, batchSize, label: 'knn bank' });
   const queryFeatures = await extractFeatures(forward, query, { transform, batchSize, label: 'knn query' });
   return weightedKnnAccuracy(bankFeatures, bank.labels, queryFeatures, query.labels, {
-    k: config.pretext.knn_k, temperature: config.pretext.knn_temperature, numClasses: config.dataset.num_classes,
+    k: config.pretext.knn_k,
+    temperature: config.pretext.knn_temperature,
+    numClasses: config.dataset.num_classes,
   });
 }
 
 export function logSplits(method: string, s: PretextSplits): void {
-  log.info(`${method}: training on ${s.train.dataset}/${s.train.split} (${s.train.size} images); kNN monitor ${s.monitorQuery.split} (${s.monitorQuery.size}) vs ${s.monitorBank.split} (${s.monitorBank.size})`);
+  log.info(
+    `${method}: training on ${s.train.dataset}/${s.train.split} (${s.train.size} images); kNN monitor ${s.monitorQuery.split} (${s.monitorQuery.size}) vs ${s.monitorBank.split} (${s.monitorBank.size})`,
+  );
 }

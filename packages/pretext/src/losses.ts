@@ -40,13 +40,17 @@ export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number
  * rotation index (0, 90, 180, 270 degrees → 0..3).
  */
 export function rotnetLoss(logits: tf.Tensor2D, rotations: Int32Array | number[]): tf.Scalar {
-  if (logits.rank !== 2 || logits.shape[1] !== 4) throw new Error(`rotnetLoss: logits has shape [${logits.shape}], expected [N, 4]`);
+  if (logits.rank !== 2 || logits.shape[1] !== 4)
+    throw new Error(`rotnetLoss: logits has shape [${logits.shape}], expected [N, 4]`);
   if (rotations.length !== logits.shape[0]) {
-    throw new Error(`rotnetLoss: ${rotations.length} rotation labels for ${logits.shape[0]} logit rows; expected one per row`);
+    throw new Error(
+      `rotnetLoss: ${rotations.length} rotation labels for ${logits.shape[0]} logit rows; expected one per row`,
+    );
   }
   for (let i = 0; i < rotations.length; i++) {
     const r = rotations[i];
-    if (!Number.isInteger(r) || r < 0 || r > 3) throw new Error(`rotnetLoss: rotations[${i}] = ${r}, expected 0, 1, 2 or 3`);
+    if (!Number.isInteger(r) || r < 0 || r > 3)
+      throw new Error(`rotnetLoss: rotations[${i}] = ${r}, expected 0, 1, 2 or 3`);
   }
   return tf.tidy(() => {
     const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(rotations), 'int32'), 4);

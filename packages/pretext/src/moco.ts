@@ -7,7 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type NamedArray, type Rng, type RngState } from '@scan-repro/core';
 import type { ContrastiveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, microBatches, restoreVariables, snapshotVariables, trainStep, transformSpecFor, underPrefix, withPrefix,
+  allVariables,
+  createOptimizer,
+  microBatches,
+  restoreVariables,
+  snapshotVariables,
+  trainStep,
+  transformSpecFor,
+  underPrefix,
+  withPrefix,
   type Optimizer,
 } from '@scan-repro/train';
 import { createPretextContrastiveModel, streamSeed, STREAM } from './common';
@@ -20,7 +28,13 @@ export interface MocoState {
   ptr: number;
 }
 
-export function createMocoState(query: ContrastiveModel, key: ContrastiveModel, queueLength: number, dim: number, rng: Rng): MocoState {
+export function createMocoState(
+  query: ContrastiveModel,
+  key: ContrastiveModel,
+  queueLength: number,
+  dim: number,
+  rng: Rng,
+): MocoState {
   // key encoder starts as a copy of the query encoder and is never trained by gradients
   const q = allVariables(query);
   for (const [name, v] of allVariables(key)) v.assign(q.get(name)!);
@@ -35,7 +49,10 @@ export function createMocoState(query: ContrastiveModel, key: ContrastiveModel, 
 }
 
 export function mocoStateTensors(s: MocoState): Record<string, NamedArray> {
-  return { ...Object.fromEntries(Object.entries(snapshotVariables(allVariables(s.key))).map(([k, v]) => [`key/${k}`, v])), ...snapshotVariables(new Map([['queue', s.queue]])) };
+  return {
+    ...Object.fromEntries(Object.entries(snapshotVariables(allVariables(s.key))).map(([k, v]) => [`key/${k}`, v])),
+    ...snapshotVariables(new Map([['queue', s.queue]])),
+  };
 }
 
 export function restoreMocoState(s: MocoState, tensors: Record<string, NamedArray>, ptr: number): void {
@@ -54,9 +71,11 @@ export const SHUFFLE_BN_GROUPS = 2;
  * further by microBatch as every training step cuts its batch (microBatches: 0 = no cut, the group in one piece).
  */
 export function shuffleBnPieces(count: number, groups: number, microBatch: number): { start: number; size: number }[] {
-  if (!Number.isInteger(groups) || groups < 1) throw new Error(`MoCo: ${groups} shuffle-BN groups, expected an integer >= 1`);
-  return microBatches(count, Math.max(1, Math.ceil(count / groups)))
-    .flatMap((g) => microBatches(g.size, microBatch).map((r) => ({ start: g.start + r.start, size: r.size })));
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new Error(`MoCo: ${groups} shuffle-BN groups, expected an integer >= 1`);
+  return microBatches(count, Math.max(1, Math.ceil(count / groups))).flatMap((g) =>
+    microBatches(g.size, microBatch).map((r) => ({ start: g.start + r.start, size: r.size })),
+  );
 }
 
 function rows(x: Float32Array, shape: [number, number, number, number], idx: Int32Array): tf.Tensor4D {
@@ -80,7 +99,8 @@ export function mocoStep(
 ): number {
   const count = batch.shape[0];
   const queueLength = state.queue.shape[1] as number;
-  if (queueLength % count !== 0) throw new Error(`MoCo: pretext.moco_queue = ${queueLength} must be a multiple of pretext.batch_size = ${count}`);
+  if (queueLength % count !== 0)
+    throw new Error(`MoCo: pretext.moco_queue = ${queueLength} must be a multiple of pretext.batch_size = ${count}`);
   const pieces = shuffleBnPieces(count, opts.shuffleBnGroups, opts.microBatch);
 
   // keys of a shuffled batch, computed piece by piece (train-mode BN: the key encoder's running stats move), unshuffled
@@ -88,7 +108,9 @@ export function mocoStep(
   opts.rng.shuffle(perm);
   const keyParts: tf.Tensor2D[] = [];
   for (const r of pieces) {
-    keyParts.push(tf.tidy(() => state.key.apply(rows(batch.view2, batch.shape, perm.subarray(r.start, r.start + r.size)), true)));
+    keyParts.push(
+      tf.tidy(() => state.key.apply(rows(batch.view2, batch.shape, perm.subarray(r.start, r.start + r.size)), true)),
+    );
   }
   const inverse = new Int32Array(count);
   perm.forEach((p, j) => (inverse[p] = j));
@@ -98,20 +120,33 @@ export function mocoStep(
   let loss: number;
   try {
     loss = trainStep({
-      params: query.parameters(), optimizer, lr: opts.lr, microBatches: pieces, weightOf: (r) => r.size,
-      loss: (r) => tf.tidy(() => {
-        const q = query.apply(rows(batch.view1, batch.shape, Int32Array.from({ length: r.size }, (_, i) => r.start + i)), true);
-        const k = tf.slice(keys, [r.start, 0], [r.size, -1]);
-        const pos = tf.sum(tf.mul(q, k), 1, true);
-        const neg = tf.matMul(q, state.queue);
-        const logits = tf.div(tf.concat([pos, neg], 1), opts.temperature);
-        return tf.neg(tf.mean(tf.slice(tf.logSoftmax(logits), [0, 0], [-1, 1]))) as tf.Scalar;
-      }),
+      params: query.parameters(),
+      optimizer,
+      lr: opts.lr,
+      microBatches: pieces,
+      weightOf: (r) => r.size,
+      loss: (r) =>
+        tf.tidy(() => {
+          const q = query.apply(
+            rows(
+              batch.view1,
+              batch.shape,
+              Int32Array.from({ length: r.size }, (_, i) => r.start + i),
+            ),
+            true,
+          );
+          const k = tf.slice(keys, [r.start, 0], [r.size, -1]);
+          const pos = tf.sum(tf.mul(q, k), 1, true);
+          const neg = tf.matMul(q, state.queue);
+          const logits = tf.div(tf.concat([pos, neg], 1), opts.temperature);
+          return tf.neg(tf.mean(tf.slice(tf.logSoftmax(logits), [0, 0], [-1, 1]))) as tf.Scalar;
+        }),
     });
     // momentum update of the key encoder's parameters (its BN buffers follow its own forward passes)
     const qp = query.parameters();
     tf.tidy(() => {
-      for (const [name, kv] of state.key.parameters()) kv.assign(tf.add(tf.mul(kv, opts.momentum), tf.mul(qp.get(name)!, 1 - opts.momentum)));
+      for (const [name, kv] of state.key.parameters())
+        kv.assign(tf.add(tf.mul(kv, opts.momentum), tf.mul(qp.get(name)!, 1 - opts.momentum)));
     });
     // enqueue this batch's keys in place of the oldest
     tf.tidy(() => {
@@ -138,20 +173,48 @@ export const moco = trainedMethod((config) => {
   // MoCo v2's own augmentation adds blur; the SimCLR pipeline (same crops, jitter, grayscale) stands in for it.
   const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
   const rng = createRng(streamSeed(config, STREAM.moco));
-  const state = createMocoState(model, createPretextContrastiveModel(config, seed), p.moco_queue, config.model.contrastive_dim, rng.fork('queue'));
+  const state = createMocoState(
+    model,
+    createPretextContrastiveModel(config, seed),
+    p.moco_queue,
+    config.model.contrastive_dim,
+    rng.fork('queue'),
+  );
   const shuffleRng = rng.fork('shuffle-bn');
   return {
-    model, optimizer, views: [view, view],
-    step: (b, lr) => mocoStep(model, state, optimizer, { view1: b.views[0], view2: b.views[1], shape: b.shape }, {
-      temperature: p.moco_temperature, momentum: p.moco_momentum, shuffleBnGroups: SHUFFLE_BN_GROUPS, microBatch: p.micro_batch, lr, rng: shuffleRng,
-    }),
+    model,
+    optimizer,
+    views: [view, view],
+    step: (b, lr) =>
+      mocoStep(
+        model,
+        state,
+        optimizer,
+        { view1: b.views[0], view2: b.views[1], shape: b.shape },
+        {
+          temperature: p.moco_temperature,
+          momentum: p.moco_momentum,
+          shuffleBnGroups: SHUFFLE_BN_GROUPS,
+          microBatch: p.micro_batch,
+          lr,
+          rng: shuffleRng,
+        },
+      ),
     features: (x) => model.apply(x, false),
-    extraState: () => ({ tensors: withPrefix('moco/', mocoStateTensors(state)), extra: { ptr: state.ptr, rng: shuffleRng.getState() } }),
+    extraState: () => ({
+      tensors: withPrefix('moco/', mocoStateTensors(state)),
+      extra: { ptr: state.ptr, rng: shuffleRng.getState() },
+    }),
     restoreExtra: (tensors, extra) => {
       const e = extra as { ptr: number; rng: RngState };
       restoreMocoState(state, underPrefix('moco/', tensors), e.ptr);
       shuffleRng.setState(e.rng);
     },
-    dispose: () => { model.dispose(); state.key.dispose(); state.queue.dispose(); optimizer.dispose(); },
+    dispose: () => {
+      model.dispose();
+      state.key.dispose();
+      state.queue.dispose();
+      optimizer.dispose();
+    },
   };
 });

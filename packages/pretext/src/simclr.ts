@@ -20,10 +20,21 @@ function slice(x: Float32Array, shape: [number, number, number, number], start: 
 }
 
 /** z = model(concat(view1[r], view2[r])) for the rows r = [start, start + size). */
-function forwardViews(model: ContrastiveModel, b: SimclrBatch, start: number, size: number): { z1: tf.Tensor2D; z2: tf.Tensor2D } {
+function forwardViews(
+  model: ContrastiveModel,
+  b: SimclrBatch,
+  start: number,
+  size: number,
+): { z1: tf.Tensor2D; z2: tf.Tensor2D } {
   return tf.tidy(() => {
-    const z = model.apply(tf.concat([slice(b.view1, b.shape, start, size), slice(b.view2, b.shape, start, size)], 0), true);
-    return { z1: tf.slice(z, [0, 0], [size, -1]) as tf.Tensor2D, z2: tf.slice(z, [size, 0], [size, -1]) as tf.Tensor2D };
+    const z = model.apply(
+      tf.concat([slice(b.view1, b.shape, start, size), slice(b.view2, b.shape, start, size)], 0),
+      true,
+    );
+    return {
+      z1: tf.slice(z, [0, 0], [size, -1]) as tf.Tensor2D,
+      z2: tf.slice(z, [size, 0], [size, -1]) as tf.Tensor2D,
+    };
   });
 }
 
@@ -35,12 +46,20 @@ function forwardViews(model: ContrastiveModel, b: SimclrBatch, start: number, si
  * then come from the micro-batch (2 x microBatch views) instead of the whole batch. BN running statistics
  * are restored after pass (1), so they get one update per micro-batch, from pass (3).
  */
-export function simclrStep(model: ContrastiveModel, optimizer: Optimizer, batch: SimclrBatch, opts: { temperature: number; microBatch: number; lr: number }): number {
+export function simclrStep(
+  model: ContrastiveModel,
+  optimizer: Optimizer,
+  batch: SimclrBatch,
+  opts: { temperature: number; microBatch: number; lr: number },
+): number {
   const count = batch.shape[0];
   const params = model.parameters();
   if (!(opts.microBatch > 0 && opts.microBatch < count)) {
     return trainStep({
-      params, optimizer, lr: opts.lr, microBatches: [0],
+      params,
+      optimizer,
+      lr: opts.lr,
+      microBatches: [0],
       loss: () => {
         const { z1, z2 } = forwardViews(model, batch, 0, count);
         return ntXentLoss(z1, z2, opts.temperature);
@@ -65,7 +84,9 @@ export function simclrStep(model: ContrastiveModel, optimizer: Optimizer, batch:
   const z2 = tf.concat(parts2, 0);
   tf.dispose([...parts1, ...parts2]);
   const { value, grads } = tf.tidy(() => {
-    const g = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => ntXentLoss(a as tf.Tensor2D, b as tf.Tensor2D, opts.temperature));
+    const g = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+      ntXentLoss(a as tf.Tensor2D, b as tf.Tensor2D, opts.temperature),
+    );
     return g([z1, z2]);
   });
   tf.dispose([z1, z2]);
@@ -76,13 +97,17 @@ export function simclrStep(model: ContrastiveModel, optimizer: Optimizer, batch:
   try {
     // accumulateGradients averages over micro-batches; scaling each surrogate by n turns that into the sum.
     trainStep({
-      params, optimizer, lr: opts.lr, microBatches: ranges,
-      loss: (r) => tf.tidy(() => {
-        const { z1: a, z2: b } = forwardViews(model, batch, r.start, r.size);
-        const ga = tf.slice(g1, [r.start, 0], [r.size, -1]);
-        const gb = tf.slice(g2, [r.start, 0], [r.size, -1]);
-        return tf.mul(tf.add(tf.sum(tf.mul(a, ga)), tf.sum(tf.mul(b, gb))), n) as tf.Scalar;
-      }),
+      params,
+      optimizer,
+      lr: opts.lr,
+      microBatches: ranges,
+      loss: (r) =>
+        tf.tidy(() => {
+          const { z1: a, z2: b } = forwardViews(model, batch, r.start, r.size);
+          const ga = tf.slice(g1, [r.start, 0], [r.size, -1]);
+          const gb = tf.slice(g2, [r.start, 0], [r.size, -1]);
+          return tf.mul(tf.add(tf.sum(tf.mul(a, ga)), tf.sum(tf.mul(b, gb))), n) as tf.Scalar;
+        }),
     });
   } finally {
     tf.dispose([g1, g2]);
@@ -97,9 +122,20 @@ export const simclr = trainedMethod((config) => {
   const optimizer = createOptimizer(p, model.parameters());
   const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
   return {
-    model, optimizer, views: [view, view],
-    step: (b, lr) => simclrStep(model, optimizer, { view1: b.views[0], view2: b.views[1], shape: b.shape }, { temperature: p.temperature, microBatch: p.micro_batch, lr }),
+    model,
+    optimizer,
+    views: [view, view],
+    step: (b, lr) =>
+      simclrStep(
+        model,
+        optimizer,
+        { view1: b.views[0], view2: b.views[1], shape: b.shape },
+        { temperature: p.temperature, microBatch: p.micro_batch, lr },
+      ),
     features: (x) => model.apply(x, false),
-    dispose: () => { model.dispose(); optimizer.dispose(); },
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+    },
   };
 });

@@ -4,7 +4,12 @@ import type { Stage } from '@scan-repro/core';
 import { PRETEXT_METHODS } from './methods';
 
 export const runPretext: Stage = async (config, run, _inputs, opts = {}) => {
-  const method = Object.hasOwn(PRETEXT_METHODS, config.pretext.method) ? PRETEXT_METHODS[config.pretext.method] : undefined;
-  if (!method) throw new Error(`pretext.method = '${config.pretext.method}', expected one of ${Object.keys(PRETEXT_METHODS).join(', ')}`);
+  const method = Object.hasOwn(PRETEXT_METHODS, config.pretext.method)
+    ? PRETEXT_METHODS[config.pretext.method]
+    : undefined;
+  if (!method)
+    throw new Error(
+      `pretext.method = '${config.pretext.method}', expected one of ${Object.keys(PRETEXT_METHODS).join(', ')}`,
+    );
   return method(config, run, opts);
 };

@@ -2,11 +2,26 @@
 // splits, a cosine learning rate, the weighted-kNN monitor after each epoch, the model artifact at the end. A method
 // supplies only what differs: its model, optimizer, views, step and extra checkpoint state.
 import type * as tf from '@tensorflow/tfjs-core';
-import { ARTIFACTS, type NamedArray, type RunFolder, type ScanConfig, type StageOptions, type StageResult } from '@scan-repro/core';
+import {
+  ARTIFACTS,
+  type NamedArray,
+  type RunFolder,
+  type ScanConfig,
+  type StageOptions,
+  type StageResult,
+} from '@scan-repro/core';
 import { createLoader, type LoaderView } from '@scan-repro/data';
 import { saveModel, type NamedModule } from '@scan-repro/models';
 import {
-  allVariables, cosineLr, restoreVariables, runEpochs, snapshotVariables, underPrefix, withPrefix, type EpochContext, type Optimizer,
+  allVariables,
+  cosineLr,
+  restoreVariables,
+  runEpochs,
+  snapshotVariables,
+  underPrefix,
+  withPrefix,
+  type EpochContext,
+  type Optimizer,
 } from '@scan-repro/train';
 import { knnMonitor, loadPretextSplits, logSplits, streamSeed, STREAM } from './common';
 
@@ -39,19 +54,39 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
     const splits = await loadPretextSplits(config);
     logSplits(p.method, splits);
     const m = setUp(config);
-    const loader = createLoader({ split: splits.train, batchSize: p.batch_size, shuffle: true, seed: streamSeed(config, STREAM.loader), dropLast: true, views: m.views });
+    const loader = createLoader({
+      split: splits.train,
+      batchSize: p.batch_size,
+      shuffle: true,
+      seed: streamSeed(config, STREAM.loader),
+      dropLast: true,
+      views: m.views,
+    });
     const extraState = () => m.extraState?.() ?? { tensors: {}, extra: null };
     try {
       if (loader.batchesPerEpoch === 0) {
-        throw new Error(`pretext.batch_size = ${p.batch_size} is larger than the ${splits.train.size} training images (drop_last leaves no batch)`);
+        throw new Error(
+          `pretext.batch_size = ${p.batch_size} is larger than the ${splits.train.size} training images (drop_last leaves no batch)`,
+        );
       }
       const vars = allVariables(m.model);
       const result = await runEpochs({
-        run, epochs: p.epochs, label: p.method, stepsPerEpoch: loader.batchesPerEpoch, checkpointEvery: p.checkpoint_every,
+        run,
+        epochs: p.epochs,
+        label: p.method,
+        stepsPerEpoch: loader.batchesPerEpoch,
+        checkpointEvery: p.checkpoint_every,
         stopAfterEpochs: opts.stopAfterEpochs,
         state: () => {
           const extra = extraState();
-          return { tensors: { ...withPrefix('model/', snapshotVariables(vars)), ...withPrefix('optim/', m.optimizer.state()), ...extra.tensors }, extra: extra.extra };
+          return {
+            tensors: {
+              ...withPrefix('model/', snapshotVariables(vars)),
+              ...withPrefix('optim/', m.optimizer.state()),
+              ...extra.tensors,
+            },
+            extra: extra.extra,
+          };
         },
         restore: (tensors, extra, source) => {
           restoreVariables(vars, underPrefix('model/', tensors), '', source);
@@ -64,7 +99,8 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
           let steps = 0;
           for await (const batch of loader.epoch(e)) {
             const loss = m.step(batch, lr);
-            if (!Number.isFinite(loss)) throw new Error(`${p.method}: loss is ${loss} at epoch ${e + 1}, step ${steps + 1} (lr ${lr})`);
+            if (!Number.isFinite(loss))
+              throw new Error(`${p.method}: loss is ${loss} at epoch ${e + 1}, step ${steps + 1} (lr ${lr})`);
             sum += loss;
             steps++;
             ctx.progress.tick(1, { loss });
@@ -73,7 +109,10 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
           return { loss: sum / steps, lr, ...(knn === null ? {} : { knn_accuracy: knn }) };
         },
       });
-      if (!result.finished) throw new PretextInterrupted(`${p.method}: stopped after epoch ${result.epochsDone} of ${p.epochs} (stopAfterEpochs); rerun to resume`);
+      if (!result.finished)
+        throw new PretextInterrupted(
+          `${p.method}: stopped after epoch ${result.epochsDone} of ${p.epochs} (stopAfterEpochs); rerun to resume`,
+        );
 
       const last = result.history.at(-1) ?? {};
       const metrics: Record<string, number> = { epochs: result.epochsDone };
@@ -82,8 +121,11 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
       if (knn !== null && knn !== undefined) metrics.knn_accuracy = knn;
       await saveModel(run.path(ARTIFACTS.model), m.model, { method: p.method, epochs: String(result.epochsDone) });
       return {
-        metrics, artifacts: [ARTIFACTS.model],
-        summary: `${p.method}: ${result.epochsDone} epochs on ${splits.train.size} images` + (metrics.knn_accuracy !== undefined ? `, kNN accuracy ${(100 * metrics.knn_accuracy).toFixed(2)}%` : ''),
+        metrics,
+        artifacts: [ARTIFACTS.model],
+        summary:
+          `${p.method}: ${result.epochsDone} epochs on ${splits.train.size} images` +
+          (metrics.knn_accuracy !== undefined ? `, kNN accuracy ${(100 * metrics.knn_accuracy).toFixed(2)}%` : ''),
       };
     } finally {
       m.dispose();

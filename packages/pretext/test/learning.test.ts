@@ -11,8 +11,16 @@ import { composeConfig, RunFolder } from '@scan-repro/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPretext } from '../src/index';
 
-const args = ['profile=ci', 'dataset.max_train=1024', 'dataset.max_val=500', 'pretext.batch_size=128', 'pretext.knn_k=20',
-  'pretext.lr=0.1', 'pretext.lr_min=0.0001', 'pretext.checkpoint_every=0'];
+const args = [
+  'profile=ci',
+  'dataset.max_train=1024',
+  'dataset.max_val=500',
+  'pretext.batch_size=128',
+  'pretext.knn_k=20',
+  'pretext.lr=0.1',
+  'pretext.lr_min=0.0001',
+  'pretext.checkpoint_every=0',
+];
 
 describe('SimCLR learns on real CIFAR-10', () => {
   let root: string;

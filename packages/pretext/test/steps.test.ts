@@ -40,7 +40,10 @@ describe('pretext training steps (wasm)', () => {
         const z2: tf.Tensor2D[] = [];
         for (let s = 0; s < B; s += micro) {
           const n = Math.min(micro, B - s);
-          const x = tf.concat([tf.tensor4d(view1.subarray(s * per, (s + n) * per), [n, 8, 8, 3]), tf.tensor4d(view2.subarray(s * per, (s + n) * per), [n, 8, 8, 3])]);
+          const x = tf.concat([
+            tf.tensor4d(view1.subarray(s * per, (s + n) * per), [n, 8, 8, 3]),
+            tf.tensor4d(view2.subarray(s * per, (s + n) * per), [n, 8, 8, 3]),
+          ]);
           const z = b.apply(x, true);
           z1.push(tf.slice(z, [0, 0], [n, -1]));
           z2.push(tf.slice(z, [n, 0], [n, -1]));
@@ -64,7 +67,10 @@ describe('pretext training steps (wasm)', () => {
       }
       expect(diff / scale, k).toBeLessThan(2e-5);
     }
-    a.dispose(); b.dispose(); oa.dispose(); ob.dispose();
+    a.dispose();
+    b.dispose();
+    oa.dispose();
+    ob.dispose();
   });
 
   it('SimCLR, MoCo and RotNet steps leak no tensors across steps', () => {
@@ -79,24 +85,56 @@ describe('pretext training steps (wasm)', () => {
     for (let s = 0; s < 4; s++) {
       simclrStep(model, opt, { view1, view2, shape }, { temperature: 0.1, microBatch: 0, lr: 0.1 });
       simclrStep(model, opt, { view1, view2, shape }, { temperature: 0.1, microBatch: 3, lr: 0.1 });
-      mocoStep(model, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 0, lr: 0.1, rng });
-      mocoStep(model, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 2, lr: 0.1, rng });
+      mocoStep(
+        model,
+        moco,
+        opt,
+        { view1, view2, shape },
+        { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 0, lr: 0.1, rng },
+      );
+      mocoStep(
+        model,
+        moco,
+        opt,
+        { view1, view2, shape },
+        { temperature: 0.2, momentum: 0.99, shuffleBnGroups: 2, microBatch: 2, lr: 0.1, rng },
+      );
       rotnetStep(rot, ropt, { view: view1, shape }, { microBatch: 5, lr: 0.1 });
       counts.push(tf.memory().numTensors);
     }
     expect(new Set(counts.slice(1)).size).toBe(1);
     // queue pointer wraps after 16 / 8 = 2 steps
     expect(moco.ptr).toBe(0);
-    model.dispose(); key.dispose(); moco.queue.dispose(); opt.dispose(); rot.dispose(); ropt.dispose();
+    model.dispose();
+    key.dispose();
+    moco.queue.dispose();
+    opt.dispose();
+    rot.dispose();
+    ropt.dispose();
   });
 
   it('MoCo pieces: shuffle-BN groups of ceil(B / groups), each cut by micro_batch (0 = not cut, as everywhere)', () => {
-    const spans = (count: number, groups: number, micro: number) => shuffleBnPieces(count, groups, micro).map((r) => [r.start, r.start + r.size]);
-    expect(spans(8, 2, 0)).toEqual([[0, 4], [4, 8]]);
-    expect(spans(7, 2, 0)).toEqual([[0, 4], [4, 7]]);
-    expect(spans(8, 2, 3)).toEqual([[0, 3], [3, 4], [4, 7], [7, 8]]);
+    const spans = (count: number, groups: number, micro: number) =>
+      shuffleBnPieces(count, groups, micro).map((r) => [r.start, r.start + r.size]);
+    expect(spans(8, 2, 0)).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
+    expect(spans(7, 2, 0)).toEqual([
+      [0, 4],
+      [4, 7],
+    ]);
+    expect(spans(8, 2, 3)).toEqual([
+      [0, 3],
+      [3, 4],
+      [4, 7],
+      [7, 8],
+    ]);
     expect(spans(8, 1, 0)).toEqual([[0, 8]]);
-    expect(spans(8, 2, 8)).toEqual([[0, 4], [4, 8]]);
+    expect(spans(8, 2, 8)).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
   });
 
   it('rot90 turns an image a quarter counter-clockwise (and 4 quarters are the identity)', () => {
@@ -115,7 +153,13 @@ describe('pretext training steps (wasm)', () => {
     const name = 'contrastive_head.2.bias';
     expect(Array.from(k.parameters().get(name)!.dataSync())).toEqual(Array.from(q.parameters().get(name)!.dataSync()));
     const kBefore = Float32Array.from(k.parameters().get(name)!.dataSync());
-    mocoStep(q, moco, opt, { view1, view2, shape }, { temperature: 0.2, momentum: 0.9, shuffleBnGroups: 2, microBatch: 0, lr: 0.5, rng: createRng(2) });
+    mocoStep(
+      q,
+      moco,
+      opt,
+      { view1, view2, shape },
+      { temperature: 0.2, momentum: 0.9, shuffleBnGroups: 2, microBatch: 0, lr: 0.5, rng: createRng(2) },
+    );
     const qAfter = q.parameters().get(name)!.dataSync();
     const kAfter = k.parameters().get(name)!.dataSync();
     for (let i = 0; i < kAfter.length; i++) expect(kAfter[i]).toBeCloseTo(0.9 * kBefore[i] + 0.1 * qAfter[i], 5);
@@ -123,6 +167,9 @@ describe('pretext training steps (wasm)', () => {
     const norms = tf.tidy(() => tf.norm(tf.slice(moco.queue, [0, 0], [-1, B]), 'euclidean', 0).dataSync());
     for (const n of norms) expect(n).toBeCloseTo(1, 4);
     expect(moco.ptr).toBe(B);
-    q.dispose(); k.dispose(); opt.dispose(); moco.queue.dispose();
+    q.dispose();
+    k.dispose();
+    opt.dispose();
+    moco.queue.dispose();
   });
 });

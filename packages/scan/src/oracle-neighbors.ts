@@ -17,7 +17,9 @@ export function dropFalsePositiveNeighbors(
 ): { table: Int32Array; removed: number } {
   const n = table.length / width;
   if (!Number.isInteger(n) || n !== labels.length) {
-    throw new Error(`oracle neighbours: a ${table.length}-entry table of width ${width} does not match ${labels.length} labels`);
+    throw new Error(
+      `oracle neighbours: a ${table.length}-entry table of width ${width} does not match ${labels.length} labels`,
+    );
   }
   const out = Int32Array.from(table);
   const kept: number[] = [];
@@ -29,7 +31,7 @@ export function dropFalsePositiveNeighbors(
       if (labels[j] === labels[i]) kept.push(j);
       else removed++;
     }
-    if (!kept.length) kept.push(i);   // column 0 is the image itself, so this only guards malformed tables
+    if (!kept.length) kept.push(i); // column 0 is the image itself, so this only guards malformed tables
     for (let c = 0; c < take; c++) out[i * width + c] = kept[c % kept.length];
   }
   return { table: out, removed: take > 1 ? removed / (n * (take - 1)) : 0 };

@@ -25,13 +25,20 @@ function checkLogits(name: string, t: tf.Tensor): void {
  * total = consistency − entropyWeight · entropy (λ = 5 in every released config).
  * Differentiable with respect to both logit tensors.
  */
-export function scanLoss(anchorLogits: tf.Tensor2D, neighborLogits: tf.Tensor2D, entropyWeight: number): ScanLossTerms<tf.Scalar> {
+export function scanLoss(
+  anchorLogits: tf.Tensor2D,
+  neighborLogits: tf.Tensor2D,
+  entropyWeight: number,
+): ScanLossTerms<tf.Scalar> {
   checkLogits('anchorLogits', anchorLogits);
   checkLogits('neighborLogits', neighborLogits);
   if (anchorLogits.shape[0] !== neighborLogits.shape[0] || anchorLogits.shape[1] !== neighborLogits.shape[1]) {
-    throw new Error(`scanLoss: anchorLogits [${anchorLogits.shape}] and neighborLogits [${neighborLogits.shape}] must have the same shape`);
+    throw new Error(
+      `scanLoss: anchorLogits [${anchorLogits.shape}] and neighborLogits [${neighborLogits.shape}] must have the same shape`,
+    );
   }
-  if (!Number.isFinite(entropyWeight)) throw new Error(`scanLoss: entropyWeight = ${entropyWeight}, expected a finite number`);
+  if (!Number.isFinite(entropyWeight))
+    throw new Error(`scanLoss: entropyWeight = ${entropyWeight}, expected a finite number`);
   return tf.tidy(() => {
     // log⟨softmax(a), softmax(n)⟩ taken in log space (logsumexp of summed log-softmaxes): the same value
     // as the official log of the dot product, but it cannot underflow to log 0, so the gradient stays
@@ -53,18 +60,26 @@ export function scanLoss(anchorLogits: tf.Tensor2D, neighborLogits: tf.Tensor2D,
  * the mean of all probabilities, and total = consistency − entropy (entropy weight 1, as in the
  * official code). probs is N × C softmax output, row-major. Computed in float64.
  */
-export function scanValidationLoss(probs: ArrayLike<number>, neighbors: ArrayLike<number>, numSamples: number): ScanLossTerms<number> {
+export function scanValidationLoss(
+  probs: ArrayLike<number>,
+  neighbors: ArrayLike<number>,
+  numSamples: number,
+): ScanLossTerms<number> {
   const n = numSamples;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`scanValidationLoss: numSamples = ${n}, expected a positive integer`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`scanValidationLoss: numSamples = ${n}, expected a positive integer`);
   const c = probs.length / n;
   const width = neighbors.length / n;
-  if (!Number.isInteger(c) || c < 1) throw new Error(`scanValidationLoss: probs has ${probs.length} entries, expected N × C with N = ${n}`);
-  if (!Number.isInteger(width) || width < 1) throw new Error(`scanValidationLoss: neighbors has ${neighbors.length} entries, expected N × (K+1) with N = ${n}`);
+  if (!Number.isInteger(c) || c < 1)
+    throw new Error(`scanValidationLoss: probs has ${probs.length} entries, expected N × C with N = ${n}`);
+  if (!Number.isInteger(width) || width < 1)
+    throw new Error(`scanValidationLoss: neighbors has ${neighbors.length} entries, expected N × (K+1) with N = ${n}`);
   let consistency = 0;
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < width; t++) {
       const j = neighbors[i * width + t];
-      if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`scanValidationLoss: neighbors[${i * width + t}] = ${j}, expected an index in [0, ${n})`);
+      if (!Number.isInteger(j) || j < 0 || j >= n)
+        throw new Error(`scanValidationLoss: neighbors[${i * width + t}] = ${j}, expected an index in [0, ${n})`);
       let dot = 0;
       for (let k = 0; k < c; k++) dot += probs[i * c + k] * probs[j * c + k];
       consistency -= Math.max(Math.log(dot), BCE_LOG_CLAMP);

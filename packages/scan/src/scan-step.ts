@@ -81,7 +81,11 @@ function summedHeadLoss(
 }
 
 function headParameters(heads: ClusterHead[]): Map<string, tf.Variable> {
-  return new Map(heads.flatMap((h, i) => [...h.parameters()].map(([k, v]) => [`cluster_head.${i}.${k}`, v] as [string, tf.Variable])));
+  return new Map(
+    heads.flatMap((h, i) =>
+      [...h.parameters()].map(([k, v]) => [`cluster_head.${i}.${k}`, v] as [string, tf.Variable]),
+    ),
+  );
 }
 
 /**
@@ -96,7 +100,9 @@ export function scanHeadsStep(
   opts: Pick<ScanStepOptions, 'entropyWeight' | 'lr'>,
 ): ScanStepResult {
   if (anchorFeatures.shape[0] !== neighborFeatures.shape[0]) {
-    throw new Error(`scanHeadsStep: ${anchorFeatures.shape[0]} anchor rows but ${neighborFeatures.shape[0]} neighbour rows; expected one neighbour per anchor`);
+    throw new Error(
+      `scanHeadsStep: ${anchorFeatures.shape[0]} anchor rows but ${neighborFeatures.shape[0]} neighbour rows; expected one neighbour per anchor`,
+    );
   }
   const recorder = new TermRecorder(heads.length);
   trainStep({
@@ -150,7 +156,9 @@ export function scanStep(
   opts: ScanStepOptions & { updateClusterHeadOnly: boolean },
 ): ScanStepResult {
   if (anchors.shape[0] !== neighbors.shape[0]) {
-    throw new Error(`scanStep: ${anchors.shape[0]} anchors but ${neighbors.shape[0]} neighbours; expected one neighbour per anchor`);
+    throw new Error(
+      `scanStep: ${anchors.shape[0]} anchors but ${neighbors.shape[0]} neighbours; expected one neighbour per anchor`,
+    );
   }
   if (opts.updateClusterHeadOnly) {
     const a = frozenBackboneFeatures(model, anchors, opts.microBatch);

@@ -18,17 +18,28 @@ export interface HeadEvaluation {
 export function splitHeads(concatenated: Float32Array, numSamples: number, numHeads: number): Float32Array[] {
   const width = concatenated.length / numSamples;
   const c = width / numHeads;
-  if (!Number.isInteger(c)) throw new Error(`splitHeads: ${concatenated.length} values are not N × H × C with N = ${numSamples}, H = ${numHeads}`);
+  if (!Number.isInteger(c))
+    throw new Error(
+      `splitHeads: ${concatenated.length} values are not N × H × C with N = ${numSamples}, H = ${numHeads}`,
+    );
   return Array.from({ length: numHeads }, (_, h) => {
     const out = new Float32Array(numSamples * c);
-    for (let i = 0; i < numSamples; i++) out.set(concatenated.subarray(i * width + h * c, i * width + (h + 1) * c), i * c);
+    for (let i = 0; i < numSamples; i++)
+      out.set(concatenated.subarray(i * width + h * c, i * width + (h + 1) * c), i * c);
     return out;
   });
 }
 
 /** Eval-mode softmax of every head, concatenated along the columns ([N, H·C]); for extractFeatures. */
 export function headProbabilitiesForward(model: ClusteringModel): (x: tf.Tensor4D) => tf.Tensor2D {
-  return (x) => tf.tidy(() => tf.concat(model.apply(x, false).map((l) => tf.softmax(l)), 1) as tf.Tensor2D);
+  return (x) =>
+    tf.tidy(
+      () =>
+        tf.concat(
+          model.apply(x, false).map((l) => tf.softmax(l)),
+          1,
+        ) as tf.Tensor2D,
+    );
 }
 
 /**
@@ -65,11 +76,18 @@ export interface BestHead {
  * The official rule: the epoch's lowest-loss head replaces the best so far only when its loss is strictly
  * lower (ties keep the earlier epoch, and within an epoch the lower head index, as np.argmin).
  */
-export function updateBestHead(best: BestHead | null, losses: number[], epoch: number): { best: BestHead; improved: boolean } {
+export function updateBestHead(
+  best: BestHead | null,
+  losses: number[],
+  epoch: number,
+): { best: BestHead; improved: boolean } {
   if (losses.length === 0) throw new Error('updateBestHead: no head losses given');
   let head = 0;
   for (let h = 1; h < losses.length; h++) if (losses[h] < losses[head]) head = h;
-  if (!Number.isFinite(losses[head])) throw new Error(`updateBestHead: lowest validation loss of epoch ${epoch} is ${losses[head]}, expected a finite number`);
+  if (!Number.isFinite(losses[head]))
+    throw new Error(
+      `updateBestHead: lowest validation loss of epoch ${epoch} is ${losses[head]}, expected a finite number`,
+    );
   if (best && !(losses[head] < best.loss)) return { best, improved: false };
   return { best: { head, epoch, loss: losses[head] }, improved: true };
 }

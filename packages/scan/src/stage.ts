@@ -10,8 +10,18 @@ import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-r
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, isPretextHeadKey, loadModel, saveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, extractFeatures, loadTrainVal, numClustersOf, readNeighborsFor, restoreVariables, runEpochs, snapshotVariables,
-  transformSpecFor, underPrefix, withPrefix,
+  allVariables,
+  createOptimizer,
+  extractFeatures,
+  loadTrainVal,
+  numClustersOf,
+  readNeighborsFor,
+  restoreVariables,
+  runEpochs,
+  snapshotVariables,
+  transformSpecFor,
+  underPrefix,
+  withPrefix,
 } from '@scan-repro/train';
 import { dropFalsePositiveNeighbors } from './oracle-neighbors';
 import { scanStep } from './scan-step';
@@ -28,7 +38,9 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   const { train, val } = await loadTrainVal(config);
   const nb = await readNeighborsFor(mine, train, val);
   if (cfg.num_neighbors > nb.train.width - 1) {
-    throw new Error(`scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.train.width - 1} neighbours per image; expected scan.num_neighbors <= mine.k`);
+    throw new Error(
+      `scan.num_neighbors = ${cfg.num_neighbors}, but the mine run stored only K = ${nb.train.width - 1} neighbours per image; expected scan.num_neighbors <= mine.k`,
+    );
   }
 
   let trainNeighbors = nb.train.table;
@@ -36,7 +48,9 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
     const oracle = dropFalsePositiveNeighbors(nb.train.table, nb.train.width, cfg.num_neighbors + 1, train.labels);
     trainNeighbors = oracle.table;
     run.logMetric('oracle_removed_neighbors', oracle.removed);
-    log.warn(`scan: scan.oracle_neighbors = true uses the labels to drop ${(100 * oracle.removed).toFixed(1)}% of the neighbours (upper-bound experiment, not the method)`);
+    log.warn(
+      `scan: scan.oracle_neighbors = true uses the labels to drop ${(100 * oracle.removed).toFixed(1)}% of the neighbours (upper-bound experiment, not the method)`,
+    );
   }
 
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: cfg.num_heads }, seed);
@@ -52,12 +66,19 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   if (headsOnly) model.setBackboneTrainable(false);
   const trainable = new Map([...model.parameters()].filter(([k]) => !headsOnly || k.startsWith('cluster_head.')));
   const optimizer = createOptimizer(
-    { optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weight_decay: cfg.weight_decay },
+    {
+      optimizer: cfg.optimizer,
+      lr: cfg.lr,
+      momentum: cfg.momentum,
+      nesterov: cfg.nesterov,
+      weight_decay: cfg.weight_decay,
+    },
     trainable,
   );
 
   const batchSize = Math.min(cfg.batch_size, train.size);
-  if (batchSize < cfg.batch_size) log.warn(`scan: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
+  if (batchSize < cfg.batch_size)
+    log.warn(`scan: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
   const augmentation = transformSpecFor(config, cfg.augmentation);
   const loader = createLoader({
     split: train,
@@ -78,15 +99,22 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   let best: BestHead | null = null;
   let bestAccuracy = NaN;
   const validate = async (epochsDone: number): Promise<Record<string, number>> => {
-    const concatenated = await extractFeatures(headProbabilitiesForward(model), val, { transform: valView, batchSize: evalBatch, label: 'scan validation' });
+    const concatenated = await extractFeatures(headProbabilitiesForward(model), val, {
+      transform: valView,
+      batchSize: evalBatch,
+      label: 'scan validation',
+    });
     const ev = evaluateHeads(splitHeads(concatenated, val.size, cfg.num_heads), nb.val.table, val.labels, numClasses);
     const update = updateBestHead(best, ev.loss, epochsDone);
     if (update.improved) {
       best = update.best;
       bestAccuracy = ev.accuracy[best.head];
       await saveModel(run.path(ARTIFACTS.model), singleHeadModule(model, best.head), {
-        best_head: String(best.head), best_epoch: String(best.epoch), best_loss: String(best.loss),
-        num_heads: String(cfg.num_heads), num_clusters: String(numClusters),
+        best_head: String(best.head),
+        best_epoch: String(best.epoch),
+        best_loss: String(best.loss),
+        num_heads: String(cfg.num_heads),
+        num_clusters: String(numClusters),
       });
     }
     const m: Record<string, number> = {};
@@ -107,7 +135,10 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
     checkpointEvery: cfg.checkpoint_every,
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
-      tensors: { ...withPrefix('model/', snapshotVariables(allVariables(model))), ...withPrefix('optimizer/', optimizer.state()) },
+      tensors: {
+        ...withPrefix('model/', snapshotVariables(allVariables(model))),
+        ...withPrefix('optimizer/', optimizer.state()),
+      },
       extra: { best, bestAccuracy },
     }),
     restore: (tensors, extra, source) => {
@@ -127,7 +158,9 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
         const neighbors = tf.tensor4d(batch.views[1], batch.shape);
         try {
           const r = scanStep(model, optimizer, anchors, neighbors, {
-            entropyWeight: cfg.entropy_weight, microBatch: cfg.micro_batch, updateClusterHeadOnly: headsOnly,
+            entropyWeight: cfg.entropy_weight,
+            microBatch: cfg.micro_batch,
+            updateClusterHeadOnly: headsOnly,
           });
           total += r.total;
           r.consistency.forEach((v, h) => (consistency[h] += v));
@@ -148,7 +181,8 @@ export const runScan: Stage = async (config, run, inputs, opts = {}) => {
   // 0 epochs (or a model file lost after a crash): pick the head from the current weights.
   if (!best || result.epochsDone === 0) await validate(result.epochsDone);
   const chosen = best as BestHead | null;
-  if (!result.finished) log.warn(`scan: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
+  if (!result.finished)
+    log.warn(`scan: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
   optimizer.dispose();
   model.dispose();
 

@@ -32,12 +32,20 @@ function gaussianBlobs(c: number, perClass: number, d: number, seed: number): { 
 
 describe('SCAN learning on fixed features (cluster heads only, the update_cluster_head_only step)', () => {
   it('reaches >= 95% Hungarian accuracy on Gaussian blobs with true neighbours', () => {
-    const C = 5, D = 16, K = 10, perClass = 60, batch = 60;
+    const C = 5,
+      D = 16,
+      K = 10,
+      perClass = 60,
+      batch = 60;
     const { x, labels } = gaussianBlobs(C, perClass, D, 11);
     const n = labels.length;
     const neighbors = trueNeighbors(labels, K, 12);
     const heads = createClusterHeads(D, C, 1, 13);
-    const params = new Map(heads.flatMap((h, i) => [...h.parameters()].map(([k, v]) => [`cluster_head.${i}.${k}`, v] as [string, tf.Variable])));
+    const params = new Map(
+      heads.flatMap((h, i) =>
+        [...h.parameters()].map(([k, v]) => [`cluster_head.${i}.${k}`, v] as [string, tf.Variable]),
+      ),
+    );
     const optimizer = createOptimizer(adam(0.01), params);
     const rng = createRng(14);
     const accuracy = () => {
@@ -76,7 +84,9 @@ describe('SCAN learning on fixed features (cluster heads only, the update_cluste
 
 describe('best-head selection', () => {
   it('picks the head with the lowest validation SCAN loss (consistent one-hot head beats a uniform and a collapsed head)', () => {
-    const C = 4, n = 40, kv = 3;
+    const C = 4,
+      n = 40,
+      kv = 3;
     const labels = Int32Array.from({ length: n }, (_, i) => i % C);
     const nb = trueNeighbors(labels, kv, 5);
     const onehot = new Float32Array(n * C);
@@ -115,7 +125,8 @@ describe('scanStep', () => {
     const before = snap(all);
     const a = x();
     const b = tf.add(a, 0.1) as tf.Tensor4D;
-    for (let s = 0; s < 3; s++) scanStep(model, optimizer, a, b, { entropyWeight: 5, microBatch: 4, updateClusterHeadOnly: true });
+    for (let s = 0; s < 3; s++)
+      scanStep(model, optimizer, a, b, { entropyWeight: 5, microBatch: 4, updateClusterHeadOnly: true });
     const after = snap(all);
     let headsChanged = 0;
     for (const [k, v] of before) {
@@ -147,7 +158,8 @@ describe('scanStep', () => {
     expect(Array.from(rm.dataSync())).not.toEqual(rm0);
     // step 1 creates the optimizer's slots; from then on the count must not grow
     expect(counts[3]).toBe(counts[1]);
-    for (let s = 0; s < 2; s++) scanStep(model, optimizer, a, b, { entropyWeight: 5, microBatch: 0, updateClusterHeadOnly: true });
+    for (let s = 0; s < 2; s++)
+      scanStep(model, optimizer, a, b, { entropyWeight: 5, microBatch: 0, updateClusterHeadOnly: true });
     const frozenCount = tf.memory().numTensors;
     scanStep(model, optimizer, a, b, { entropyWeight: 5, microBatch: 0, updateClusterHeadOnly: true });
     expect(tf.memory().numTensors).toBe(frozenCount);

@@ -16,9 +16,21 @@ async function tensorsOf(file: string) {
 
 describe('runScan (synthetic dataset, true neighbours)', () => {
   it('update_cluster_head_only: output backbone (weights + BN stats) equals the pretext one; best head = lowest logged val loss', async () => {
-    const config = synthConfig(['scan.update_cluster_head_only=true', 'scan.num_heads=3', 'scan.optimizer=sgd', 'scan.lr=1', 'scan.weight_decay=0', 'scan.epochs=3']);
+    const config = synthConfig([
+      'scan.update_cluster_head_only=true',
+      'scan.num_heads=3',
+      'scan.optimizer=sgd',
+      'scan.lr=1',
+      'scan.weight_decay=0',
+      'scan.epochs=3',
+    ]);
     const up = await synthUpstream(config);
-    const run = await RunFolder.create({ dir: join(up.root, 'scan'), stage: 'scan', config, inputs: { pretext: up.pretext, mine: up.mine } });
+    const run = await RunFolder.create({
+      dir: join(up.root, 'scan'),
+      stage: 'scan',
+      config,
+      inputs: { pretext: up.pretext, mine: up.mine },
+    });
     const result = await runScan(config, run, { pretext: up.pretext, mine: up.mine });
     await run.complete({ ...result, backend: 'wasm' });
 
@@ -26,8 +38,15 @@ describe('runScan (synthetic dataset, true neighbours)', () => {
     const out = await tensorsOf(run.path('model.safetensors'));
     const backboneKeys = Object.keys(pre.tensors).filter((k) => k.startsWith('backbone.'));
     expect(backboneKeys.some((k) => k.endsWith('running_var'))).toBe(true);
-    for (const k of backboneKeys) expect(Array.from(out.tensors[k].data as Float32Array), k).toEqual(Array.from(pre.tensors[k].data as Float32Array));
-    expect(Object.keys(out.tensors).filter((k) => k.startsWith('cluster_head.')).sort()).toEqual(['cluster_head.0.bias', 'cluster_head.0.weight']);
+    for (const k of backboneKeys)
+      expect(Array.from(out.tensors[k].data as Float32Array), k).toEqual(
+        Array.from(pre.tensors[k].data as Float32Array),
+      );
+    expect(
+      Object.keys(out.tensors)
+        .filter((k) => k.startsWith('cluster_head.'))
+        .sort(),
+    ).toEqual(['cluster_head.0.bias', 'cluster_head.0.weight']);
     expect(Object.keys(out.tensors).some((k) => k.startsWith('contrastive_head.'))).toBe(false);
 
     // the selected (head, epoch) is the argmin of every logged val_loss/head<h>
@@ -70,11 +89,13 @@ describe('runScan (synthetic dataset, true neighbours)', () => {
     expect(ca.metadata.epoch).toBe('2');
     expect(cb.metadata.epoch).toBe('2');
     for (const k of Object.keys(ca.tensors)) {
-      const x = ca.tensors[k].data, y = cb.tensors[k].data;
+      const x = ca.tensors[k].data,
+        y = cb.tensors[k].data;
       for (let i = 0; i < x.length; i++) expect(Math.abs(Number(x[i]) - Number(y[i])), k).toBeLessThan(1e-5);
     }
     for (const k of Object.keys(fa.tensors)) {
-      const x = fa.tensors[k].data, y = fb.tensors[k].data;
+      const x = fa.tensors[k].data,
+        y = fb.tensors[k].data;
       for (let i = 0; i < x.length; i++) expect(Math.abs(Number(x[i]) - Number(y[i])), k).toBeLessThan(1e-5);
     }
   });

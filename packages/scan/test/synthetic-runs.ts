@@ -19,31 +19,65 @@ function synthSplit(split: string, size: number): ImageSplit {
     const c = labels[i];
     const img = new Uint8Array(px);
     for (let p = 0; p < px; p++) {
-      const base = [[220, 30, 30], [30, 220, 30], [30, 30, 220], [220, 220, 30]][c][p % 3];
+      const base = [
+        [220, 30, 30],
+        [30, 220, 30],
+        [30, 30, 220],
+        [220, 220, 30],
+      ][c][p % 3];
       img[p] = Math.max(0, Math.min(255, Math.round(base + rng.normal() * 20)));
     }
     data.push(img);
   }
   return {
-    dataset: SYNTH.name, split, size, source: 'synthetic', labels, imageShape: { height: SYNTH.side, width: SYNTH.side },
+    dataset: SYNTH.name,
+    split,
+    size,
+    source: 'synthetic',
+    labels,
+    imageShape: { height: SYNTH.side, width: SYNTH.side },
     image: (i) => ({ data: data[i], height: SYNTH.side, width: SYNTH.side }),
   };
 }
 
 registerDataset(SYNTH.name, () => ({
-  name: SYNTH.name, numClasses: SYNTH.classes, classNames: ['red', 'green', 'blue', 'yellow'], splits: ['train', 'test'],
-  imageSize: SYNTH.side, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25],
+  name: SYNTH.name,
+  numClasses: SYNTH.classes,
+  classNames: ['red', 'green', 'blue', 'yellow'],
+  splits: ['train', 'test'],
+  imageSize: SYNTH.side,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
   load: async (split) => synthSplit(split, split === 'train' ? SYNTH.train : SYNTH.val),
 }));
 
 export function synthConfig(extra: string[] = []): ScanConfig {
-  return composeConfig([
-    'profile=ci', `dataset.name=${SYNTH.name}`, `dataset.num_classes=${SYNTH.classes}`, `dataset.image_size=${SYNTH.side}`,
-    `dataset.crop_size=${SYNTH.side}`, 'dataset.max_train=0', 'dataset.max_val=0', 'dataset.mean=[0.5,0.5,0.5]', 'dataset.std=[0.25,0.25,0.25]',
-    'augment.cutout=2', 'backbone.width=4', 'model.contrastive_hidden=16', 'model.contrastive_dim=8',
-    'mine.k=5', 'mine.k_val=3', 'mine.batch_size=32', 'scan.num_neighbors=5', 'scan.batch_size=16', 'scan.epochs=2',
-    'backend.name=wasm', ...extra,
-  ], { env: {} });
+  return composeConfig(
+    [
+      'profile=ci',
+      `dataset.name=${SYNTH.name}`,
+      `dataset.num_classes=${SYNTH.classes}`,
+      `dataset.image_size=${SYNTH.side}`,
+      `dataset.crop_size=${SYNTH.side}`,
+      'dataset.max_train=0',
+      'dataset.max_val=0',
+      'dataset.mean=[0.5,0.5,0.5]',
+      'dataset.std=[0.25,0.25,0.25]',
+      'augment.cutout=2',
+      'backbone.width=4',
+      'model.contrastive_hidden=16',
+      'model.contrastive_dim=8',
+      'mine.k=5',
+      'mine.k_val=3',
+      'mine.batch_size=32',
+      'scan.num_neighbors=5',
+      'scan.batch_size=16',
+      'scan.epochs=2',
+      'backend.name=wasm',
+      ...extra,
+    ],
+    { env: {} },
+  );
 }
 
 /** Neighbours that share the anchor's class (column 0 = itself): "true" neighbours. */
@@ -65,22 +99,36 @@ export function trueNeighbors(labels: Int32Array, k: number, seed: number): Int3
 export async function synthUpstream(config: ScanConfig): Promise<{ root: string; pretext: string; mine: string }> {
   const root = mkdtempSync(join(tmpdir(), 'scan-test-'));
   const pretext = await RunFolder.create({ dir: join(root, 'pretext'), stage: 'pretext', config });
-  const model = createContrastiveModel(config.backbone, { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim }, 7);
+  const model = createContrastiveModel(
+    config.backbone,
+    { hidden: config.model.contrastive_hidden, out: config.model.contrastive_dim },
+    7,
+  );
   await saveModel(pretext.path(ARTIFACTS.model), model);
   model.dispose();
   await pretext.complete({ metrics: {}, artifacts: [ARTIFACTS.model], backend: 'wasm' });
 
-  const mine = await RunFolder.create({ dir: join(root, 'mine'), stage: 'mine', config, inputs: { pretext: pretext.dir } });
+  const mine = await RunFolder.create({
+    dir: join(root, 'mine'),
+    stage: 'mine',
+    config,
+    inputs: { pretext: pretext.dir },
+  });
   const train = synthSplit('train', SYNTH.train);
   const val = synthSplit('test', SYNTH.val);
   const k = config.mine.k;
   const kv = config.mine.k_val;
   const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
-  await writeNeighbors(mine, {
-    train: { table: trueNeighbors(train.labels, k, 3), rows: train.size, width: k + 1 },
-    val: { table: trueNeighbors(val.labels, kv, 4), rows: val.size, width: kv + 1 },
-    trainIndices: all(train.size), valIndices: all(val.size),
-  }, {});
+  await writeNeighbors(
+    mine,
+    {
+      train: { table: trueNeighbors(train.labels, k, 3), rows: train.size, width: k + 1 },
+      val: { table: trueNeighbors(val.labels, kv, 4), rows: val.size, width: kv + 1 },
+      trainIndices: all(train.size),
+      valIndices: all(val.size),
+    },
+    {},
+  );
   await mine.complete({ metrics: {}, artifacts: [ARTIFACTS.neighbors], backend: 'wasm' });
   return { root, pretext: pretext.dir, mine: mine.dir };
 }

@@ -7,8 +7,17 @@ import type { ClusteringModel } from '@scan-repro/models';
 import { extractFeatures, transformSpecFor } from '@scan-repro/train';
 
 /** Accuracy of head 0 on the val split (monitoring only): Hungarian, or majority vote when overclustering. */
-export async function monitorAccuracy(model: ClusteringModel, val: ImageSplit, config: ScanConfig, batchSize: number): Promise<{ accuracy: number; confident: number }> {
-  const probs = await extractFeatures((x) => tf.softmax(model.apply(x, false)[0]), val, { transform: transformSpecFor(config, 'val'), batchSize, label: 'selflabel validation' });
+export async function monitorAccuracy(
+  model: ClusteringModel,
+  val: ImageSplit,
+  config: ScanConfig,
+  batchSize: number,
+): Promise<{ accuracy: number; confident: number }> {
+  const probs = await extractFeatures((x) => tf.softmax(model.apply(x, false)[0]), val, {
+    transform: transformSpecFor(config, 'val'),
+    batchSize,
+    label: 'selflabel validation',
+  });
   const n = val.size;
   const c = probs.length / n;
   const pred = new Int32Array(n);

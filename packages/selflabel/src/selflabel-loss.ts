@@ -64,17 +64,33 @@ export function confidenceBasedCE(
   applyClassBalancing: boolean,
   classWeights?: Float32Array,
 ): ConfidenceBasedCEResult {
-  if (weakLogits.rank !== 2 || strongLogits.rank !== 2 || weakLogits.shape[0] !== strongLogits.shape[0] || weakLogits.shape[1] !== strongLogits.shape[1]) {
-    throw new Error(`confidenceBasedCE: weakLogits [${weakLogits.shape}] and strongLogits [${strongLogits.shape}] must both be [batch, numClasses]`);
+  if (
+    weakLogits.rank !== 2 ||
+    strongLogits.rank !== 2 ||
+    weakLogits.shape[0] !== strongLogits.shape[0] ||
+    weakLogits.shape[1] !== strongLogits.shape[1]
+  ) {
+    throw new Error(
+      `confidenceBasedCE: weakLogits [${weakLogits.shape}] and strongLogits [${strongLogits.shape}] must both be [batch, numClasses]`,
+    );
   }
-  if (!(threshold >= 0 && threshold < 1)) throw new Error(`confidenceBasedCE: threshold = ${threshold}, expected a probability in [0, 1)`);
+  if (!(threshold >= 0 && threshold < 1))
+    throw new Error(`confidenceBasedCE: threshold = ${threshold}, expected a probability in [0, 1)`);
   const [b, c] = weakLogits.shape;
-  if (classWeights !== undefined && classWeights.length !== c) throw new Error(`confidenceBasedCE: ${classWeights.length} class weights for ${c} classes`);
+  if (classWeights !== undefined && classWeights.length !== c)
+    throw new Error(`confidenceBasedCE: ${classWeights.length} class weights for ${c} classes`);
   const { rows, targets } = confidentTargets(weakLogits, threshold);
   const n = rows.length;
-  const weights = classWeights ?? (applyClassBalancing && n > 0 ? balancingWeights(targets, c) : new Float32Array(c).fill(1));
+  const weights =
+    classWeights ?? (applyClassBalancing && n > 0 ? balancingWeights(targets, c) : new Float32Array(c).fill(1));
   if (n === 0) {
-    return { loss: tf.tidy(() => tf.add(tf.mul(tf.sum(strongLogits), 0), 0) as tf.Scalar) /* + 0 turns −0 into 0 */, numConfident: 0, empty: true, classWeights: weights, weightSum: 0 };
+    return {
+      loss: tf.tidy(() => tf.add(tf.mul(tf.sum(strongLogits), 0), 0) as tf.Scalar) /* + 0 turns −0 into 0 */,
+      numConfident: 0,
+      empty: true,
+      classWeights: weights,
+      weightSum: 0,
+    };
   }
   // Every row enters with weight w_i = classWeight[target_i] when confident and 0 otherwise, which is the
   // official masked_select + weighted mean without a gather on the logits (gather's gradient needs

@@ -68,13 +68,24 @@ describe.each(['cpu', 'wasm'] as const)('selflabelStep on the %s backend', (back
       // Balancing within each chunk (what the step did before) gives another gradient: the test above can fail.
       const weakLogits = model.apply(weak, true)[0];
       const perChunk = tf.variableGrads(() => {
-        const parts = [[0, 5], [5, 5], [10, 2]].map(([s, n]) => {
-          const out = confidenceBasedCE(tf.slice(weakLogits, [s, 0], [n, -1]), model.apply(tf.slice(strong, [s, 0, 0, 0], [n, -1, -1, -1]), true)[0], 0, true);
+        const parts = [
+          [0, 5],
+          [5, 5],
+          [10, 2],
+        ].map(([s, n]) => {
+          const out = confidenceBasedCE(
+            tf.slice(weakLogits, [s, 0], [n, -1]),
+            model.apply(tf.slice(strong, [s, 0, 0, 0], [n, -1, -1, -1]), true)[0],
+            0,
+            true,
+          );
           return tf.mul(out.loss, n);
         });
         return tf.div(tf.addN(parts), 12) as tf.Scalar;
       });
-      const local = Object.fromEntries(Object.entries(perChunk.grads).map(([k, t]) => [k, t.dataSync() as Float32Array]));
+      const local = Object.fromEntries(
+        Object.entries(perChunk.grads).map(([k, t]) => [k, t.dataSync() as Float32Array]),
+      );
       expect(maxAbsDiff(local, whole.grads)).toBeGreaterThan(1e-3);
     }
     tf.dispose([weak, strong]);

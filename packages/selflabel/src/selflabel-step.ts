@@ -30,7 +30,11 @@ export interface SelflabelStepResult {
 }
 
 /** Weak-view logits of head 0 in train mode, outside any gradient tape, chunked like the step. */
-function weakLogits(model: ClusteringModel, weak: tf.Tensor4D, ranges: { start: number; size: number }[]): tf.Tensor2D[] {
+function weakLogits(
+  model: ClusteringModel,
+  weak: tf.Tensor4D,
+  ranges: { start: number; size: number }[],
+): tf.Tensor2D[] {
   return ranges.map(({ start, size }) =>
     tf.tidy(() => {
       const x = ranges.length === 1 ? weak : tf.slice(weak, [start, 0, 0, 0], [size, -1, -1, -1]);
@@ -46,7 +50,10 @@ export function selflabelStep(
   strong: tf.Tensor4D,
   opts: SelflabelStepOptions,
 ): SelflabelStepResult {
-  if (weak.shape[0] !== strong.shape[0]) throw new Error(`selflabelStep: ${weak.shape[0]} weak but ${strong.shape[0]} strong views; expected one of each per image`);
+  if (weak.shape[0] !== strong.shape[0])
+    throw new Error(
+      `selflabelStep: ${weak.shape[0]} weak but ${strong.shape[0]} strong views; expected one of each per image`,
+    );
   const ranges = microBatches(weak.shape[0], opts.microBatch);
   const targets = weakLogits(model, weak, ranges);
   try {
@@ -54,7 +61,9 @@ export function selflabelStep(
     const numConfident = confident.reduce((a, t) => a + t.length, 0);
     if (numConfident === 0) return { numConfident, batchSize: weak.shape[0], skipped: true, loss: NaN };
     const numClasses = targets[0].shape[1];
-    const classWeights = opts.classBalance ? balancingWeights(confident.flat(), numClasses) : new Float32Array(numClasses).fill(1);
+    const classWeights = opts.classBalance
+      ? balancingWeights(confident.flat(), numClasses)
+      : new Float32Array(numClasses).fill(1);
     // A chunk's weighted mean times its weight sum, summed and divided by the total, is the batch's weighted mean.
     const weightSums = confident.map((t) => t.reduce((a, k) => a + classWeights[k], 0));
     const used = ranges.map((r, i) => ({ ...r, i })).filter(({ i }) => confident[i].length > 0);
@@ -64,8 +73,12 @@ export function selflabelStep(
       microBatches: used,
       weightOf: ({ i }) => weightSums[i],
       loss: ({ start, size, i }) => {
-        const x = used.length === 1 && size === strong.shape[0] ? strong : tf.slice(strong, [start, 0, 0, 0], [size, -1, -1, -1]);
-        return confidenceBasedCE(targets[i], model.apply(x, true)[0], opts.threshold, opts.classBalance, classWeights).loss;
+        const x =
+          used.length === 1 && size === strong.shape[0]
+            ? strong
+            : tf.slice(strong, [start, 0, 0, 0], [size, -1, -1, -1]);
+        return confidenceBasedCE(targets[i], model.apply(x, true)[0], opts.threshold, opts.classBalance, classWeights)
+          .loss;
       },
       lr: opts.lr,
     });

@@ -10,7 +10,17 @@ import { ARTIFACTS, artifactPath, log, requireInputs, type Stage } from '@scan-r
 import { createLoader, hashString, mixSeed } from '@scan-repro/data';
 import { createClusteringModel, loadModel, saveModel } from '@scan-repro/models';
 import {
-  allVariables, createOptimizer, Ema, loadTrainVal, numClustersOf, restoreVariables, runEpochs, snapshotVariables, transformSpecFor, underPrefix, withPrefix,
+  allVariables,
+  createOptimizer,
+  Ema,
+  loadTrainVal,
+  numClustersOf,
+  restoreVariables,
+  runEpochs,
+  snapshotVariables,
+  transformSpecFor,
+  underPrefix,
+  withPrefix,
 } from '@scan-repro/train';
 import { monitorAccuracy } from './monitor';
 import { selflabelStep } from './selflabel-step';
@@ -26,13 +36,21 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   const model = createClusteringModel(config.backbone, { numClusters, numHeads: 1 }, seed);
   const scanFile = artifactPath(scan, 'model');
   const { metadata } = await loadModel(scanFile, model); // strict: backbone.* + cluster_head.0.* (the best head)
-  const optimizer = createOptimizer({ optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: false, weight_decay: cfg.weight_decay }, model.parameters());
+  const optimizer = createOptimizer(
+    { optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, nesterov: false, weight_decay: cfg.weight_decay },
+    model.parameters(),
+  );
   const ema = cfg.ema ? new Ema(model.parameters(), cfg.ema_alpha, model.buffers()) : null;
 
   const batchSize = Math.min(cfg.batch_size, train.size);
-  if (batchSize < cfg.batch_size) log.warn(`selflabel: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
+  if (batchSize < cfg.batch_size)
+    log.warn(`selflabel: batch_size ${cfg.batch_size} > ${train.size} training images; using ${batchSize}`);
   const loader = createLoader({
-    split: train, batchSize, shuffle: true, seed: mixSeed(seed, hashString('selflabel')), dropLast: true,
+    split: train,
+    batchSize,
+    shuffle: true,
+    seed: mixSeed(seed, hashString('selflabel')),
+    dropLast: true,
     views: [
       { transform: transformSpecFor(config, 'val'), source: 'self' }, // weak view: the pseudo-label source
       { transform: transformSpecFor(config, cfg.augmentation), source: 'self' },
@@ -41,10 +59,16 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   const evalBatch = Math.max(1, config.mine.batch_size);
 
   const start = await monitorAccuracy(model, val, config, evalBatch);
-  log.info(`selflabel: start (SCAN best head ${metadata.best_head ?? '?'}) val acc ${(100 * start.accuracy).toFixed(2)}%, confident ${(100 * start.confident).toFixed(1)}%`);
+  log.info(
+    `selflabel: start (SCAN best head ${metadata.best_head ?? '?'}) val acc ${(100 * start.accuracy).toFixed(2)}%, confident ${(100 * start.confident).toFixed(1)}%`,
+  );
 
   const result = await runEpochs({
-    run, epochs: cfg.epochs, label: 'selflabel', stepsPerEpoch: loader.batchesPerEpoch, checkpointEvery: cfg.checkpoint_every,
+    run,
+    epochs: cfg.epochs,
+    label: 'selflabel',
+    stepsPerEpoch: loader.batchesPerEpoch,
+    checkpointEvery: cfg.checkpoint_every,
     stopAfterEpochs: opts.stopAfterEpochs,
     state: () => ({
       tensors: {
@@ -59,12 +83,20 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
       ema?.loadState(underPrefix('ema/', tensors), source);
     },
     epoch: async (epoch, { progress }) => {
-      let lossSum = 0, lossSteps = 0, confident = 0, seen = 0, skipped = 0;
+      let lossSum = 0,
+        lossSteps = 0,
+        confident = 0,
+        seen = 0,
+        skipped = 0;
       for await (const batch of loader.epoch(epoch)) {
         const weak = tf.tensor4d(batch.views[0], batch.shape);
         const strong = tf.tensor4d(batch.views[1], batch.shape);
         try {
-          const r = selflabelStep(model, optimizer, weak, strong, { threshold: cfg.threshold, classBalance: cfg.class_balance, microBatch: cfg.micro_batch });
+          const r = selflabelStep(model, optimizer, weak, strong, {
+            threshold: cfg.threshold,
+            classBalance: cfg.class_balance,
+            microBatch: cfg.micro_batch,
+          });
           confident += r.numConfident;
           seen += r.batchSize;
           if (r.skipped) skipped++;
@@ -89,8 +121,14 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     },
   });
   await loader.close();
-  if (!result.finished) log.warn(`selflabel: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`);
-  await saveModel(run.path(ARTIFACTS.model), model, { epochs_done: String(result.epochsDone), scan_best_head: metadata.best_head ?? '' });
+  if (!result.finished)
+    log.warn(
+      `selflabel: stopped after ${result.epochsDone}/${cfg.epochs} epochs; rerun with run.resume=true to continue`,
+    );
+  await saveModel(run.path(ARTIFACTS.model), model, {
+    epochs_done: String(result.epochsDone),
+    scan_best_head: metadata.best_head ?? '',
+  });
   const end = result.history.length ? null : await monitorAccuracy(model, val, config, evalBatch);
   ema?.dispose();
   optimizer.dispose();
@@ -107,7 +145,8 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     epochs_done: result.epochsDone,
   };
   return {
-    metrics, artifacts: [ARTIFACTS.model],
+    metrics,
+    artifacts: [ARTIFACTS.model],
     summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
   };
 };

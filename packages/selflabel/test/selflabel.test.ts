@@ -12,34 +12,74 @@ import { createOptimizer } from '@scan-repro/train';
 import { confidenceBasedCE } from '../src/selflabel-loss';
 import { runSelflabel, selflabelStep } from '../src';
 
-const SIDE = 8, CLASSES = 4;
-const COLOURS = [[220, 30, 30], [30, 220, 30], [30, 30, 220], [220, 220, 30]];
+const SIDE = 8,
+  CLASSES = 4;
+const COLOURS = [
+  [220, 30, 30],
+  [30, 220, 30],
+  [30, 30, 220],
+  [220, 220, 30],
+];
 
 /** Class-coloured noisy images (noise 60: classes overlap a little, so a model is "mostly" right). */
 function split(name: string, size: number): ImageSplit {
   const rng = createRng(name === 'train' ? 21 : 22);
   const labels = Int32Array.from({ length: size }, (_, i) => i % CLASSES);
-  const data = Array.from(labels, (c) => Uint8Array.from({ length: SIDE * SIDE * 3 }, (_, p) => Math.max(0, Math.min(255, Math.round(COLOURS[c][p % 3] + rng.normal() * 60)))));
-  return { dataset: 'synthself', split: name, size, source: 'synthetic', labels, imageShape: { height: SIDE, width: SIDE }, image: (i) => ({ data: data[i], height: SIDE, width: SIDE }) };
+  const data = Array.from(labels, (c) =>
+    Uint8Array.from({ length: SIDE * SIDE * 3 }, (_, p) =>
+      Math.max(0, Math.min(255, Math.round(COLOURS[c][p % 3] + rng.normal() * 60))),
+    ),
+  );
+  return {
+    dataset: 'synthself',
+    split: name,
+    size,
+    source: 'synthetic',
+    labels,
+    imageShape: { height: SIDE, width: SIDE },
+    image: (i) => ({ data: data[i], height: SIDE, width: SIDE }),
+  };
 }
 const TRAIN = split('train', 96);
 const VAL = split('test', 48);
 registerDataset('synthself', () => ({
-  name: 'synthself', numClasses: CLASSES, classNames: ['r', 'g', 'b', 'y'], splits: ['train', 'test'], imageSize: SIDE,
-  mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], load: async (s) => (s === 'train' ? TRAIN : VAL),
+  name: 'synthself',
+  numClasses: CLASSES,
+  classNames: ['r', 'g', 'b', 'y'],
+  splits: ['train', 'test'],
+  imageSize: SIDE,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
+  load: async (s) => (s === 'train' ? TRAIN : VAL),
 }));
 
 function config(extra: string[]): ScanConfig {
-  return composeConfig([
-    'profile=ci', 'dataset.name=synthself', `dataset.num_classes=${CLASSES}`, `dataset.image_size=${SIDE}`, `dataset.crop_size=${SIDE}`,
-    'dataset.max_train=0', 'dataset.max_val=0', 'dataset.mean=[0.5,0.5,0.5]', 'dataset.std=[0.25,0.25,0.25]', 'augment.cutout=2',
-    'backbone.width=4', 'selflabel.batch_size=32', 'selflabel.micro_batch=0', 'backend.name=wasm', ...extra,
-  ], { env: {} });
+  return composeConfig(
+    [
+      'profile=ci',
+      'dataset.name=synthself',
+      `dataset.num_classes=${CLASSES}`,
+      `dataset.image_size=${SIDE}`,
+      `dataset.crop_size=${SIDE}`,
+      'dataset.max_train=0',
+      'dataset.max_val=0',
+      'dataset.mean=[0.5,0.5,0.5]',
+      'dataset.std=[0.25,0.25,0.25]',
+      'augment.cutout=2',
+      'backbone.width=4',
+      'selflabel.batch_size=32',
+      'selflabel.micro_batch=0',
+      'backend.name=wasm',
+      ...extra,
+    ],
+    { env: {} },
+  );
 }
 
 function images(s: ImageSplit): tf.Tensor4D {
   const x = new Float32Array(s.size * SIDE * SIDE * 3);
-  for (let i = 0; i < s.size; i++) s.image(i).data.forEach((v, p) => (x[i * SIDE * SIDE * 3 + p] = (v / 255 - 0.5) / 0.25));
+  for (let i = 0; i < s.size; i++)
+    s.image(i).data.forEach((v, p) => (x[i * SIDE * SIDE * 3 + p] = (v / 255 - 0.5) / 0.25));
   return tf.tensor4d(x, [s.size, SIDE, SIDE, 3]);
 }
 
@@ -47,11 +87,16 @@ function images(s: ImageSplit): tf.Tensor4D {
 async function scanRun(cfg: ScanConfig, supervisedSteps: number): Promise<{ root: string; scan: string }> {
   const root = mkdtempSync(join(tmpdir(), 'selflabel-test-'));
   const model = createClusteringModel(cfg.backbone, { numClusters: CLASSES, numHeads: 1 }, 5);
-  const opt = createOptimizer({ optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0 }, model.parameters());
+  const opt = createOptimizer(
+    { optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0 },
+    model.parameters(),
+  );
   const x = images(TRAIN);
   const target = tf.mul(tf.oneHot(tf.tensor1d(TRAIN.labels, 'int32'), CLASSES), 20) as tf.Tensor2D; // confident "weak" logits = labels
   for (let s = 0; s < supervisedSteps; s++) {
-    const { value, grads } = tf.variableGrads(() => confidenceBasedCE(target, model.apply(x, true)[0], 0.99, false).loss);
+    const { value, grads } = tf.variableGrads(
+      () => confidenceBasedCE(target, model.apply(x, true)[0], 0.99, false).loss,
+    );
     opt.step(grads);
     tf.dispose([value, ...Object.values(grads)]);
   }
@@ -72,7 +117,12 @@ describe('runSelflabel', () => {
   it('on a mostly-right clustering model: the confident fraction rises and the accuracy does not collapse', async () => {
     const cfg = config(['selflabel.epochs=4', 'selflabel.threshold=0.9', 'selflabel.lr=0.001']);
     const up = await scanRun(cfg, 12);
-    const run = await RunFolder.create({ dir: join(up.root, 'selflabel'), stage: 'selflabel', config: cfg, inputs: { scan: up.scan } });
+    const run = await RunFolder.create({
+      dir: join(up.root, 'selflabel'),
+      stage: 'selflabel',
+      config: cfg,
+      inputs: { scan: up.scan },
+    });
     const r = await runSelflabel(cfg, run, { scan: up.scan });
     console.log('selflabel metrics', r.metrics);
     expect(r.metrics.start_val_acc).toBeGreaterThan(0.5); // the premise: mostly right
@@ -85,7 +135,12 @@ describe('runSelflabel', () => {
   it('steps whose mask is empty are skipped and counted; nothing trainable changes then', async () => {
     const cfg = config(['selflabel.epochs=1', 'selflabel.threshold=0.999999']);
     const up = await scanRun(cfg, 0);
-    const run = await RunFolder.create({ dir: join(up.root, 'selflabel'), stage: 'selflabel', config: cfg, inputs: { scan: up.scan } });
+    const run = await RunFolder.create({
+      dir: join(up.root, 'selflabel'),
+      stage: 'selflabel',
+      config: cfg,
+      inputs: { scan: up.scan },
+    });
     const r = await runSelflabel(cfg, run, { scan: up.scan });
     expect(r.metrics.skipped_steps).toBe(3); // 96 images / batch 32, every step empty
     const read = async (f: string) => readSafetensors(new Uint8Array(await readFile(f)), f).tensors;
@@ -103,7 +158,10 @@ describe('selflabelStep', () => {
   it('no tensor leaks across steps; micro-batches with and without confident samples', () => {
     const cfg = config([]);
     const model = createClusteringModel(cfg.backbone, { numClusters: CLASSES, numHeads: 1 }, 9);
-    const opt = createOptimizer({ optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 1e-4 }, model.parameters());
+    const opt = createOptimizer(
+      { optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 1e-4 },
+      model.parameters(),
+    );
     const all = images(TRAIN);
     const x = tf.slice(all, [0, 0, 0, 0], [16, -1, -1, -1]) as tf.Tensor4D;
     all.dispose();

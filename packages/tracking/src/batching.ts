@@ -36,7 +36,8 @@ export function splitLogBatch(batch: LogBatchPayload): LogBatchPayload[] {
     const chunk: LogBatchPayload = { metrics: [], params: [], tags: [] };
     let items = 0;
     let bytes = 200;
-    const fits = (size: number) => items < MLFLOW_LIMITS.itemsPerBatch && (items === 0 || bytes + size <= MLFLOW_LIMITS.batchBytes);
+    const fits = (size: number) =>
+      items < MLFLOW_LIMITS.itemsPerBatch && (items === 0 || bytes + size <= MLFLOW_LIMITS.batchBytes);
     while (p < batch.params.length && chunk.params.length < MLFLOW_LIMITS.paramsPerBatch) {
       const size = jsonBytes(batch.params[p]);
       if (!fits(size)) break;

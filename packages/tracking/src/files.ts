@@ -18,7 +18,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * into the same results/ folder; read-modify-write of runs.jsonl would otherwise lose rows.
  * A lock older than `staleMs` is taken to be left by a crashed process and removed.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: { waitMs?: number; staleMs?: number } = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  opts: { waitMs?: number; staleMs?: number } = {},
+): Promise<T> {
   const waitMs = opts.waitMs ?? 30_000;
   const staleMs = opts.staleMs ?? 60_000;
   await mkdir(dirname(lockPath), { recursive: true });
@@ -36,7 +40,10 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
         await rm(lockPath, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`lock ${lockPath} is held by another process for more than ${waitMs} ms; remove it if no scan-repro process is running`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `lock ${lockPath} is held by another process for more than ${waitMs} ms; remove it if no scan-repro process is running`,
+        );
       await sleep(50);
     }
   }
@@ -59,7 +66,9 @@ export function parseJsonLines(text: string, source: string): unknown[] {
     } catch (err) {
       // A torn last line is what a crash mid-append leaves; anywhere else the file is corrupt.
       if (i === lines.length - 1 && !text.endsWith('\n')) continue;
-      throw new Error(`${source}:${i + 1}: not valid JSON (${(err as Error).message}); expected one JSON object per line`);
+      throw new Error(
+        `${source}:${i + 1}: not valid JSON (${(err as Error).message}); expected one JSON object per line`,
+      );
     }
   }
   return out;

@@ -10,10 +10,21 @@ export interface MlflowExperiment {
   lifecycle_stage?: string;
   tags?: MlflowTag[];
 }
-export interface MlflowTag { key: string; value: string }
-export interface MlflowParam { key: string; value: string }
+export interface MlflowTag {
+  key: string;
+  value: string;
+}
+export interface MlflowParam {
+  key: string;
+  value: string;
+}
 /** value may be NaN / ±Infinity: sent and received as the strings protobuf JSON uses for them. */
-export interface MlflowMetric { key: string; value: number; timestamp: number; step: number }
+export interface MlflowMetric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
 export type MlflowRunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 export interface MlflowRunInfo {
   run_id: string;
@@ -29,7 +40,11 @@ export interface MlflowRun {
   info: MlflowRunInfo;
   data: { metrics: MlflowMetric[]; params: MlflowParam[]; tags: MlflowTag[] };
 }
-export interface MlflowFileInfo { path: string; is_dir: boolean; file_size?: number }
+export interface MlflowFileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
 
 /** An error answered by the server (error_code + message) or a transport failure (status 0). */
 export class MlflowError extends Error {
@@ -61,7 +76,12 @@ function encodeMetricValue(value: number): number | string {
   return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
 }
 
-function decodeMetric(raw: { key: string; value: number | string; timestamp?: number | string; step?: number | string }): MlflowMetric {
+function decodeMetric(raw: {
+  key: string;
+  value: number | string;
+  timestamp?: number | string;
+  step?: number | string;
+}): MlflowMetric {
   const value = typeof raw.value === 'string' ? (NON_FINITE[raw.value] ?? Number(raw.value)) : raw.value;
   return { key: raw.key, value, timestamp: Number(raw.timestamp ?? 0), step: Number(raw.step ?? 0) };
 }
@@ -83,7 +103,8 @@ function decodeRun(raw: any): MlflowRun {
 export function proxiedArtifactRoot(artifactUri: string): string {
   const anchor = '/api/2.0/mlflow-artifacts/artifacts/';
   const url = URL.canParse(artifactUri) ? new URL(artifactUri) : null; // a bare path is not a URL
-  if (url?.protocol === 'mlflow-artifacts:') return decodeURIComponent(url.pathname).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (url?.protocol === 'mlflow-artifacts:')
+    return decodeURIComponent(url.pathname).replace(/^\/+/, '').replace(/\/+$/, '');
   if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname.includes(anchor)) {
     return decodeURIComponent(url.pathname.split(anchor)[1]).replace(/^\/+/, '').replace(/\/+$/, '');
   }
@@ -97,7 +118,11 @@ export function proxiedArtifactRoot(artifactUri: string): string {
 }
 
 function encodePath(path: string): string {
-  return path.split('/').filter((s) => s.length > 0).map(encodeURIComponent).join('/');
+  return path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(encodeURIComponent)
+    .join('/');
 }
 
 export class MlflowClient {
@@ -112,7 +137,9 @@ export class MlflowClient {
       throw new Error(`MLflow tracking URI '${trackingUri}' is not a URL; expected http(s)://host:port`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new Error(`MLflow tracking URI '${trackingUri}' has scheme '${parsed.protocol}'; expected http: or https: (a tracking server)`);
+      throw new Error(
+        `MLflow tracking URI '${trackingUri}' has scheme '${parsed.protocol}'; expected http: or https: (a tracking server)`,
+      );
     }
     this.uri = trackingUri.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -120,7 +147,16 @@ export class MlflowClient {
 
   // ---- transport ----
 
-  private async request(method: string, endpoint: string, init: { query?: Record<string, string | number | undefined>; json?: unknown; body?: Uint8Array; raw?: boolean } = {}): Promise<any> {
+  private async request(
+    method: string,
+    endpoint: string,
+    init: {
+      query?: Record<string, string | number | undefined>;
+      json?: unknown;
+      body?: Uint8Array;
+      raw?: boolean;
+    } = {},
+  ): Promise<any> {
     const url = new URL(`${this.uri}${endpoint}`);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {};
@@ -151,7 +187,12 @@ export class MlflowClient {
       } catch {
         /* not JSON (proxy error page): keep the text */
       }
-      throw new MlflowError(`MLflow ${method} ${endpoint} → ${res.status} ${code}: ${message}`, code, res.status, endpoint);
+      throw new MlflowError(
+        `MLflow ${method} ${endpoint} → ${res.status} ${code}: ${message}`,
+        code,
+        res.status,
+        endpoint,
+      );
     }
     if (init.raw) return new Uint8Array(await res.arrayBuffer());
     const text = await res.text();
@@ -188,7 +229,12 @@ export class MlflowClient {
     const existing = await this.getExperimentByName(name);
     if (existing) {
       if (existing.lifecycle_stage === 'deleted') {
-        throw new MlflowError(`MLflow experiment '${name}' is deleted; restore it or choose another tracking.experiment`, 'EXPERIMENT_DELETED', 400, 'experiments/get-by-name');
+        throw new MlflowError(
+          `MLflow experiment '${name}' is deleted; restore it or choose another tracking.experiment`,
+          'EXPERIMENT_DELETED',
+          400,
+          'experiments/get-by-name',
+        );
       }
       return existing;
     }
@@ -198,13 +244,24 @@ export class MlflowClient {
       if (!(err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
     }
     const created = await this.getExperimentByName(name);
-    if (!created) throw new MlflowError(`MLflow experiment '${name}' was created but cannot be read back`, 'INTERNAL_ERROR', 500, 'experiments/get-by-name');
+    if (!created)
+      throw new MlflowError(
+        `MLflow experiment '${name}' was created but cannot be read back`,
+        'INTERNAL_ERROR',
+        500,
+        'experiments/get-by-name',
+      );
     return created;
   }
 
   // ---- runs ----
 
-  async createRun(opts: { experimentId: string; runName?: string; startTime?: number; tags?: MlflowTag[] }): Promise<MlflowRun> {
+  async createRun(opts: {
+    experimentId: string;
+    runName?: string;
+    startTime?: number;
+    tags?: MlflowTag[];
+  }): Promise<MlflowRun> {
     const res = await this.post('runs/create', {
       experiment_id: opts.experimentId,
       run_name: opts.runName,
@@ -214,8 +271,16 @@ export class MlflowClient {
     return decodeRun(res.run);
   }
 
-  async updateRun(runId: string, update: { status?: MlflowRunStatus; endTime?: number; runName?: string }): Promise<MlflowRunInfo> {
-    const res = await this.post('runs/update', { run_id: runId, status: update.status, end_time: update.endTime, run_name: update.runName });
+  async updateRun(
+    runId: string,
+    update: { status?: MlflowRunStatus; endTime?: number; runName?: string },
+  ): Promise<MlflowRunInfo> {
+    const res = await this.post('runs/update', {
+      run_id: runId,
+      status: update.status,
+      end_time: update.endTime,
+      run_name: update.runName,
+    });
     return res.run_info as MlflowRunInfo;
   }
 
@@ -225,7 +290,14 @@ export class MlflowClient {
   }
 
   /** One page of runs/search; `filter` uses MLflow's syntax, e.g. `tags.stage = 'scan'`. */
-  async searchRunsPage(opts: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string; runViewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' }): Promise<{ runs: MlflowRun[]; nextPageToken?: string }> {
+  async searchRunsPage(opts: {
+    experimentIds: string[];
+    filter?: string;
+    orderBy?: string[];
+    maxResults?: number;
+    pageToken?: string;
+    runViewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  }): Promise<{ runs: MlflowRun[]; nextPageToken?: string }> {
     const res = await this.post('runs/search', {
       experiment_ids: opts.experimentIds,
       filter: opts.filter ?? '',
@@ -238,7 +310,13 @@ export class MlflowClient {
   }
 
   /** All matching runs, following page tokens. */
-  async searchRuns(opts: { experimentIds: string[]; filter?: string; orderBy?: string[]; pageSize?: number; runViewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' }): Promise<MlflowRun[]> {
+  async searchRuns(opts: {
+    experimentIds: string[];
+    filter?: string;
+    orderBy?: string[];
+    pageSize?: number;
+    runViewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  }): Promise<MlflowRun[]> {
     const all: MlflowRun[] = [];
     let pageToken: string | undefined;
     do {
@@ -262,7 +340,12 @@ export class MlflowClient {
     for (const chunk of chunks) {
       await this.post('runs/log-batch', {
         run_id: runId,
-        metrics: chunk.metrics.map((m) => ({ key: m.key, value: encodeMetricValue(m.value), timestamp: Math.round(m.timestamp), step: Math.round(m.step) })),
+        metrics: chunk.metrics.map((m) => ({
+          key: m.key,
+          value: encodeMetricValue(m.value),
+          timestamp: Math.round(m.timestamp),
+          step: Math.round(m.step),
+        })),
         params: chunk.params,
         tags: chunk.tags,
       });
@@ -276,7 +359,12 @@ export class MlflowClient {
     let pageToken: string | undefined;
     do {
       // max_results must be sent: the 3.1 server reads a missing one as 0 and answers an empty page.
-      const res = await this.get('metrics/get-history', { run_id: runId, metric_key: metricKey, max_results: pageSize, page_token: pageToken });
+      const res = await this.get('metrics/get-history', {
+        run_id: runId,
+        metric_key: metricKey,
+        max_results: pageSize,
+        page_token: pageToken,
+      });
       const metrics = (res.metrics ?? []).map(decodeMetric);
       all.push(...metrics);
       pageToken = metrics.length > 0 ? res.next_page_token || undefined : undefined;
@@ -289,20 +377,30 @@ export class MlflowClient {
   /** Uploads bytes to `<run artifact root>/<artifactPath>` (PUT /api/2.0/mlflow-artifacts/artifacts/...). */
   async uploadArtifact(run: MlflowRunInfo, artifactPath: string, bytes: Uint8Array): Promise<void> {
     const root = proxiedArtifactRoot(run.artifact_uri);
-    await this.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifactPath}`)}`, { body: bytes });
+    await this.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifactPath}`)}`, {
+      body: bytes,
+    });
   }
 
   /** Lists one folder of a run's artifacts ('' = the root); paths come back relative to the run's root. */
   async listArtifacts(run: MlflowRunInfo, folder = ''): Promise<MlflowFileInfo[]> {
     const root = proxiedArtifactRoot(run.artifact_uri);
-    const res = await this.request('GET', '/api/2.0/mlflow-artifacts/artifacts', { query: { path: folder ? `${root}/${folder}` : root } });
+    const res = await this.request('GET', '/api/2.0/mlflow-artifacts/artifacts', {
+      query: { path: folder ? `${root}/${folder}` : root },
+    });
     const files = (res.files ?? []) as MlflowFileInfo[];
     // The proxy answers base names; make them relative to the run root like the tracking API does.
-    return files.map((f) => ({ ...f, path: folder ? `${folder}/${f.path}` : f.path, file_size: f.file_size === undefined ? undefined : Number(f.file_size) }));
+    return files.map((f) => ({
+      ...f,
+      path: folder ? `${folder}/${f.path}` : f.path,
+      file_size: f.file_size === undefined ? undefined : Number(f.file_size),
+    }));
   }
 
   async downloadArtifact(run: MlflowRunInfo, artifactPath: string): Promise<Uint8Array> {
     const root = proxiedArtifactRoot(run.artifact_uri);
-    return this.request('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifactPath}`)}`, { raw: true });
+    return this.request('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifactPath}`)}`, {
+      raw: true,
+    });
   }
 }

@@ -36,7 +36,19 @@ export interface RunRecord extends RunLabels {
 }
 
 const LABEL_KEYS = ['dataset', 'stage', 'profile', 'experiment', 'table', 'row', 'ablation', 'seed'] as const;
-const CSV_FIXED_COLUMNS = ['run_key', 'run_dir', 'config_hash', ...LABEL_KEYS, 'backend', 'code_revision', 'status', 'start_time', 'end_time', 'wall_time_s', 'recorded_at'] as const;
+const CSV_FIXED_COLUMNS = [
+  'run_key',
+  'run_dir',
+  'config_hash',
+  ...LABEL_KEYS,
+  'backend',
+  'code_revision',
+  'status',
+  'start_time',
+  'end_time',
+  'wall_time_s',
+  'recorded_at',
+] as const;
 
 export function resultsPaths(resultsDir: string) {
   const dir = resolve(resultsDir);
@@ -64,7 +76,10 @@ export function runKey(runDir: string, configHash: string, resultsDir: string): 
  * Labels of a run: derived from its config and manifest, then `config.tracking.tags`, then the caller's tags
  * (later wins), so an experiment runner can say which table / row / ablation a run feeds.
  */
-export function runLabels(run: CompletedRun, extra: Record<string, string> = {}): { labels: RunLabels; extraTags: Record<string, string> } {
+export function runLabels(
+  run: CompletedRun,
+  extra: Record<string, string> = {},
+): { labels: RunLabels; extraTags: Record<string, string> } {
   const str = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
   const merged: Record<string, string | undefined> = {
     dataset: str(getPath(run.config, 'dataset.name')),
@@ -99,7 +114,9 @@ export function buildRunRecord(run: CompletedRun, labels: RunLabels, resultsDir:
     status: run.status,
     start_time: iso(run.startTime),
     end_time: iso(run.endTime),
-    wall_time_s: run.wallTimeS ?? (run.startTime !== undefined && run.endTime !== undefined ? (run.endTime - run.startTime) / 1000 : undefined),
+    wall_time_s:
+      run.wallTimeS ??
+      (run.startTime !== undefined && run.endTime !== undefined ? (run.endTime - run.startTime) / 1000 : undefined),
     recorded_at: now.toISOString(),
     metrics: run.finalMetrics,
   };

@@ -6,7 +6,12 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readManifest, readMetrics } from '@scan-repro/core';
 
-export interface MetricPoint { key: string; value: number; step: number; timestamp: number }
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
 
 export interface CompletedRun {
   /** Absolute path of the run folder. */
@@ -77,12 +82,15 @@ export async function readCompletedRun(runDir: string): Promise<CompletedRun> {
   }
 
   if (typeof manifest.configHash !== 'string' || manifest.configHash.length === 0) {
-    throw new Error(`${manifestPath}: key 'configHash' is ${JSON.stringify(manifest.configHash)}; expected the config hash string`);
+    throw new Error(
+      `${manifestPath}: key 'configHash' is ${JSON.stringify(manifest.configHash)}; expected the config hash string`,
+    );
   }
   const finalMetrics: Record<string, number> = {};
   for (const [k, v] of Object.entries((manifest.metrics ?? {}) as Json)) {
     const value = metricValue(v, undefined);
-    if (value === undefined) throw new Error(`${manifestPath}: metrics.${k} is ${JSON.stringify(v)}; expected a number`);
+    if (value === undefined)
+      throw new Error(`${manifestPath}: metrics.${k} is ${JSON.stringify(v)}; expected a number`);
     finalMetrics[k] = value;
   }
   const rev = manifest.codeRevision;
@@ -92,13 +100,22 @@ export async function readCompletedRun(runDir: string): Promise<CompletedRun> {
   (await readMetrics(dir)).forEach((line, i) => {
     const where = `${metricsPath}: record ${i + 1}`;
     const { key, value, step, time, raw } = line as Json;
-    if (typeof key !== 'string' || !key) throw new Error(`${where}: 'key' is ${JSON.stringify(key)}; expected a metric name`);
+    if (typeof key !== 'string' || !key)
+      throw new Error(`${where}: 'key' is ${JSON.stringify(key)}; expected a metric name`);
     const v = metricValue(value, raw);
-    if (v === undefined) throw new Error(`${where}: 'value' of ${key} is ${JSON.stringify(value)}; expected a number (or null with raw NaN/Infinity)`);
+    if (v === undefined)
+      throw new Error(
+        `${where}: 'value' of ${key} is ${JSON.stringify(value)}; expected a number (or null with raw NaN/Infinity)`,
+      );
     if (step !== undefined && step !== null && !(typeof step === 'number' && Number.isInteger(step))) {
       throw new Error(`${where}: 'step' of ${key} is ${JSON.stringify(step)}; expected an integer`);
     }
-    metrics.push({ key, value: v, step: typeof step === 'number' ? step : 0, timestamp: timeMs(time, `${where}: 'time' of ${key}`) ?? 0 });
+    metrics.push({
+      key,
+      value: v,
+      step: typeof step === 'number' ? step : 0,
+      timestamp: timeMs(time, `${where}: 'time' of ${key}`) ?? 0,
+    });
   });
 
   return {

@@ -3,7 +3,10 @@ import { syncRecordedRuns, type SyncRecordedOptions } from './sync-records';
 
 /** Uploads the recorded runs the server lacks, prints one line per upload or failure and a summary; resolves to
  *  the exit code (1 if any upload failed). */
-export async function runMlflowSync(opts: SyncRecordedOptions = {}, print: (line: string) => void = console.log): Promise<number> {
+export async function runMlflowSync(
+  opts: SyncRecordedOptions = {},
+  print: (line: string) => void = console.log,
+): Promise<number> {
   const report = await syncRecordedRuns(opts);
   for (const key of report.uploaded) print(`uploaded ${key}`);
   for (const f of report.failed) print(`failed   ${f.run_key}: ${f.error}`);

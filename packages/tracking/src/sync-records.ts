@@ -9,7 +9,14 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readRunRecords, buildRunRecord, runLabels } from './records';
 import { getPath, readCompletedRun, type CompletedRun } from './run-folder';
-import { clearPending, readPendingUploads, resolveExperiment, uploadWithRetry, type PendingUpload, type SyncOptions } from './track';
+import {
+  clearPending,
+  readPendingUploads,
+  resolveExperiment,
+  uploadWithRetry,
+  type PendingUpload,
+  type SyncOptions,
+} from './track';
 
 /** Where runs are recorded, relative to the workspace root: cpu/paper experiment runs, the ci profile's
  *  tracking.results_dir, and the schema default of tracking.results_dir (one-off CLI runs). */
@@ -41,7 +48,9 @@ export class NoTrackingUriError extends Error {}
 export function syncTrackingUri(uri?: string): string {
   const chosen = (uri ?? process.env.MLFLOW_TRACKING_URI ?? '').trim();
   if (!chosen) {
-    throw new NoTrackingUriError('mlflow sync: no tracking server: pass --uri http://host:port or set MLFLOW_TRACKING_URI (eval "$(bash tools/mlflow/start.sh)" starts one)');
+    throw new NoTrackingUriError(
+      'mlflow sync: no tracking server: pass --uri http://host:port or set MLFLOW_TRACKING_URI (eval "$(bash tools/mlflow/start.sh)" starts one)',
+    );
   }
   return chosen;
 }
@@ -51,7 +60,12 @@ const shown = (root: string, dir: string) => {
   return rel && !rel.startsWith('..') ? `${rel.split(sep).join('/')}/` : `${dir}/`;
 };
 
-interface Candidate { key?: string; dir: string; resultsDir: string; entry?: PendingUpload }
+interface Candidate {
+  key?: string;
+  dir: string;
+  resultsDir: string;
+  entry?: PendingUpload;
+}
 
 /** Complete run folders under `dir` (a folder holding manifest.json is not descended into). */
 async function findRunFolders(dir: string): Promise<string[]> {
@@ -79,14 +93,25 @@ export async function syncRecordedRuns(opts: SyncRecordedOptions = {}): Promise<
   const folders = [...new Set((opts.resultsDirs ?? defaults).map((d) => resolve(root, d)))];
   const runRoots = (opts.runRoots ?? (opts.resultsDirs ? [] : ['runs'])).map((d) => resolve(root, d));
   const report: SyncRecordedReport = {
-    uri, looked: folders.map((d) => shown(root, d)), searched: runRoots.map((d) => shown(root, d)), uploaded: [], alreadyPresent: [], skipped: [], failed: [],
+    uri,
+    looked: folders.map((d) => shown(root, d)),
+    searched: runRoots.map((d) => shown(root, d)),
+    uploaded: [],
+    alreadyPresent: [],
+    skipped: [],
+    failed: [],
   };
   const candidates: Candidate[] = [];
   for (const resultsDir of folders) {
     // A queued upload keeps the tags its caller passed (trackRun's opts.tags), which the run folder lacks.
     const pending = new Map((await readPendingUploads(resultsDir)).map((p) => [p.run_key, p]));
-    const recorded = (await readRunRecords(resultsDir)).map((r) => ({ key: r.run_key, dir: resolve(dirname(resultsDir), r.run_dir) }));
-    const queuedOnly = [...pending.values()].filter((p) => !recorded.some((r) => r.key === p.run_key)).map((p) => ({ key: p.run_key, dir: p.run_dir }));
+    const recorded = (await readRunRecords(resultsDir)).map((r) => ({
+      key: r.run_key,
+      dir: resolve(dirname(resultsDir), r.run_dir),
+    }));
+    const queuedOnly = [...pending.values()]
+      .filter((p) => !recorded.some((r) => r.key === p.run_key))
+      .map((p) => ({ key: p.run_key, dir: p.run_dir }));
     for (const c of [...recorded, ...queuedOnly]) candidates.push({ ...c, resultsDir, entry: pending.get(c.key) });
   }
   // Run folders no record lists: restored from a (remote) Nx cache onto a machine that never ran them.
@@ -105,7 +130,7 @@ export async function syncRecordedRuns(opts: SyncRecordedOptions = {}): Promise<
     try {
       const run = await readCompletedRun(c.dir).catch((err: Error) => {
         if (c.key) throw err;
-        return null;   // an unlisted folder whose run never completed is no run to upload
+        return null; // an unlisted folder whose run never completed is no run to upload
       });
       if (!run) continue;
       const resultsDir = c.resultsDir || configuredResultsDir(run, root);
@@ -118,7 +143,10 @@ export async function syncRecordedRuns(opts: SyncRecordedOptions = {}): Promise<
       if (seen.has(record.run_key)) continue;
       seen.add(record.run_key);
       const experiment = c.entry?.experiment ?? resolveExperiment(run, {});
-      const outcome = await uploadWithRetry(uri, run, record, extraTags, experiment, { ...opts, retries: opts.retries ?? { tries: 2 } });
+      const outcome = await uploadWithRetry(uri, run, record, extraTags, experiment, {
+        ...opts,
+        retries: opts.retries ?? { tries: 2 },
+      });
       if (c.entry) await clearPending(resultsDir, record.run_key);
       (outcome.alreadyPresent ? report.alreadyPresent : report.uploaded).push(record.run_key);
     } catch (err) {

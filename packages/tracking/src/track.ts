@@ -13,7 +13,14 @@ import { join, relative, sep } from 'node:path';
 import { atomicWriteFile } from '@scan-repro/core';
 import { parseJsonLines, readTextIfExists, withFileLock } from './files';
 import { MLFLOW_LIMITS } from './batching';
-import { MlflowClient, MlflowError, type MlflowMetric, type MlflowParam, type MlflowRunInfo, type MlflowTag } from './mlflow-client';
+import {
+  MlflowClient,
+  MlflowError,
+  type MlflowMetric,
+  type MlflowParam,
+  type MlflowRunInfo,
+  type MlflowTag,
+} from './mlflow-client';
 import { buildRunRecord, recordRunLocally, resultsPaths, runLabels, type RunRecord } from './records';
 import { configToParams, getPath, readCompletedRun, type CompletedRun } from './run-folder';
 
@@ -83,7 +90,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function resolveTrackingUri(run: CompletedRun, opts: TrackRunOptions): string | undefined {
   const fromConfig = getPath(run.config, 'tracking.uri');
-  const uri = opts.uri ?? (typeof fromConfig === 'string' && fromConfig ? fromConfig : undefined) ?? process.env.MLFLOW_TRACKING_URI;
+  const uri =
+    opts.uri ??
+    (typeof fromConfig === 'string' && fromConfig ? fromConfig : undefined) ??
+    process.env.MLFLOW_TRACKING_URI;
   return uri && uri.trim() ? uri.trim() : undefined;
 }
 
@@ -133,9 +143,15 @@ export function mlflowPayload(run: CompletedRun, record: RunRecord, extraTags: R
     .map(([key, value]) => ({ key: fitKey(key), value: fitValue(value, MLFLOW_LIMITS.tagValueLength) }));
   const endTime = run.endTime ?? Date.now();
   const lastStep = run.metrics.reduce((s, m) => Math.max(s, m.step), 0);
-  const metrics: MlflowMetric[] = run.metrics.map((m) => ({ key: m.key, value: m.value, step: m.step, timestamp: m.timestamp || endTime }));
+  const metrics: MlflowMetric[] = run.metrics.map((m) => ({
+    key: m.key,
+    value: m.value,
+    step: m.step,
+    timestamp: m.timestamp || endTime,
+  }));
   // Final metrics sit at the run's last step with its end time, so they read as the latest value of their key.
-  for (const [key, value] of Object.entries(run.finalMetrics)) metrics.push({ key, value, step: lastStep, timestamp: endTime });
+  for (const [key, value] of Object.entries(run.finalMetrics))
+    metrics.push({ key, value, step: lastStep, timestamp: endTime });
   return { params, tags, metrics };
 }
 
@@ -182,7 +198,11 @@ function quoteFilterValue(value: string): string {
 
 /** Finds the MLflow runs that hold a run key, oldest first. */
 export async function findRunsByKey(client: MlflowClient, experimentId: string, key: string) {
-  return client.searchRuns({ experimentIds: [experimentId], filter: `tags.${RUN_KEY_TAG} = ${quoteFilterValue(key)}`, orderBy: ['attributes.start_time ASC'] });
+  return client.searchRuns({
+    experimentIds: [experimentId],
+    filter: `tags.${RUN_KEY_TAG} = ${quoteFilterValue(key)}`,
+    orderBy: ['attributes.start_time ASC'],
+  });
 }
 
 /** One upload attempt; safe to repeat (see the header comment). */
@@ -196,7 +216,12 @@ async function uploadRun(
 ): Promise<Extract<MlflowOutcome, { state: 'uploaded' }>> {
   const experiment = await client.ensureExperiment(experimentName);
   const sidecar = await readSidecar(run.dir);
-  if (sidecar && sidecar.run_key === record.run_key && sidecar.tracking_uri === client.uri && sidecar.experiment_id === experiment.experiment_id) {
+  if (
+    sidecar &&
+    sidecar.run_key === record.run_key &&
+    sidecar.tracking_uri === client.uri &&
+    sidecar.experiment_id === experiment.experiment_id
+  ) {
     try {
       await client.getRun(sidecar.run_id);
       return { state: 'uploaded', runId: sidecar.run_id, experimentId: experiment.experiment_id, alreadyPresent: true };
@@ -220,7 +245,12 @@ async function uploadRun(
           experimentId: experiment.experiment_id,
           // MLflow stores run names in a 250-character column
           // the row tells a table's runs apart in the UI's compare view (their folders all end in seed-<n>)
-          runName: fitValue(typeof runName === 'string' && runName ? runName : [record.stage, record.dataset, record.row, record.run_dir.split('/').pop()].filter(Boolean).join('-'), MLFLOW_LIMITS.keyLength),
+          runName: fitValue(
+            typeof runName === 'string' && runName
+              ? runName
+              : [record.stage, record.dataset, record.row, record.run_dir.split('/').pop()].filter(Boolean).join('-'),
+            MLFLOW_LIMITS.keyLength,
+          ),
           startTime: run.startTime ?? Date.now(),
           tags: [{ key: RUN_KEY_TAG, value: record.run_key }],
         })
@@ -242,7 +272,12 @@ async function uploadRun(
     uploaded_at: new Date().toISOString(),
   };
   await atomicWriteFile(join(run.dir, SIDECAR_FILE), JSON.stringify(newSidecar, null, 2) + '\n');
-  return { state: 'uploaded', runId: info.run_id, experimentId: experiment.experiment_id, alreadyPresent: Boolean(done) };
+  return {
+    state: 'uploaded',
+    runId: info.run_id,
+    experimentId: experiment.experiment_id,
+    alreadyPresent: Boolean(done),
+  };
 }
 
 export async function uploadWithRetry(
@@ -368,10 +403,15 @@ export async function syncPending(opts: SyncOptions = {}): Promise<SyncReport> {
       const { labels, extraTags } = runLabels(run, entry.tags ?? {});
       const record = buildRunRecord(run, labels, resultsDir);
       if (record.run_key !== entry.run_key) {
-        throw new Error(`run folder ${entry.run_dir} now has config hash ${run.configHash}; the pending entry was for ${entry.run_key}. Re-run tracking for it`);
+        throw new Error(
+          `run folder ${entry.run_dir} now has config hash ${run.configHash}; the pending entry was for ${entry.run_key}. Re-run tracking for it`,
+        );
       }
       const uri = opts.uri ?? entry.tracking_uri;
-      const outcome = await uploadWithRetry(uri, run, record, extraTags, entry.experiment, { ...opts, retries: opts.retries ?? { tries: 1 } });
+      const outcome = await uploadWithRetry(uri, run, record, extraTags, entry.experiment, {
+        ...opts,
+        retries: opts.retries ?? { tries: 1 },
+      });
       await clearPending(resultsDir, entry.run_key);
       (outcome.alreadyPresent ? report.alreadyPresent : report.uploaded).push(entry.run_key);
     } catch (err) {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MLFLOW_LIMITS, splitLogBatch, type LogBatchPayload } from '../src/batching';
 
-const metrics = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `m${i % 7}`, value: i / 3, step: i, timestamp: 1000 + i }));
-const params = (n: number, len = 3) => Array.from({ length: n }, (_, i) => ({ key: `p${i}`, value: String(i).padEnd(len, 'x') }));
-const tags = (n: number, len = 3) => Array.from({ length: n }, (_, i) => ({ key: `t${i}`, value: String(i).padEnd(len, 'y') }));
+const metrics = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ key: `m${i % 7}`, value: i / 3, step: i, timestamp: 1000 + i }));
+const params = (n: number, len = 3) =>
+  Array.from({ length: n }, (_, i) => ({ key: `p${i}`, value: String(i).padEnd(len, 'x') }));
+const tags = (n: number, len = 3) =>
+  Array.from({ length: n }, (_, i) => ({ key: `t${i}`, value: String(i).padEnd(len, 'y') }));
 
 function checkChunks(batch: LogBatchPayload, chunks: LogBatchPayload[]) {
   for (const c of chunks) {
@@ -42,7 +45,11 @@ describe('splitLogBatch', () => {
   });
 
   it('splits by request size when values are at their maximum length', () => {
-    const batch = { metrics: metrics(10), params: params(100, MLFLOW_LIMITS.paramValueLength), tags: tags(100, MLFLOW_LIMITS.tagValueLength) };
+    const batch = {
+      metrics: metrics(10),
+      params: params(100, MLFLOW_LIMITS.paramValueLength),
+      tags: tags(100, MLFLOW_LIMITS.tagValueLength),
+    };
     const chunks = splitLogBatch(batch);
     // 100 params of 6000 chars (~0.6 MB) leave room for only ~36 tags of 8000 chars under 0.9 MB
     expect(chunks.length).toBeGreaterThan(1);

@@ -63,14 +63,23 @@ export async function makeRunFolder(dir: string, spec: RunSpec = {}): Promise<st
   const run = await RunFolder.create({ dir, stage: spec.stage ?? 'scan', config, overwrite: spec.overwrite });
   for (const m of spec.metrics ?? []) run.logMetric(m.key, m.value, m.step);
   for (const [name, bytes] of Object.entries(spec.files ?? {})) await run.writeArtifact(name, bytes);
-  await run.complete({ metrics: spec.finalMetrics ?? { acc: 0.875, nmi: 0.75 }, artifacts: Object.keys(spec.files ?? {}), backend: 'cpu' });
+  await run.complete({
+    metrics: spec.finalMetrics ?? { acc: 0.875, nmi: 0.75 },
+    artifacts: Object.keys(spec.files ?? {}),
+    backend: 'cpu',
+  });
   return dir;
 }
 
 /** metrics.jsonl as written, read here independently of the package under test. */
-export async function metricsFile(dir: string): Promise<{ key: string; value: number | null; raw?: string; step?: number; time: string }[]> {
+export async function metricsFile(
+  dir: string,
+): Promise<{ key: string; value: number | null; raw?: string; step?: number; time: string }[]> {
   const text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }
 
 export async function manifestFile(dir: string): Promise<Manifest> {

@@ -27,7 +27,9 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
       [0, 1].map((i) =>
         // the experiment in the run's config, as the experiment runner sets it: sync reads it from there
         makeRunFolder(join(root, 'runs', `run${i}`), {
-          metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0 }], finalMetrics: { acc: 0.5 + i / 8 }, overrides: [`tracking.experiment=${experiment}`],
+          metrics: [{ key: 'loss', value: 1 / (i + 2), step: 0 }],
+          finalMetrics: { acc: 0.5 + i / 8 },
+          overrides: [`tracking.experiment=${experiment}`],
         }),
       ),
     );
@@ -35,7 +37,10 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     resetMlflowWarning();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const outcomes = [];
-    for (const dir of runs) outcomes.push(await trackRun(dir, { uri: down, experiment, resultsDir: results, retries: { tries: 3, baseDelayMs: 10 } }));
+    for (const dir of runs)
+      outcomes.push(
+        await trackRun(dir, { uri: down, experiment, resultsDir: results, retries: { tries: 3, baseDelayMs: 10 } }),
+      );
     expect(outcomes.map((o) => o.mlflow.state)).toEqual(['pending', 'pending']);
     expect(outcomes[0].mlflow.state === 'pending' && outcomes[0].mlflow.error).toMatch(/no answer \(ECONNREFUSED\)/);
     expect(warn).toHaveBeenCalledTimes(1);
@@ -48,7 +53,9 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
       [outcomes[1].record.run_key, 0.625],
     ]);
     const pending = await readPendingUploads(results);
-    expect(pending.map((p) => [p.run_key, p.tracking_uri, p.experiment])).toEqual(outcomes.map((o) => [o.record.run_key, down, experiment]));
+    expect(pending.map((p) => [p.run_key, p.tracking_uri, p.experiment])).toEqual(
+      outcomes.map((o) => [o.record.run_key, down, experiment]),
+    );
     await expect(readFile(join(runs[0], 'mlflow.json'))).rejects.toThrow(/ENOENT/);
 
     // sync against the real server
@@ -67,7 +74,9 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     // a second sync (of every recorded run) has nothing to upload
     const lines: string[] = [];
     expect(await runMlflowSync({ root, resultsDirs: ['results'], uri: client.uri }, (l) => lines.push(l))).toBe(0);
-    expect(lines).toEqual([`mlflow sync to ${client.uri}: looked in results/: 0 uploaded, 2 already on the server, 0 skipped (folder gone)`]);
+    expect(lines).toEqual([
+      `mlflow sync to ${client.uri}: looked in results/: 0 uploaded, 2 already on the server, 0 skipped (folder gone)`,
+    ]);
     const all = await client.searchRuns({ experimentIds: [exp.experiment_id] });
     expect(all).toHaveLength(2);
   });
@@ -89,10 +98,18 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
     const dir2 = await makeRunFolder(join(root, 'runs', 'run2'), { finalMetrics: { acc: 0.5 } });
     resetMlflowWarning();
     vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const queued = await trackRun(dir2, { uri: await closedPortUri(), experiment, resultsDir: results, retries: { tries: 1 } });
+    const queued = await trackRun(dir2, {
+      uri: await closedPortUri(),
+      experiment,
+      resultsDir: results,
+      retries: { tries: 1 },
+    });
     expect(queued.mlflow.state).toBe('pending');
     const exp = await client.ensureExperiment(experiment);
-    const partial = await client.createRun({ experimentId: exp.experiment_id, tags: [{ key: RUN_KEY_TAG, value: queued.record.run_key }] });
+    const partial = await client.createRun({
+      experimentId: exp.experiment_id,
+      tags: [{ key: RUN_KEY_TAG, value: queued.record.run_key }],
+    });
 
     const report = await syncPending({ resultsDir: results, uri: client.uri });
     expect(report.uploaded).toEqual([queued.record.run_key]);

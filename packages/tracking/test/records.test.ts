@@ -15,7 +15,11 @@ describe('local run records', () => {
     const root = await makeTempDir('records');
     const results = join(root, 'results');
     const runA = await makeRunFolder(join(root, 'runs', 'a'), { finalMetrics: { acc: 0.875, nmi: 0.75 } });
-    const runB = await makeRunFolder(join(root, 'runs', 'b'), { stage: 'selflabel', overrides: ['profile.seed=7'], finalMetrics: { acc: 0.9, ari: 0.5 } });
+    const runB = await makeRunFolder(join(root, 'runs', 'b'), {
+      stage: 'selflabel',
+      overrides: ['profile.seed=7'],
+      finalMetrics: { acc: 0.9, ari: 0.5 },
+    });
     const manifestA = await manifestFile(runA);
     const manifestB = await manifestFile(runB);
     const labels = { experiment: 'cifar10-scan', table: 'table3', row: 'cifar10', ablation: 'no-entropy' };
@@ -110,18 +114,32 @@ describe('local run records', () => {
 
   it('names the folder, file and problem on bad run folders', async () => {
     const root = await makeTempDir('bad');
-    await expect(readCompletedRun(join(root, 'nothing'))).rejects.toThrow(/nothing is not a run folder: no manifest\.json/);
+    await expect(readCompletedRun(join(root, 'nothing'))).rejects.toThrow(
+      /nothing is not a run folder: no manifest\.json/,
+    );
 
     const running = join(root, 'running');
-    await RunFolder.create({ dir: running, stage: 'scan', config: composeConfig(['dataset=cifar10', 'profile=ci'], { env: {} }) });
+    await RunFolder.create({
+      dir: running,
+      stage: 'scan',
+      config: composeConfig(['dataset=cifar10', 'profile=ci'], { env: {} }),
+    });
     await expect(readCompletedRun(running)).rejects.toThrow(/running \(stage scan\) is not complete: status 'running'/);
 
     const badMetric = await makeRunFolder(join(root, 'badmetric'));
-    await writeFile(join(badMetric, 'metrics.jsonl'), '{"key":"loss","value":1,"step":0,"time":"2024-01-01T00:00:00Z"}\n{"key":"loss","value":"high","step":1,"time":"2024-01-01T00:00:01Z"}\n');
-    await expect(readCompletedRun(badMetric)).rejects.toThrow(/metrics\.jsonl: record 2: 'value' of loss is "high"; expected a number/);
+    await writeFile(
+      join(badMetric, 'metrics.jsonl'),
+      '{"key":"loss","value":1,"step":0,"time":"2024-01-01T00:00:00Z"}\n{"key":"loss","value":"high","step":1,"time":"2024-01-01T00:00:01Z"}\n',
+    );
+    await expect(readCompletedRun(badMetric)).rejects.toThrow(
+      /metrics\.jsonl: record 2: 'value' of loss is "high"; expected a number/,
+    );
 
     const badStep = await makeRunFolder(join(root, 'badstep'));
-    await writeFile(join(badStep, 'metrics.jsonl'), '{"key":"loss","value":1,"step":1.5,"time":"2024-01-01T00:00:00Z"}\n');
+    await writeFile(
+      join(badStep, 'metrics.jsonl'),
+      '{"key":"loss","value":1,"step":1.5,"time":"2024-01-01T00:00:00Z"}\n',
+    );
     await expect(readCompletedRun(badStep)).rejects.toThrow(/'step' of loss is 1\.5; expected an integer/);
 
     const badTime = await makeRunFolder(join(root, 'badtime'));
@@ -134,7 +152,13 @@ describe('local run records', () => {
   });
 
   it('flattens the config into string params', () => {
-    expect(configToParams({ dataset: { name: 'stl10', mean: [0.5, 0.25] }, scan: { entropy_weight: 5, nesterov: false }, extra: {} })).toEqual({
+    expect(
+      configToParams({
+        dataset: { name: 'stl10', mean: [0.5, 0.25] },
+        scan: { entropy_weight: 5, nesterov: false },
+        extra: {},
+      }),
+    ).toEqual({
       'dataset.name': 'stl10',
       'dataset.mean': '[0.5,0.25]',
       'scan.entropy_weight': '5',

@@ -27,7 +27,11 @@ export class Ema {
   ) {
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`Ema: alpha = ${alpha}, expected a number in [0, 1]`);
     // tidy: the clone is only the variable's initial value (a variable is never disposed by tidy)
-    for (const [name, p] of params) this.shadow.set(name, tf.tidy(() => tf.variable(p.clone(), false)));
+    for (const [name, p] of params)
+      this.shadow.set(
+        name,
+        tf.tidy(() => tf.variable(p.clone(), false)),
+      );
     if (opts.resetBuffers ?? true) for (const [name, b] of buffers) this.bufferSnapshot.set(name, tf.keep(b.clone()));
   }
 
@@ -48,9 +52,10 @@ export class Ema {
     const out = snapshotVariables(this.shadow, 'shadow/');
     for (const [name, t] of this.bufferSnapshot) {
       const data = t.dataSync();
-      out[`buffer/${name}`] = t.dtype === 'int32'
-        ? { dtype: 'I32', shape: [...t.shape], data: Int32Array.from(data as Int32Array) }
-        : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data as Float32Array) };
+      out[`buffer/${name}`] =
+        t.dtype === 'int32'
+          ? { dtype: 'I32', shape: [...t.shape], data: Int32Array.from(data as Int32Array) }
+          : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data as Float32Array) };
     }
     return out;
   }
@@ -61,7 +66,10 @@ export class Ema {
       const arr = state[`buffer/${name}`];
       if (!arr) throw new Error(`${source}: tensor 'buffer/${name}' is missing`);
       old.dispose();
-      this.bufferSnapshot.set(name, tf.keep(tf.tensor(arr.data as Float32Array | Int32Array, arr.shape, old.dtype as 'float32' | 'int32')));
+      this.bufferSnapshot.set(
+        name,
+        tf.keep(tf.tensor(arr.data as Float32Array | Int32Array, arr.shape, old.dtype as 'float32' | 'int32')),
+      );
     }
   }
 

@@ -40,7 +40,8 @@ export interface RunEpochsResult {
 
 export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult> {
   const every = opts.checkpointEvery ?? 1;
-  if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new Error(`runEpochs(${opts.label}): epochs = ${opts.epochs}, expected an integer >= 0`);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 0)
+    throw new Error(`runEpochs(${opts.label}): epochs = ${opts.epochs}, expected an integer >= 0`);
   let start = 0;
   let history: Record<string, number>[] = [];
   const ckpt = await opts.run.loadCheckpoint();
@@ -48,7 +49,9 @@ export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult
     const source = opts.run.path(RUN_FILES.checkpoint);
     const saved = (ckpt.state ?? {}) as { label?: string; history?: Record<string, number>[]; extra?: unknown };
     if (saved.label !== opts.label) {
-      throw new Error(`${source}: checkpoint of '${saved.label}', this loop is '${opts.label}'; delete it to start fresh`);
+      throw new Error(
+        `${source}: checkpoint of '${saved.label}', this loop is '${opts.label}'; delete it to start fresh`,
+      );
     }
     if (ckpt.epoch > opts.epochs) {
       throw new Error(`${source}: saved at epoch ${ckpt.epoch}, beyond the configured ${opts.epochs} epochs`);
@@ -61,7 +64,12 @@ export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult
 
   const save = async (epochsDone: number): Promise<void> => {
     const { tensors, extra } = opts.state();
-    await opts.run.saveCheckpoint({ epoch: epochsDone, step: epochsDone * opts.stepsPerEpoch, tensors, state: { label: opts.label, history, extra } });
+    await opts.run.saveCheckpoint({
+      epoch: epochsDone,
+      step: epochsDone * opts.stepsPerEpoch,
+      tensors,
+      state: { label: opts.label, history, extra },
+    });
   };
 
   let ran = 0;
@@ -78,7 +86,9 @@ export async function runEpochs(opts: RunEpochsOptions): Promise<RunEpochsResult
     for (const [key, value] of Object.entries(metrics)) opts.run.logMetric(key, value, e + 1);
     history.push(metrics);
     ran++;
-    const summary = Object.entries(metrics).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(' ');
+    const summary = Object.entries(metrics)
+      .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+      .join(' ');
     log.info(`${opts.label}: epoch ${e + 1}/${opts.epochs} ${summary}`);
     if (every > 0 && ((e + 1) % every === 0 || e + 1 === opts.epochs)) await save(e + 1);
   }

@@ -22,7 +22,8 @@ export interface ExtractFeaturesOptions {
  */
 export function splitColumns(rows: Float32Array, count: number, widths: number[]): Float32Array[] {
   const total = widths.reduce((a, b) => a + b, 0);
-  if (rows.length !== count * total) throw new Error(`splitColumns: ${rows.length} values are not ${count} rows of ${total}`);
+  if (rows.length !== count * total)
+    throw new Error(`splitColumns: ${rows.length} values are not ${count} rows of ${total}`);
   const out = widths.map((w) => new Float32Array(count * w));
   for (let i = 0; i < count; i++) {
     for (let k = 0, offset = i * total; k < widths.length; offset += widths[k]!, k++) {
@@ -43,7 +44,12 @@ export async function extractFeatures(
   opts: ExtractFeaturesOptions,
 ): Promise<Float32Array> {
   const loader = createLoader({
-    split, indices: opts.indices, batchSize: opts.batchSize, shuffle: false, seed: opts.seed ?? 0, dropLast: false,
+    split,
+    indices: opts.indices,
+    batchSize: opts.batchSize,
+    shuffle: false,
+    seed: opts.seed ?? 0,
+    dropLast: false,
     views: [{ transform: opts.transform, source: 'self' }],
   });
   const count = loader.size;
@@ -56,7 +62,9 @@ export async function extractFeatures(
       const values = tf.tidy(() => {
         const y = forward(tf.tensor4d(batch.views[0], batch.shape));
         if (y.rank !== 2 || y.shape[0] !== batch.shape[0]) {
-          throw new Error(`extractFeatures: forward returned shape [${y.shape}] for a batch of ${batch.shape[0]}; expected [${batch.shape[0]}, dim]`);
+          throw new Error(
+            `extractFeatures: forward returned shape [${y.shape}] for a batch of ${batch.shape[0]}; expected [${batch.shape[0]}, dim]`,
+          );
         }
         return y;
       });

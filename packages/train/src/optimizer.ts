@@ -35,9 +35,11 @@ const ADAM_BETA2 = 0.999;
 const ADAM_EPS = 1e-8;
 
 function checkConfig(cfg: OptimizerConfig): void {
-  if (cfg.optimizer !== 'sgd' && cfg.optimizer !== 'adam') throw new Error(`createOptimizer: optimizer '${cfg.optimizer}', expected 'sgd' or 'adam'`);
+  if (cfg.optimizer !== 'sgd' && cfg.optimizer !== 'adam')
+    throw new Error(`createOptimizer: optimizer '${cfg.optimizer}', expected 'sgd' or 'adam'`);
   for (const key of ['lr', 'momentum', 'weight_decay'] as const) {
-    if (!Number.isFinite(cfg[key]) || cfg[key] < 0) throw new Error(`createOptimizer: ${key} = ${cfg[key]}, expected a finite number >= 0`);
+    if (!Number.isFinite(cfg[key]) || cfg[key] < 0)
+      throw new Error(`createOptimizer: ${key} = ${cfg[key]}, expected a finite number >= 0`);
   }
   if (cfg.optimizer === 'sgd' && cfg.nesterov && cfg.momentum <= 0) {
     throw new Error('createOptimizer: nesterov = true needs momentum > 0 (as torch.optim.SGD requires)');
@@ -49,13 +51,16 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
   const byTfName = new Map<string, string>();
   for (const [name, v] of params) byTfName.set(v.name, name);
   // Slots are created on a parameter's first update (as PyTorch's lazily created state).
-  const slots: Record<string, Map<string, tf.Variable>> = cfg.optimizer === 'sgd' ? { momentum_buffer: new Map() } : { exp_avg: new Map(), exp_avg_sq: new Map() };
+  const slots: Record<string, Map<string, tf.Variable>> = cfg.optimizer === 'sgd'
+    ? { momentum_buffer: new Map() }
+    : { exp_avg: new Map(), exp_avg_sq: new Map() };
   let steps = 0;
 
   function resolve(key: string): string {
     if (params.has(key)) return key;
     const name = byTfName.get(key);
-    if (name === undefined) throw new Error(`optimizer.step: gradient '${key}' matches no parameter (by name or tf variable name)`);
+    if (name === undefined)
+      throw new Error(`optimizer.step: gradient '${key}' matches no parameter (by name or tf variable name)`);
     return name;
   }
 
@@ -105,13 +110,16 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
   const adamSteps = new Map<string, number>();
 
   return {
-    get steps() { return steps; },
+    get steps() {
+      return steps;
+    },
     step(grads, lr = cfg.lr) {
       if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer.step: lr = ${lr}, expected a finite number >= 0`);
       for (const [key, g] of Object.entries(grads)) {
         const name = resolve(key);
         const p = params.get(name)!;
-        if (g.shape.join(',') !== p.shape.join(',')) throw new Error(`optimizer.step: gradient of '${name}' has shape [${g.shape}], parameter has [${p.shape}]`);
+        if (g.shape.join(',') !== p.shape.join(','))
+          throw new Error(`optimizer.step: gradient of '${name}' has shape [${g.shape}], parameter has [${p.shape}]`);
         if (cfg.optimizer === 'sgd') sgdUpdate(name, p, g, lr);
         else {
           const t = (adamSteps.get(name) ?? 0) + 1;
@@ -129,7 +137,8 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
     },
     loadState(state, source = 'optimizer state') {
       const s = state.steps;
-      if (!s || s.dtype !== 'I32') throw new Error(`${source}: missing 'steps' (I32), expected the output of optimizer.state()`);
+      if (!s || s.dtype !== 'I32')
+        throw new Error(`${source}: missing 'steps' (I32), expected the output of optimizer.state()`);
       steps = (s.data as Int32Array)[0];
       for (const [kind, map] of Object.entries(slots)) {
         for (const v of map.values()) v.dispose();
@@ -139,7 +148,10 @@ export function createOptimizer(cfg: OptimizerConfig, params: Map<string, tf.Var
           const name = key.slice(kind.length + 1);
           const p = params.get(name);
           if (!p) throw new Error(`${source}: '${key}' is for parameter '${name}', which this optimizer does not have`);
-          map.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
+          map.set(
+            name,
+            tf.tidy(() => tf.variable(tf.zeros(p.shape), false)),
+          );
         }
         restoreVariables(map, state, `${kind}/`, source);
       }

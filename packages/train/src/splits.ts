@@ -14,13 +14,20 @@ export async function loadTrainVal(config: ScanConfig): Promise<{ train: ImageSp
 export async function readNeighborsFor(mineDir: string, train: ImageSplit, val: ImageSplit): Promise<Neighbors> {
   const nb = await readNeighbors(mineDir);
   const file = artifactPath(mineDir, 'neighbors');
-  for (const [key, split, indices, rows] of [['train', train, nb.trainIndices, nb.train.rows], ['val', val, nb.valIndices, nb.val.rows]] as const) {
+  for (const [key, split, indices, rows] of [
+    ['train', train, nb.trainIndices, nb.train.rows],
+    ['val', val, nb.valIndices, nb.val.rows],
+  ] as const) {
     if (rows !== split.size) {
-      throw new Error(`${file}: '${key}' has ${rows} rows but the ${key} split has ${split.size} images; the mine run used other data (dataset / max_train / max_val / seed)`);
+      throw new Error(
+        `${file}: '${key}' has ${rows} rows but the ${key} split has ${split.size} images; the mine run used other data (dataset / max_train / max_val / seed)`,
+      );
     }
     const ours = split.originalIndices;
     if (!indices.every((v, i) => v === (ours ? ours[i] : i))) {
-      throw new Error(`${file}: the ${key} rows are other dataset images than the ${key} split loaded here (subset seed / max_${key} differ)`);
+      throw new Error(
+        `${file}: the ${key} rows are other dataset images than the ${key} split loaded here (subset seed / max_${key} differ)`,
+      );
     }
   }
   return nb;

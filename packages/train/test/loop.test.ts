@@ -5,7 +5,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, readMetrics, RunFolder } from '@scan-repro/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosineLr, createOptimizer, microBatches, restoreVariables, runEpochs, snapshotVariables, trainStep } from '../src/index';
+import {
+  cosineLr,
+  createOptimizer,
+  microBatches,
+  restoreVariables,
+  runEpochs,
+  snapshotVariables,
+  trainStep,
+} from '../src/index';
 
 // A small least-squares problem: w* solves X w = y; 3 epochs of 4 mini-batches of SGD with momentum.
 const N = 32;
@@ -13,32 +21,63 @@ const D = 5;
 const X = Float32Array.from({ length: N * D }, (_, i) => Math.sin(1.3 * i + 0.2));
 const Y = Float32Array.from({ length: N }, (_, i) => Math.cos(0.7 * i));
 
-async function train(dir: string, stopAfterEpochs?: number): Promise<{ w: number[]; finished: boolean; resumedAt: number; losses: number[] }> {
+async function train(
+  dir: string,
+  stopAfterEpochs?: number,
+): Promise<{ w: number[]; finished: boolean; resumedAt: number; losses: number[] }> {
   const config = composeConfig(['profile=ci']);
   const run = await RunFolder.create({ dir, stage: 'pretext', config });
   const w = tf.variable(tf.zeros([D, 1]));
   const params = new Map([['w', w]]);
-  const opt = createOptimizer({ optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weight_decay: 1e-3 }, params);
+  const opt = createOptimizer(
+    { optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weight_decay: 1e-3 },
+    params,
+  );
   try {
     const result = await runEpochs({
-      run, epochs: 3, label: 'lsq', stepsPerEpoch: 4, checkpointEvery: 1, stopAfterEpochs,
-      state: () => ({ tensors: { ...snapshotVariables(params, 'model/'), ...Object.fromEntries(Object.entries(opt.state()).map(([k, v]) => [`optim/${k}`, v])) }, extra: { note: 'x' } }),
+      run,
+      epochs: 3,
+      label: 'lsq',
+      stepsPerEpoch: 4,
+      checkpointEvery: 1,
+      stopAfterEpochs,
+      state: () => ({
+        tensors: {
+          ...snapshotVariables(params, 'model/'),
+          ...Object.fromEntries(Object.entries(opt.state()).map(([k, v]) => [`optim/${k}`, v])),
+        },
+        extra: { note: 'x' },
+      }),
       restore: (t, extra) => {
         expect(extra).toEqual({ note: 'x' });
         restoreVariables(params, t, 'model/');
-        opt.loadState(Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('optim/')).map(([k, v]) => [k.slice(6), v])));
+        opt.loadState(
+          Object.fromEntries(
+            Object.entries(t)
+              .filter(([k]) => k.startsWith('optim/'))
+              .map(([k, v]) => [k.slice(6), v]),
+          ),
+        );
       },
       epoch: async (e, { progress }) => {
         let sum = 0;
         for (let b = 0; b < 4; b++) {
           const rows = 8;
           const loss = trainStep({
-            params, optimizer: opt, lr: cosineLr(e, 3, 0.05, 5e-5), microBatches: microBatches(rows, 3), weightOf: (r) => r.size,
-            loss: (r) => tf.tidy(() => {
-              const x = tf.tensor2d(X.subarray((b * rows + r.start) * D, (b * rows + r.start + r.size) * D), [r.size, D]);
-              const y = tf.tensor2d(Y.subarray(b * rows + r.start, b * rows + r.start + r.size), [r.size, 1]);
-              return tf.mean(tf.square(tf.sub(tf.matMul(x, w), y))) as tf.Scalar;
-            }),
+            params,
+            optimizer: opt,
+            lr: cosineLr(e, 3, 0.05, 5e-5),
+            microBatches: microBatches(rows, 3),
+            weightOf: (r) => r.size,
+            loss: (r) =>
+              tf.tidy(() => {
+                const x = tf.tensor2d(X.subarray((b * rows + r.start) * D, (b * rows + r.start + r.size) * D), [
+                  r.size,
+                  D,
+                ]);
+                const y = tf.tensor2d(Y.subarray(b * rows + r.start, b * rows + r.start + r.size), [r.size, 1]);
+                return tf.mean(tf.square(tf.sub(tf.matMul(x, w), y))) as tf.Scalar;
+              }),
           });
           sum += loss;
           progress.tick(1, { loss });
@@ -46,7 +85,12 @@ async function train(dir: string, stopAfterEpochs?: number): Promise<{ w: number
         return { loss: sum / 4 };
       },
     });
-    return { w: Array.from(w.dataSync()), finished: result.finished, resumedAt: result.resumedAt, losses: result.history.map((h) => h.loss) };
+    return {
+      w: Array.from(w.dataSync()),
+      finished: result.finished,
+      resumedAt: result.resumedAt,
+      losses: result.history.map((h) => h.loss),
+    };
   } finally {
     opt.dispose();
     w.dispose();
@@ -87,16 +131,23 @@ describe('runEpochs + trainStep', () => {
     const cfg = { optimizer: 'sgd' as const, lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-4 };
     const oa = createOptimizer(cfg, new Map([['w', wa]]));
     const ob = createOptimizer(cfg, new Map([['w', wb]]));
-    const lossOf = (w: tf.Variable, start: number, size: number) => tf.tidy(() => {
-      const x = tf.tensor2d(X.subarray(start * D, (start + size) * D), [size, D]);
-      const y = tf.tensor2d(Y.subarray(start, start + size), [size, 1]);
-      return tf.mean(tf.square(tf.sub(tf.matMul(x, w), y))) as tf.Scalar;
-    });
+    const lossOf = (w: tf.Variable, start: number, size: number) =>
+      tf.tidy(() => {
+        const x = tf.tensor2d(X.subarray(start * D, (start + size) * D), [size, D]);
+        const y = tf.tensor2d(Y.subarray(start, start + size), [size, 1]);
+        return tf.mean(tf.square(tf.sub(tf.matMul(x, w), y))) as tf.Scalar;
+      });
     let baseline = 0;
     for (let s = 0; s < 4; s++) {
       if (s === 1) baseline = tf.memory().numTensors;
       trainStep({ params: new Map([['w', wa]]), optimizer: oa, microBatches: [0], loss: () => lossOf(wa, 0, N) });
-      trainStep({ params: new Map([['w', wb]]), optimizer: ob, microBatches: microBatches(N, 5), weightOf: (r) => r.size, loss: (r) => lossOf(wb, r.start, r.size) });
+      trainStep({
+        params: new Map([['w', wb]]),
+        optimizer: ob,
+        microBatches: microBatches(N, 5),
+        weightOf: (r) => r.size,
+        loss: (r) => lossOf(wb, r.start, r.size),
+      });
     }
     expect(tf.memory().numTensors).toBe(baseline);
     const a = wa.dataSync();

@@ -51,7 +51,10 @@ describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend
 
   it('accepts gradients keyed by tf variable name (what tf.variableGrads returns)', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
-    const opt = createOptimizer({ optimizer: 'sgd', lr: 0.5, momentum: 0, nesterov: false, weight_decay: 0 }, new Map([['w', w]]));
+    const opt = createOptimizer(
+      { optimizer: 'sgd', lr: 0.5, momentum: 0, nesterov: false, weight_decay: 0 },
+      new Map([['w', w]]),
+    );
     const { grads } = tf.variableGrads(() => tf.sum(tf.square(w)) as tf.Scalar, [w]);
     opt.step(grads);
     expect(Array.from(w.dataSync())).toEqual([0, 0]); // w - 0.5 * 2w
@@ -62,7 +65,8 @@ describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend
 
   it('state/loadState continues exactly like an uninterrupted optimizer', () => {
     for (const c of goldens.cases) {
-      const make = () => new Map(Object.entries(c.init).map(([k, v]) => [k, tf.variable(tf.tensor(v, goldens.shapes[k]))]));
+      const make = () =>
+        new Map(Object.entries(c.init).map(([k, v]) => [k, tf.variable(tf.tensor(v, goldens.shapes[k]))]));
       const gradsAt = (t: number) => {
         const g: Record<string, tf.Tensor> = {};
         for (const [k, v] of Object.entries(c.grads[t])) if (v) g[k] = tf.tensor(v, goldens.shapes[k]);
@@ -70,7 +74,11 @@ describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend
       };
       const pa = make();
       const a = createOptimizer(c.config, pa);
-      for (let t = 0; t < 3; t++) { const g = gradsAt(t); a.step(g, c.lrs[t]); tf.dispose(Object.values(g)); }
+      for (let t = 0; t < 3; t++) {
+        const g = gradsAt(t);
+        a.step(g, c.lrs[t]);
+        tf.dispose(Object.values(g));
+      }
       const saved = a.state();
       const weights = new Map([...pa].map(([k, v]) => [k, Array.from(v.dataSync())]));
       a.dispose();
@@ -78,8 +86,13 @@ describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend
       for (const [k, v] of pb) v.assign(tf.tensor(weights.get(k)!, v.shape));
       const b = createOptimizer(c.config, pb);
       b.loadState(saved);
-      for (let t = 3; t < c.lrs.length; t++) { const g = gradsAt(t); b.step(g, c.lrs[t]); tf.dispose(Object.values(g)); }
-      for (const [k, p] of pb) expect(maxAbsDiff(p.dataSync(), c.after[c.lrs.length - 1][k]), `${c.name} ${k}`).toBeLessThan(2e-6);
+      for (let t = 3; t < c.lrs.length; t++) {
+        const g = gradsAt(t);
+        b.step(g, c.lrs[t]);
+        tf.dispose(Object.values(g));
+      }
+      for (const [k, p] of pb)
+        expect(maxAbsDiff(p.dataSync(), c.after[c.lrs.length - 1][k]), `${c.name} ${k}`).toBeLessThan(2e-6);
       b.dispose();
       for (const v of [...pa.values(), ...pb.values()]) v.dispose();
     }
@@ -87,9 +100,16 @@ describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend
 
   it('rejects bad settings and unknown gradients with a clear message', () => {
     const w = tf.variable(tf.zeros([2]));
-    expect(() => createOptimizer({ optimizer: 'sgd', lr: -1, momentum: 0, nesterov: false, weight_decay: 0 }, new Map([['w', w]]))).toThrow(/lr = -1/);
-    expect(() => createOptimizer({ optimizer: 'sgd', lr: 1, momentum: 0, nesterov: true, weight_decay: 0 }, new Map([['w', w]]))).toThrow(/nesterov/);
-    const opt = createOptimizer({ optimizer: 'adam', lr: 1, momentum: 0, nesterov: false, weight_decay: 0 }, new Map([['w', w]]));
+    expect(() =>
+      createOptimizer({ optimizer: 'sgd', lr: -1, momentum: 0, nesterov: false, weight_decay: 0 }, new Map([['w', w]])),
+    ).toThrow(/lr = -1/);
+    expect(() =>
+      createOptimizer({ optimizer: 'sgd', lr: 1, momentum: 0, nesterov: true, weight_decay: 0 }, new Map([['w', w]])),
+    ).toThrow(/nesterov/);
+    const opt = createOptimizer(
+      { optimizer: 'adam', lr: 1, momentum: 0, nesterov: false, weight_decay: 0 },
+      new Map([['w', w]]),
+    );
     const g = tf.zeros([2]);
     expect(() => opt.step({ nope: g })).toThrow(/'nope' matches no parameter/);
     g.dispose();

@@ -9,7 +9,7 @@ describe('cosineLr (official adjust_learning_rate, cosine branch)', () => {
     expect(cosineLr(0, 500, 0.4, 4e-4)).toBeCloseTo(0.4, 12);
     expect(cosineLr(250, 500, 0.4, 4e-4)).toBeCloseTo(4e-4 + (0.4 - 4e-4) / 2, 12);
     // epoch 499 (the last one trained): 4e-4 + 0.3996 * (1 + cos(pi * 499/500)) / 2, computed by hand
-    expect(cosineLr(499, 500, 0.4, 4e-4)).toBeCloseTo(4e-4 + 0.3996 * (1 + Math.cos(Math.PI * 0.998)) / 2, 12);
+    expect(cosineLr(499, 500, 0.4, 4e-4)).toBeCloseTo(4e-4 + (0.3996 * (1 + Math.cos(Math.PI * 0.998))) / 2, 12);
     expect(cosineLr(499, 500, 0.4, 4e-4)).toBeCloseTo(0.00040394, 7);
     expect(cosineLr(1, 4, 1, 0)).toBeCloseTo((1 + Math.SQRT1_2) / 2, 12); // 0.853553...
   });

@@ -23,15 +23,26 @@ export async function benchAugment(opts: { images?: number } = {}): Promise<stri
     let sink = 0;
     for (let i = 0; i < n; i++) sink += transform(split.image(i % split.size), rng)[0];
     const s = (performance.now() - t0) / 1000;
-    lines.push(`augment ${name} (CIFAR-10 32x32, one core): ${(n / s).toFixed(0)} images/s${Number.isNaN(sink) ? ' (NaN!)' : ''}`);
+    lines.push(
+      `augment ${name} (CIFAR-10 32x32, one core): ${(n / s).toFixed(0)} images/s${Number.isNaN(sink) ? ' (NaN!)' : ''}`,
+    );
   }
   // The loader as the pretext stage uses it: two SimCLR views per image, on the main thread and in workers.
   const cores = availableParallelism();
   for (const workers of [0, 1, 2, 4, 8].filter((w) => w <= Math.max(1, cores - 1))) {
     const loader = createLoader({
-      split, indices: Int32Array.from({ length: n }, (_, i) => i), batchSize: 256, shuffle: true, seed: 1, dropLast: true,
-      prefetch: Math.max(2, 2 * workers), workers,
-      views: [{ transform: { name: 'simclr', options: tOpts }, source: 'self' }, { transform: { name: 'simclr', options: tOpts }, source: 'self' }],
+      split,
+      indices: Int32Array.from({ length: n }, (_, i) => i),
+      batchSize: 256,
+      shuffle: true,
+      seed: 1,
+      dropLast: true,
+      prefetch: Math.max(2, 2 * workers),
+      workers,
+      views: [
+        { transform: { name: 'simclr', options: tOpts }, source: 'self' },
+        { transform: { name: 'simclr', options: tOpts }, source: 'self' },
+      ],
     });
     let warm = 0;
     for await (const _ of loader.epoch(99)) if (++warm === 4) break; // warm-up: start workers, JIT
@@ -40,7 +51,9 @@ export async function benchAugment(opts: { images?: number } = {}): Promise<stri
     for await (const b of loader.epoch(0)) images += b.shape[0];
     const s = (performance.now() - t0) / 1000;
     await loader.close();
-    lines.push(`loader 2x simclr views, batch 256, ${workers} worker(s) (${cores} cores): ${(images / s).toFixed(0)} images/s`);
+    lines.push(
+      `loader 2x simclr views, batch 256, ${workers} worker(s) (${cores} cores): ${(images / s).toFixed(0)} images/s`,
+    );
   }
   return lines;
 }

@@ -11,40 +11,74 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type ConcreteBackendName } from '@scan-repro/backend';
 import { createBackbone } from '@scan-repro/models';
 
-export const describe = 'ResNet-18 CIFAR training steps/s per TF.js backend vs PyTorch CPU (options: --widths 16,64 --batch 64 --warmup 2 --steps 3 --repeats 2 --threads 1,2 --backends wasm,tensorflow,cpu --python PATH)';
+export const describe =
+  'ResNet-18 CIFAR training steps/s per TF.js backend vs PyTorch CPU (options: --widths 16,64 --batch 64 --warmup 2 --steps 3 --repeats 2 --threads 1,2 --backends wasm,tensorflow,cpu --python PATH)';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
 
-interface Options { widths: number[]; batch: number; warmup: number; steps: number; repeats: number; threads: number[]; backends?: ConcreteBackendName[]; python: string | null }
+interface Options {
+  widths: number[];
+  batch: number;
+  warmup: number;
+  steps: number;
+  repeats: number;
+  threads: number[];
+  backends?: ConcreteBackendName[];
+  python: string | null;
+}
 
 function parseOptions(args: string[]): Options {
   const { values } = parseArgs({
     args,
     options: {
-      widths: { type: 'string', default: '16,64' }, batch: { type: 'string', default: '64' }, warmup: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' },
-      repeats: { type: 'string', default: '2' }, threads: { type: 'string', default: '1,2' }, backends: { type: 'string' },
-      python: { type: 'string' }, 'no-pytorch': { type: 'boolean', default: false },
+      widths: { type: 'string', default: '16,64' },
+      batch: { type: 'string', default: '64' },
+      warmup: { type: 'string', default: '2' },
+      steps: { type: 'string', default: '3' },
+      repeats: { type: 'string', default: '2' },
+      threads: { type: 'string', default: '1,2' },
+      backends: { type: 'string' },
+      python: { type: 'string' },
+      'no-pytorch': { type: 'boolean', default: false },
     },
   });
-  const ints = (key: string, s: string) => s.split(',').map((v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${key}: expected positive integers separated by commas, got '${s}'`);
-    return n;
-  });
+  const ints = (key: string, s: string) =>
+    s.split(',').map((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`--${key}: expected positive integers separated by commas, got '${s}'`);
+      return n;
+    });
   const backends = values.backends?.split(',').map((b) => {
-    if (!['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend '${b}', expected tensorflow-gpu, tensorflow, wasm or cpu`);
+    if (!['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(b))
+      throw new Error(`--backends: unknown backend '${b}', expected tensorflow-gpu, tensorflow, wasm or cpu`);
     return b as ConcreteBackendName;
   });
-  const python = values['no-pytorch'] ? null : (values.python ?? process.env.SCAN_BENCH_PYTHON ?? join(repoRoot, '.venv-tools/bin/python'));
+  const python = values['no-pytorch']
+    ? null
+    : (values.python ?? process.env.SCAN_BENCH_PYTHON ?? join(repoRoot, '.venv-tools/bin/python'));
   return {
-    widths: ints('widths', values.widths!), batch: ints('batch', values.batch!)[0]!, warmup: ints('warmup', values.warmup!)[0]!, steps: ints('steps', values.steps!)[0]!,
-    repeats: ints('repeats', values.repeats!)[0]!, threads: ints('threads', values.threads!), backends, python,
+    widths: ints('widths', values.widths!),
+    batch: ints('batch', values.batch!)[0]!,
+    warmup: ints('warmup', values.warmup!)[0]!,
+    steps: ints('steps', values.steps!)[0]!,
+    repeats: ints('repeats', values.repeats!)[0]!,
+    threads: ints('threads', values.threads!),
+    backends,
+    python,
   };
 }
 
 /** Median seconds per training step (forward in training mode, loss = mean(features^2), backward, SGD). */
-async function timeTfjs(backend: ConcreteBackendName, width: number, batch: number, warmup: number, steps: number, threads: number): Promise<number> {
+async function timeTfjs(
+  backend: ConcreteBackendName,
+  width: number,
+  batch: number,
+  warmup: number,
+  steps: number,
+  threads: number,
+): Promise<number> {
   await initBackend({ name: backend, threads, quiet: true });
   const model = createBackbone({ name: 'resnet18_cifar', width }, 0);
   const params = [...model.parameters().values()];
@@ -72,10 +106,36 @@ async function timeTfjs(backend: ConcreteBackendName, width: number, batch: numb
   }
 }
 
-function timePytorch(python: string, width: number, batch: number, threads: number, warmup: number, steps: number): number {
+function timePytorch(
+  python: string,
+  width: number,
+  batch: number,
+  threads: number,
+  warmup: number,
+  steps: number,
+): number {
   const script = join(here, '..', 'pytorch_resnet_bench.py');
-  const r = spawnSync(python, [script, '--width', String(width), '--batch', String(batch), '--threads', String(threads), '--warmup', String(warmup), '--steps', String(steps)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${python} ${script} failed (exit ${r.status}): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
+  const r = spawnSync(
+    python,
+    [
+      script,
+      '--width',
+      String(width),
+      '--batch',
+      String(batch),
+      '--threads',
+      String(threads),
+      '--warmup',
+      String(warmup),
+      '--steps',
+      String(steps),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `${python} ${script} failed (exit ${r.status}): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`,
+    );
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { images_per_second: number };
   return batch / result.images_per_second;
 }
@@ -100,11 +160,34 @@ function tensorflowVariants(): Map<string, string> {
 
 /** Median seconds per step of one TensorFlow build, timed in a child process (two builds cannot share one). */
 function timeTensorflowVariant(dir: string, width: number, batch: number, warmup: number, steps: number): number {
-  const args = [join(here, 'main.ts'), 'backend', '--backends', 'tensorflow', '--widths', String(width), '--batch', String(batch),
-    '--warmup', String(warmup), '--steps', String(steps), '--repeats', '1', '--threads', '1', '--no-pytorch'];
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), args, { encoding: 'utf8', env: { ...process.env, SCAN_TFJS_NODE_DIR: dir, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  const args = [
+    join(here, 'main.ts'),
+    'backend',
+    '--backends',
+    'tensorflow',
+    '--widths',
+    String(width),
+    '--batch',
+    String(batch),
+    '--warmup',
+    String(warmup),
+    '--steps',
+    String(steps),
+    '--repeats',
+    '1',
+    '--threads',
+    '1',
+    '--no-pytorch',
+  ];
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), args, {
+    encoding: 'utf8',
+    env: { ...process.env, SCAN_TFJS_NODE_DIR: dir, TF_CPP_MIN_LOG_LEVEL: '2' },
+  });
   const m = / tensorflow ([\d.]+) img\/s/.exec(r.stdout ?? '');
-  if (r.status !== 0 || !m) throw new Error(`timing ${dir} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+  if (r.status !== 0 || !m)
+    throw new Error(
+      `timing ${dir} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+    );
   return batch / Number(m[1]);
 }
 
@@ -125,16 +208,24 @@ async function availableBackends(requested?: ConcreteBackendName[]): Promise<Con
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   if (opts.python && !existsSync(opts.python)) {
-    throw new Error(`PyTorch reference: ${opts.python} not found; run tools/bench/setup-venv.sh, pass --python PATH, or --no-pytorch`);
+    throw new Error(
+      `PyTorch reference: ${opts.python} not found; run tools/bench/setup-venv.sh, pass --python PATH, or --no-pytorch`,
+    );
   }
   let backends: string[] = await availableBackends(opts.backends);
   // Each TensorFlow build is its own column (timed in a child process) when there are builds to compare.
   const variants = process.env.SCAN_TFJS_NODE_DIR ? new Map<string, string>() : tensorflowVariants();
-  if (backends.includes('tensorflow') && variants.size) backends = backends.flatMap((b) => (b === 'tensorflow' ? [...variants.keys()] : [b]));
-  const time = (b: string, width: number, t: number) => variants.has(b)
-    ? Promise.resolve(timeTensorflowVariant(variants.get(b)!, width, opts.batch, opts.warmup, opts.steps))
-    : timeTfjs(b as ConcreteBackendName, width, opts.batch, opts.warmup, opts.steps, t);
-  console.log(`ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.warmup} warm-up + ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (backends.includes('tensorflow') && variants.size)
+    backends = backends.flatMap((b) => (b === 'tensorflow' ? [...variants.keys()] : [b]));
+  const time = (b: string, width: number, t: number) =>
+    variants.has(b)
+      ? Promise.resolve(timeTensorflowVariant(variants.get(b)!, width, opts.batch, opts.warmup, opts.steps))
+      : timeTfjs(b as ConcreteBackendName, width, opts.batch, opts.warmup, opts.steps, t);
+  console.log(
+    `ResNet-18 CIFAR training step, batch ${opts.batch}, ${opts.warmup} warm-up + ${opts.steps} timed steps x ${opts.repeats} interleaved repeats (medians); load average at start ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   // --threads sets PyTorch's threads and ours for wasm (this thread plus kernel workers, see wasm-threads.ts);
   // native TensorFlow sizes its own thread pool.
   for (const width of opts.widths) {
@@ -166,5 +257,9 @@ export async function run(args: string[]): Promise<void> {
       console.log(`width ${width} batch ${opts.batch} threads ${t}: ${parts.join(', ')}${note}`);
     }
   }
-  console.log(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }

@@ -9,7 +9,9 @@ const suites: Record<string, () => Promise<Suite>> = {
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
   if (!name || name === '--help' || !(name in suites)) {
-    const lines = await Promise.all(Object.entries(suites).map(async ([n, load]) => `  ${n.padEnd(10)} ${(await load()).describe}`));
+    const lines = await Promise.all(
+      Object.entries(suites).map(async ([n, load]) => `  ${n.padEnd(10)} ${(await load()).describe}`),
+    );
     const problem = name && name !== '--help' ? `unknown benchmark suite '${name}'\n` : '';
     console.error(`${problem}usage: npm run bench -- <suite> [options]\nsuites:\n${lines.join('\n')}`);
     process.exit(name && name !== '--help' ? 2 : 0);

@@ -23,7 +23,27 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 /** A PATH with node, npm and python3 but without the named tools. */
 function pathWithout(missing: string[]): string {
   const bin = mkdtempSync(join(root, 'bin-'));
-  for (const tool of ['node', 'npm', 'python3', 'make', 'c++', 'bash', 'dirname', 'mkdir', 'cat', 'readlink', 'ls', 'head', 'rm', 'mv', 'cp', 'ln', 'mktemp', 'touch', 'tar']) {
+  for (const tool of [
+    'node',
+    'npm',
+    'python3',
+    'make',
+    'c++',
+    'bash',
+    'dirname',
+    'mkdir',
+    'cat',
+    'readlink',
+    'ls',
+    'head',
+    'rm',
+    'mv',
+    'cp',
+    'ln',
+    'mktemp',
+    'touch',
+    'tar',
+  ]) {
     if (missing.includes(tool)) continue;
     // python3 may be a version manager's shim that needs its own PATH: link the interpreter itself
     const which = tool === 'python3' ? `python3 -c 'import sys; print(sys.executable)'` : `command -v ${tool}`;
@@ -35,12 +55,14 @@ function pathWithout(missing: string[]): string {
 
 function build(args: string[], env: Record<string, string>) {
   const r = spawnSync('bash', [join(root, 'tools/native/build.sh'), ...args], {
-    encoding: 'utf8', env: { HOME: root, SCAN_NATIVE_CACHE: join(root, 'cache'), ...env },
+    encoding: 'utf8',
+    env: { HOME: root, SCAN_NATIVE_CACHE: join(root, 'cache'), ...env },
   });
   return { status: r.status, lines: (r.stdout + r.stderr).trim().split('\n').filter(Boolean) };
 }
 
-const status = () => JSON.parse(readFileSync(join(root, '.cache/native/status.json'), 'utf8')) as { ok: boolean; reason: string };
+const status = () =>
+  JSON.parse(readFileSync(join(root, '.cache/native/status.json'), 'utf8')) as { ok: boolean; reason: string };
 
 describe('tools/native/build.sh when it cannot build', () => {
   it('without a C++ compiler: one line naming what to install, exit 0, status ok=false, nothing installed', () => {
@@ -65,7 +87,10 @@ describe('tools/native/build.sh when it cannot build', () => {
   });
 
   it('rejects an unknown option or TensorFlow version with one line and exit 2', () => {
-    expect(build(['--tf', '2.99.0'], { PATH: pathWithout([]) })).toEqual({ status: 2, lines: ['tools/native/build.sh: --tf 2.99.0 is not supported (expected 2.18.1 or 2.9.1)'] });
+    expect(build(['--tf', '2.99.0'], { PATH: pathWithout([]) })).toEqual({
+      status: 2,
+      lines: ['tools/native/build.sh: --tf 2.99.0 is not supported (expected 2.18.1 or 2.9.1)'],
+    });
     expect(build(['--fast'], { PATH: pathWithout([]) }).status).toBe(2);
   });
 });

@@ -22,13 +22,22 @@ function fileDigest(path, size, h) {
     const buf = Buffer.alloc(Math.min(MIB, size));
     readSync(fd, buf, 0, buf.length, 0);
     h.update(buf);
-    if (size > MIB) { readSync(fd, buf, 0, buf.length, Math.max(0, size - MIB)); h.update(buf); }
-  } finally { closeSync(fd); }
+    if (size > MIB) {
+      readSync(fd, buf, 0, buf.length, Math.max(0, size - MIB));
+      h.update(buf);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function walk(path, rel, h, depth) {
   const s = statSync(path);
-  if (s.isFile()) { h.update(`${rel}\0${s.size}\n`); if (depth === 0) fileDigest(path, s.size, h); return; }
+  if (s.isFile()) {
+    h.update(`${rel}\0${s.size}\n`);
+    if (depth === 0) fileDigest(path, s.size, h);
+    return;
+  }
   if (!s.isDirectory()) return;
   for (const e of readdirSync(path).sort()) walk(join(path, e), `${rel}/${e}`, h, depth + 1);
 }
@@ -42,4 +51,6 @@ for (const rel of process.argv.slice(2)) {
   walk(p, rel, h, 0);
 }
 // Only relative names and content go into the hash: the same data on another machine gives the same hash.
-process.stdout.write(found.length ? `${found.join(',')}:${h.digest('hex')}` : `missing:${process.argv.slice(2).join(',')}`);
+process.stdout.write(
+  found.length ? `${found.join(',')}:${h.digest('hex')}` : `missing:${process.argv.slice(2).join(',')}`,
+);

@@ -23,8 +23,16 @@ export interface DatasetInfo {
 export function datasetInfo(workspaceRoot: string, choice: string, overrides: string[] = []): DatasetInfo {
   const where = `dataset '${choice}' (configs/dataset/${choice}.yaml)`;
   try {
-    const cfg = composeConfig([`dataset=${choice}`, ...overrides], { configDir: join(workspaceRoot, 'configs'), env: {} });
-    return { choice, reader: cfg.dataset.name, packageName: datasetPackage(cfg.dataset.name).name, pretext: cfg.pretext.method };
+    const cfg = composeConfig([`dataset=${choice}`, ...overrides], {
+      configDir: join(workspaceRoot, 'configs'),
+      env: {},
+    });
+    return {
+      choice,
+      reader: cfg.dataset.name,
+      packageName: datasetPackage(cfg.dataset.name).name,
+      pretext: cfg.pretext.method,
+    };
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
@@ -33,7 +41,12 @@ export function datasetInfo(workspaceRoot: string, choice: string, overrides: st
 export type Availability = { ok: true } | { ok: false; message: string };
 
 /** Is the dataset there (under dataset.root / SCAN_DATA_DIR / ../shared/data), and every required file? */
-export function checkAvailability(reader: string, requires: Requirement[], env: NodeJS.ProcessEnv = process.env, dataRootOverride?: string): Availability {
+export function checkAvailability(
+  reader: string,
+  requires: Requirement[],
+  env: NodeJS.ProcessEnv = process.env,
+  dataRootOverride?: string,
+): Availability {
   const missing: string[] = [];
   const source = datasetSource(reader);
   const root = resolveDataRoot(dataRootOverride ?? '', env);
@@ -41,7 +54,8 @@ export function checkAvailability(reader: string, requires: Requirement[], env: 
   for (const r of requires) {
     const path = env[r.env];
     if (!path) missing.push(`${r.what} missing: set ${r.env} to its file (passed to the stages as ${r.key}).`);
-    else if (!existsSync(path)) missing.push(`${r.what} missing: ${r.env}=${path} does not exist (passed to the stages as ${r.key}).`);
+    else if (!existsSync(path))
+      missing.push(`${r.what} missing: ${r.env}=${path} does not exist (passed to the stages as ${r.key}).`);
   }
   return missing.length ? { ok: false, message: missing.join(' ') } : { ok: true };
 }

@@ -12,7 +12,10 @@ export const EXPERIMENT_GLOB = 'experiments/*/experiment.yaml';
 
 type Result = readonly [string, { projects: Record<string, unknown> }];
 
-async function plan(files: readonly string[], workspaceRoot: string): Promise<{ plan: Plan; byName: Map<string, string> }> {
+async function plan(
+  files: readonly string[],
+  workspaceRoot: string,
+): Promise<{ plan: Plan; byName: Map<string, string> }> {
   // The registry says which package reads each dataset: import this workspace's dataset packages first.
   await loadDatasetPackages(workspaceRoot);
   const experiments: Experiment[] = [];
@@ -29,12 +32,19 @@ async function plan(files: readonly string[], workspaceRoot: string): Promise<{ 
 export async function loadPlan(workspaceRoot: string): Promise<Plan> {
   const dir = join(workspaceRoot, 'experiments');
   const files = existsSync(dir)
-    ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'experiment.yaml'))).sort().map((d) => `experiments/${d}/experiment.yaml`)
+    ? readdirSync(dir)
+        .filter((d) => existsSync(join(dir, d, 'experiment.yaml')))
+        .sort()
+        .map((d) => `experiments/${d}/experiment.yaml`)
     : [];
   return (await plan(files, workspaceRoot)).plan;
 }
 
-async function createNodesFn(files: readonly string[], _options: unknown, context: { workspaceRoot: string }): Promise<Result[]> {
+async function createNodesFn(
+  files: readonly string[],
+  _options: unknown,
+  context: { workspaceRoot: string },
+): Promise<Result[]> {
   const { plan: p, byName } = await plan(files, context.workspaceRoot);
   const out = new Map<string, Record<string, unknown>>();
   for (const exp of p.experiments) {
@@ -53,8 +63,14 @@ async function createNodesFn(files: readonly string[], _options: unknown, contex
 export const createNodesV2 = [EXPERIMENT_GLOB, createNodesFn] as const;
 export const createNodes = createNodesV2;
 
-interface HookContext { workspaceRoot: string; argv: string[] }
-interface TaskResultEntry { task: { id: string; target: { target: string }; startTime?: number; endTime?: number }; status: string }
+interface HookContext {
+  workspaceRoot: string;
+  argv: string[];
+}
+interface TaskResultEntry {
+  task: { id: string; target: { target: string }; startTime?: number; endTime?: number };
+  status: string;
+}
 
 /** Before any task: the plan (tasks, cached ones, rows without data, backend, estimated times). */
 export async function preTasksExecution(_options: unknown, context: HookContext): Promise<void> {
@@ -69,8 +85,15 @@ export async function preTasksExecution(_options: unknown, context: HookContext)
 function syncMlflow(workspaceRoot: string): void {
   if (!process.env.MLFLOW_TRACKING_URI?.trim()) return;
   const tsx = join(workspaceRoot, 'node_modules', '.bin', 'tsx');
-  const r = spawnSync(tsx, [join(workspaceRoot, 'packages/cli/src/main.ts'), 'mlflow', 'sync'], { cwd: workspaceRoot, stdio: 'inherit', env: process.env });
-  if (r.status !== 0) process.stdout.write(`scan-repro: mlflow sync after the tasks did not finish (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run it again: npm run scan-repro -- mlflow sync\n`);
+  const r = spawnSync(tsx, [join(workspaceRoot, 'packages/cli/src/main.ts'), 'mlflow', 'sync'], {
+    cwd: workspaceRoot,
+    stdio: 'inherit',
+    env: process.env,
+  });
+  if (r.status !== 0)
+    process.stdout.write(
+      `scan-repro: mlflow sync after the tasks did not finish (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run it again: npm run scan-repro -- mlflow sync\n`,
+    );
 }
 
 /** After the tasks: each stage task's outcome and time, then the MLflow sync. */
@@ -81,7 +104,11 @@ export async function postTasksExecution(
   if (!runsStages(context.argv)) return;
   const outcomes = Object.values(context.taskResults)
     .filter((r) => isStageTarget(r.task.target.target) && r.task.target.target !== 'reproduce')
-    .map((r) => ({ id: r.task.id, status: r.status, seconds: r.task.startTime && r.task.endTime ? (r.task.endTime - r.task.startTime) / 1000 : 0 }));
+    .map((r) => ({
+      id: r.task.id,
+      status: r.status,
+      seconds: r.task.startTime && r.task.endTime ? (r.task.endTime - r.task.startTime) / 1000 : 0,
+    }));
   process.stdout.write(`\n${formatRunSummary(outcomes, (context.endTime - context.startTime) / 1000)}\n`);
   syncMlflow(context.workspaceRoot);
 }

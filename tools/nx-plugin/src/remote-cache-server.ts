@@ -59,23 +59,31 @@ export function isLoopbackHost(host: string): boolean {
 /** Why these options must not start a server, or null. */
 export function refusalReason(opts: RemoteCacheServerOptions): string | null {
   const host = opts.host ?? '127.0.0.1';
-  for (const [key, value] of [['token', opts.token], ['readOnlyToken', opts.readOnlyToken]] as const) {
-    if (value != null && value.length < 8) return `remote cache server: ${key} has ${value.length} characters, expected at least 8`;
+  for (const [key, value] of [
+    ['token', opts.token],
+    ['readOnlyToken', opts.readOnlyToken],
+  ] as const) {
+    if (value != null && value.length < 8)
+      return `remote cache server: ${key} has ${value.length} characters, expected at least 8`;
   }
-  if (opts.token != null && opts.token === opts.readOnlyToken) return 'remote cache server: token and readOnlyToken are the same, expected two different tokens';
+  if (opts.token != null && opts.token === opts.readOnlyToken)
+    return 'remote cache server: token and readOnlyToken are the same, expected two different tokens';
   if (opts.maxBodyBytes != null && !(Number.isSafeInteger(opts.maxBodyBytes) && opts.maxBodyBytes > 0)) {
     return `remote cache server: maxBodyBytes ${opts.maxBodyBytes} is not a positive integer`;
   }
   if (opts.token == null && opts.readOnlyToken == null) {
-    if (!isLoopbackHost(host)) return `remote cache server: host '${host}' is not a loopback address, so a token is required (--token)`;
-    if (!opts.allowAnonymousLoopback) return 'remote cache server: no token given; pass --token, or --allow-anonymous-loopback to serve anyone on this machine';
+    if (!isLoopbackHost(host))
+      return `remote cache server: host '${host}' is not a loopback address, so a token is required (--token)`;
+    if (!opts.allowAnonymousLoopback)
+      return 'remote cache server: no token given; pass --token, or --allow-anonymous-loopback to serve anyone on this machine';
   }
   return null;
 }
 
 function sameToken(given: string, expected: string | undefined): boolean {
   if (expected == null) return false;
-  const a = Buffer.from(given), b = Buffer.from(expected);
+  const a = Buffer.from(given),
+    b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
@@ -98,8 +106,19 @@ export async function startRemoteCacheServer(opts: RemoteCacheServerOptions): Pr
     if (header == null) return text(res, 411, 'Content-Length header required', true);
     const length = Number(header);
     if (!Number.isSafeInteger(length) || length < 0) return text(res, 400, `invalid Content-Length '${header}'`, true);
-    if (length > maxBody) { stats.tooLarge++; return text(res, 413, `body of ${length} bytes exceeds the ${maxBody}-byte limit`, true); }
-    if (await stat(file).then(() => true, () => false)) { stats.conflicts++; return text(res, 409, 'record exists', true); }
+    if (length > maxBody) {
+      stats.tooLarge++;
+      return text(res, 413, `body of ${length} bytes exceeds the ${maxBody}-byte limit`, true);
+    }
+    if (
+      await stat(file).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      stats.conflicts++;
+      return text(res, 409, 'record exists', true);
+    }
     const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     let received = 0;
     const count = new Transform({
@@ -129,18 +148,30 @@ export async function startRemoteCacheServer(opts: RemoteCacheServerOptions): Pr
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       const canWrite = anonymous || sameToken(token, opts.token);
       const canRead = canWrite || sameToken(token, opts.readOnlyToken);
-      if (!canRead) { stats.denied++; return text(res, 401, 'missing or invalid bearer token', true); }
+      if (!canRead) {
+        stats.denied++;
+        return text(res, 401, 'missing or invalid bearer token', true);
+      }
       const file = join(dir, m[1]!);
       if (req.method === 'GET') {
-        const size = await stat(file).then((s) => s.size, () => null);
-        if (size == null) { stats.misses++; return text(res, 404, 'no record for this hash'); }
+        const size = await stat(file).then(
+          (s) => s.size,
+          () => null,
+        );
+        if (size == null) {
+          stats.misses++;
+          return text(res, 404, 'no record for this hash');
+        }
         stats.hits++;
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
         await pipeline(createReadStream(file), res);
         return;
       }
       if (req.method === 'PUT') {
-        if (!canWrite) { stats.denied++; return text(res, 403, 'this token may only read', true); }
+        if (!canWrite) {
+          stats.denied++;
+          return text(res, 403, 'this token may only read', true);
+        }
         return await put(req, res, file);
       }
       res.setHeader('allow', 'GET, PUT');
@@ -150,11 +181,20 @@ export async function startRemoteCacheServer(opts: RemoteCacheServerOptions): Pr
       res.destroy();
     }
   });
-  await new Promise<void>((ok, ko) => { server.once('error', ko); server.listen(opts.port ?? 0, host, () => ok()); });
+  await new Promise<void>((ok, ko) => {
+    server.once('error', ko);
+    server.listen(opts.port ?? 0, host, () => ok());
+  });
   const addr = server.address() as import('node:net').AddressInfo;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`, dir, stats,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
+    dir,
+    stats,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
 
@@ -162,19 +202,30 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   try {
     const { values } = parseArgs({
       options: {
-        dir: { type: 'string', default: '.cache/nx-remote' }, port: { type: 'string', default: '8090' }, host: { type: 'string', default: '127.0.0.1' },
-        token: { type: 'string' }, 'read-only-token': { type: 'string' }, 'allow-anonymous-loopback': { type: 'boolean', default: false },
+        dir: { type: 'string', default: '.cache/nx-remote' },
+        port: { type: 'string', default: '8090' },
+        host: { type: 'string', default: '127.0.0.1' },
+        token: { type: 'string' },
+        'read-only-token': { type: 'string' },
+        'allow-anonymous-loopback': { type: 'boolean', default: false },
         'max-body-mb': { type: 'string' },
       },
     });
     const maxMb = values['max-body-mb'];
-    if (maxMb != null && !(Number(maxMb) > 0)) throw new Error(`remote cache server: --max-body-mb '${maxMb}' is not a positive number`);
+    if (maxMb != null && !(Number(maxMb) > 0))
+      throw new Error(`remote cache server: --max-body-mb '${maxMb}' is not a positive number`);
     const s = await startRemoteCacheServer({
-      dir: values.dir!, port: Number(values.port), host: values.host,
-      token: values.token ?? (process.env.NX_CACHE_TOKEN || undefined), readOnlyToken: values['read-only-token'] ?? (process.env.NX_CACHE_READ_TOKEN || undefined),
-      allowAnonymousLoopback: values['allow-anonymous-loopback'], maxBodyBytes: maxMb == null ? undefined : Math.floor(Number(maxMb) * 1024 ** 2),
+      dir: values.dir!,
+      port: Number(values.port),
+      host: values.host,
+      token: values.token ?? (process.env.NX_CACHE_TOKEN || undefined),
+      readOnlyToken: values['read-only-token'] ?? (process.env.NX_CACHE_READ_TOKEN || undefined),
+      allowAnonymousLoopback: values['allow-anonymous-loopback'],
+      maxBodyBytes: maxMb == null ? undefined : Math.floor(Number(maxMb) * 1024 ** 2),
     });
-    process.stdout.write(`nx remote cache at ${s.url} (records in ${s.dir})\nexport NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${s.url}\n`);
+    process.stdout.write(
+      `nx remote cache at ${s.url} (records in ${s.dir})\nexport NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${s.url}\n`,
+    );
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(1);

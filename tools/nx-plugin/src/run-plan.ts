@@ -33,7 +33,9 @@ export interface RunPlan {
 const STAGE_TARGETS = new Set(['pretext', 'mine', 'scan', 'selflabel', 'eval', 'reproduce']);
 
 /** The targets, projects and configuration of an nx command line, when it runs scan-repro stage targets. */
-export function parseNxArgv(argv: string[]): { targets: string[]; projects: string[] | null; configuration: string } | null {
+export function parseNxArgv(
+  argv: string[],
+): { targets: string[]; projects: string[] | null; configuration: string } | null {
   const args = argv.slice(argv.findIndex((a) => /(^|\/)nx(\.js)?$/.test(a)) + 1);
   const value = (names: string[]): string | undefined => {
     for (let i = 0; i < args.length; i++) {
@@ -56,9 +58,17 @@ export function parseNxArgv(argv: string[]): { targets: string[]; projects: stri
   return { targets: [m[2]], projects: [m[1]], configuration: m[3] ?? configuration };
 }
 
-interface Manifest { status?: string; wallTimeS?: number; backend?: string }
+interface Manifest {
+  status?: string;
+  wallTimeS?: number;
+  backend?: string;
+}
 const readJson = <T>(file: string): T | null => {
-  try { return JSON.parse(readFileSync(file, 'utf8')) as T; } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
 };
 
 /** Manifests of a task's run folders (one, or one per seed) under a runs root. */
@@ -92,9 +102,17 @@ export function predictBackend(workspaceRoot: string, env: NodeJS.ProcessEnv = p
   if (forced) return { name: forced, threads: forced === 'wasm' ? wasmThreads : cores, why: 'set by SCAN_BACKEND' };
   if (installed) return { name: 'tensorflow', threads: cores, why: 'native TensorFlow is installed (tools/native)' };
   if (!nativeOff && existsSync(join(workspaceRoot, 'tools/native/build.sh')) && status?.ok !== false) {
-    return { name: 'tensorflow', threads: cores, why: 'native:build runs first and installs it (falls back to wasm if it cannot)' };
+    return {
+      name: 'tensorflow',
+      threads: cores,
+      why: 'native:build runs first and installs it (falls back to wasm if it cannot)',
+    };
   }
-  const why = nativeOff ? 'SCAN_NATIVE=0' : status?.ok === false ? `native build: ${status.reason}` : 'no native TensorFlow';
+  const why = nativeOff
+    ? 'SCAN_NATIVE=0'
+    : status?.ok === false
+      ? `native build: ${status.reason}`
+      : 'no native TensorFlow';
   return { name: 'wasm', threads: wasmThreads, why };
 }
 
@@ -108,7 +126,13 @@ function selectsExperiment(plan: Plan, name: string, projects: string[] | null):
   if (projects === null) return true;
   const exp = plan.experiments.find((e) => e.name === name)!;
   const tags = ['experiment', `table:${exp.feeds}`, ...new Set(exp.rows.map((r) => `dataset:${r.dataset}`))];
-  const glob = (pattern: string, s: string) => new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(s);
+  const glob = (pattern: string, s: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(s);
   return projects.some((p) => (p.startsWith('tag:') ? tags.some((t) => glob(p.slice(4), t)) : glob(p, name)));
 }
 
@@ -127,7 +151,8 @@ export function tasksOf(plan: Plan, targets: string[], projects: string[] | null
       const reaches = (s: TrainStage) => !!r.nodes[s];
       for (const t of targets) {
         if (t === 'reproduce' || t === 'eval') {
-          for (const s of ['pretext', 'mine', 'scan', 'selflabel'] as TrainStage[]) if (reaches(s)) addNode(r.nodes[s]!);
+          for (const s of ['pretext', 'mine', 'scan', 'selflabel'] as TrainStage[])
+            if (reaches(s)) addNode(r.nodes[s]!);
           if (r.evalTarget) out.add(`${exp.name}:${r.evalTarget}`);
         } else if (STAGE_TARGETS.has(t) && reaches(t as TrainStage)) addNode(r.nodes[t as TrainStage]!);
       }
@@ -143,10 +168,17 @@ export const isStageTarget = (target: string): boolean => STAGE_TARGETS.has(targ
 /** Whether an nx command line runs scan-repro stage targets (cheap: no plan is built). */
 export const runsStages = (argv: string[]): boolean => !!parseNxArgv(argv)?.targets.some(isStageTarget);
 
-export function makeRunPlan(plan: Plan, workspaceRoot: string, argv: string[], env: NodeJS.ProcessEnv = process.env): RunPlan | null {
+export function makeRunPlan(
+  plan: Plan,
+  workspaceRoot: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RunPlan | null {
   const parsed = parseNxArgv(argv);
   if (!parsed || !runsStages(argv)) return null;
-  const profile = (PROFILES as readonly string[]).includes(parsed.configuration) ? (parsed.configuration as Profile) : 'cpu';
+  const profile = (PROFILES as readonly string[]).includes(parsed.configuration)
+    ? (parsed.configuration as Profile)
+    : 'cpu';
   const targets = parsed.targets.map((t) => (t.startsWith('eval--') ? 'eval' : t));
   const backend = predictBackend(workspaceRoot, env);
   const tasks = tasksOf(plan, targets, parsed.projects).map((id): PlannedTask => {
@@ -163,16 +195,27 @@ export function makeRunPlan(plan: Plan, workspaceRoot: string, argv: string[], e
       seeds = exp.seeds[profile];
     }
     const done = manifests(workspaceRoot, dir, seeds).every((m) => m?.status === 'complete');
-    return { id: `${id}:${profile}`, dir, seeds, done, estimateS: recordedSeconds(workspaceRoot, dir, seeds, backend.name) };
+    return {
+      id: `${id}:${profile}`,
+      dir,
+      seeds,
+      done,
+      estimateS: recordedSeconds(workspaceRoot, dir, seeds, backend.name),
+    };
   });
   // Tasks without a record of their own: the median per-seed time of recorded tasks of the same stage.
   const perSeed = new Map<string, number[]>();
-  for (const t of tasks) if (t.estimateS !== null) perSeed.set(stageOf(t.id), [...(perSeed.get(stageOf(t.id)) ?? []), t.estimateS / (t.seeds ?? 1)]);
+  for (const t of tasks)
+    if (t.estimateS !== null)
+      perSeed.set(stageOf(t.id), [...(perSeed.get(stageOf(t.id)) ?? []), t.estimateS / (t.seeds ?? 1)]);
   for (const t of tasks) {
     const similar = perSeed.get(stageOf(t.id));
-    if (t.estimateS === null && similar) Object.assign(t, { estimateS: median(similar) * (t.seeds ?? 1), estimateFromSimilar: true });
+    if (t.estimateS === null && similar)
+      Object.assign(t, { estimateS: median(similar) * (t.seeds ?? 1), estimateFromSimilar: true });
   }
-  const selected = new Set(plan.experiments.filter((e) => selectsExperiment(plan, e.name, parsed.projects)).map((e) => e.name));
+  const selected = new Set(
+    plan.experiments.filter((e) => selectsExperiment(plan, e.name, parsed.projects)).map((e) => e.name),
+  );
   const missing = plan.rows
     .filter((r) => selected.has(r.experiment.name) && !r.available.ok)
     .map((r) => ({ row: `${r.experiment.name}/${r.row.id}`, message: r.available.ok ? '' : r.available.message }));
@@ -194,7 +237,11 @@ export function formatRunPlan(p: RunPlan): string {
     `  backend: ${p.backend.name}, ${p.backend.threads} thread${p.backend.threads === 1 ? '' : 's'} (${p.backend.why}); one training task at a time`,
   ];
   for (const t of p.tasks) {
-    const est = t.done ? 'done' : t.estimateS === null ? 'unknown' : `~${formatSeconds(t.estimateS)}${t.estimateFromSimilar ? ' (as similar tasks)' : ''}`;
+    const est = t.done
+      ? 'done'
+      : t.estimateS === null
+        ? 'unknown'
+        : `~${formatSeconds(t.estimateS)}${t.estimateFromSimilar ? ' (as similar tasks)' : ''}`;
     lines.push(`  ${t.done ? '=' : '+'} ${t.id.padEnd(72)} ${est}`);
   }
   // Rows without data, grouped by what is missing (the first sentence of the message says which dataset where).
@@ -205,23 +252,35 @@ export function formatRunPlan(p: RunPlan): string {
   }
   for (const [reason, rows] of byReason) {
     const experiments = [...new Set(rows.map((r) => r.split('/')[0]))];
-    lines.push(`  - not run, data missing: ${rows.length} row${rows.length === 1 ? '' : 's'} of ${experiments.join(', ')}: ${reason}`);
+    lines.push(
+      `  - not run, data missing: ${rows.length} row${rows.length === 1 ? '' : 's'} of ${experiments.join(', ')}: ${reason}`,
+    );
   }
   const unknown = toRun.length - known.length;
-  lines.push(`  estimated time: ${known.length ? `~${formatSeconds(total)}` : 'unknown'}${unknown ? ` plus ${unknown} task${unknown === 1 ? '' : 's'} with no recorded time on ${p.backend.name}` : ''}`);
+  lines.push(
+    `  estimated time: ${known.length ? `~${formatSeconds(total)}` : 'unknown'}${unknown ? ` plus ${unknown} task${unknown === 1 ? '' : 's'} with no recorded time on ${p.backend.name}` : ''}`,
+  );
   return lines.join('\n');
 }
 
-export interface TaskOutcome { id: string; status: string; seconds: number }
+export interface TaskOutcome {
+  id: string;
+  status: string;
+  seconds: number;
+}
 
 /** The end-of-run summary: each stage task's outcome and time, and the totals. */
 export function formatRunSummary(outcomes: TaskOutcome[], wallS: number): string {
   const ran = outcomes.filter((o) => o.status === 'success' || o.status === 'failure');
   const cached = outcomes.filter((o) => o.status.includes('cache'));
   const failed = outcomes.filter((o) => o.status === 'failure');
-  const lines = [`scan-repro summary: ${outcomes.length} stage tasks in ${formatSeconds(wallS)}: ${ran.length} ran, ${cached.length} from the cache, ${failed.length} failed`];
+  const lines = [
+    `scan-repro summary: ${outcomes.length} stage tasks in ${formatSeconds(wallS)}: ${ran.length} ran, ${cached.length} from the cache, ${failed.length} failed`,
+  ];
   for (const o of [...outcomes].sort((a, b) => b.seconds - a.seconds)) {
-    lines.push(`  ${o.status === 'failure' ? 'x' : o.status.includes('cache') ? '=' : '+'} ${o.id.padEnd(72)} ${o.status.includes('cache') ? 'cache' : formatSeconds(o.seconds)}${o.status === 'failure' ? '  FAILED' : ''}`);
+    lines.push(
+      `  ${o.status === 'failure' ? 'x' : o.status.includes('cache') ? '=' : '+'} ${o.id.padEnd(72)} ${o.status.includes('cache') ? 'cache' : formatSeconds(o.seconds)}${o.status === 'failure' ? '  FAILED' : ''}`,
+    );
   }
   return lines.join('\n');
 }

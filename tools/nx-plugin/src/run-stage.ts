@@ -31,7 +31,11 @@ function fail(message: string, code = 1): never {
 }
 
 function manifestStatus(dir: string): string | null {
-  try { return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status?: string }).status ?? null; } catch { return null; }
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status?: string }).status ?? null;
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -39,18 +43,29 @@ async function main(): Promise<void> {
   const dash = argv.indexOf('--');
   const overrides = dash >= 0 ? argv.slice(dash + 1) : [];
   const { values, positionals } = parseArgs({
-    args: dash >= 0 ? argv.slice(0, dash) : argv, allowPositionals: true,
+    args: dash >= 0 ? argv.slice(0, dash) : argv,
+    allowPositionals: true,
     options: {
-      dataset: { type: 'string' }, reader: { type: 'string' }, profile: { type: 'string' }, seeds: { type: 'string' },
-      out: { type: 'string' }, input: { type: 'string', multiple: true, default: [] }, 'mlflow-experiment': { type: 'string' },
-      tag: { type: 'string', multiple: true, default: [] }, require: { type: 'string', multiple: true, default: [] },
+      dataset: { type: 'string' },
+      reader: { type: 'string' },
+      profile: { type: 'string' },
+      seeds: { type: 'string' },
+      out: { type: 'string' },
+      input: { type: 'string', multiple: true, default: [] },
+      'mlflow-experiment': { type: 'string' },
+      tag: { type: 'string', multiple: true, default: [] },
+      require: { type: 'string', multiple: true, default: [] },
     },
   });
   const stage = positionals[0];
   if (!stage || !values.dataset || !values.reader || !values.profile || !values.out) {
-    fail('run-stage: usage: run-stage.ts <stage> --dataset D --reader R --profile P [--seeds N] --out DIR ... -- overrides', 2);
+    fail(
+      'run-stage: usage: run-stage.ts <stage> --dataset D --reader R --profile P [--seeds N] --out DIR ... -- overrides',
+      2,
+    );
   }
-  if (!['paper', 'cpu', 'ci'].includes(values.profile)) fail(`run-stage: --profile ${values.profile}: expected paper, cpu or ci`, 2);
+  if (!['paper', 'cpu', 'ci'].includes(values.profile))
+    fail(`run-stage: --profile ${values.profile}: expected paper, cpu or ci`, 2);
   const requires: Requirement[] = values.require.map((r) => {
     const [env, key, ...what] = r.split('=');
     return { env, key, what: what.join('=') };
@@ -63,17 +78,25 @@ async function main(): Promise<void> {
   }
 
   const seeds = values.seeds === undefined ? [null] : Array.from({ length: Number(values.seeds) }, (_, i) => i);
-  if (seeds.some((s) => s !== null && !Number.isInteger(s)) || (values.seeds !== undefined && !(Number(values.seeds) >= 1))) {
+  if (
+    seeds.some((s) => s !== null && !Number.isInteger(s)) ||
+    (values.seeds !== undefined && !(Number(values.seeds) >= 1))
+  ) {
     fail(`run-stage: --seeds ${values.seeds}: expected a count >= 1`, 2);
   }
   const tags = Object.fromEntries(values.tag.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
   // The records of experiment runs at the committed profiles go to results/ (committed); ci records stay in the
   // profile's git-ignored runs/ci/records, one-off CLI runs in runs/records.
-  const resultsDir = process.env.SCAN_RESULTS_DIR ? resolve(process.env.SCAN_RESULTS_DIR)
-    : values.profile === 'ci' ? undefined : join(workspaceRoot, 'results');
+  const resultsDir = process.env.SCAN_RESULTS_DIR
+    ? resolve(process.env.SCAN_RESULTS_DIR)
+    : values.profile === 'ci'
+      ? undefined
+      : join(workspaceRoot, 'results');
   const taskHash = process.env.NX_TASK_HASH ?? '';
   const tsx = join(workspaceRoot, 'node_modules', '.bin', 'tsx');
-  const cli = existsSync(join(workspaceRoot, 'packages/cli/src/main.ts')) ? 'packages/cli/src/main.ts' : join(repoOfThisFile, 'packages/cli/src/main.ts');
+  const cli = existsSync(join(workspaceRoot, 'packages/cli/src/main.ts'))
+    ? 'packages/cli/src/main.ts'
+    : join(repoOfThisFile, 'packages/cli/src/main.ts');
 
   for (const seed of seeds) {
     const out = resolve(workspaceRoot, seed === null ? values.out : join(values.out, `seed-${seed}`));
@@ -81,9 +104,11 @@ async function main(): Promise<void> {
     const sameTask = taskHash !== '' && existsSync(marker) && readFileSync(marker, 'utf8').trim() === taskHash;
     const status = manifestStatus(out);
     if (sameTask && status === 'complete') {
-      process.stdout.write(`${stage}${seed === null ? '' : ` seed ${seed}`}: complete from an earlier attempt of this task (${out})\n`);
+      process.stdout.write(
+        `${stage}${seed === null ? '' : ` seed ${seed}`}: complete from an earlier attempt of this task (${out})\n`,
+      );
     } else {
-      if (!sameTask) rmSync(out, { recursive: true, force: true });   // stale: made under another task hash
+      if (!sameTask) rmSync(out, { recursive: true, force: true }); // stale: made under another task hash
       mkdirSync(out, { recursive: true });
       writeFileSync(marker, `${taskHash}\n`);
       const inputs = values.input.map((i) => {
@@ -91,18 +116,29 @@ async function main(): Promise<void> {
         return `${name}=${seed !== null && SEEDED_INPUTS.includes(name) ? join(dir, `seed-${seed}`) : dir}`;
       });
       const args = [
-        cli, stage, overrides[0], `profile=${values.profile}`, ...overrides.slice(1),
+        cli,
+        stage,
+        overrides[0],
+        `profile=${values.profile}`,
+        ...overrides.slice(1),
         ...requires.map((r) => `${r.key}=${resolve(process.env[r.env]!)}`),
         ...(seed === null ? [] : [`profile.seed=${seed}`, `tracking.tags.seed=${seed}`]),
         ...(values['mlflow-experiment'] ? [`tracking.experiment=${values['mlflow-experiment']}`] : []),
         ...Object.entries(tags).map(([k, v]) => `tracking.tags.${k}=${v}`),
         ...(resultsDir ? [`tracking.results_dir=${resultsDir}`] : []),
-        '--out', out, ...inputs.flatMap((i) => ['--input', i]), ...(status === 'complete' ? ['--force'] : []),
+        '--out',
+        out,
+        ...inputs.flatMap((i) => ['--input', i]),
+        ...(status === 'complete' ? ['--force'] : []),
       ];
       process.stdout.write(`$ scan-repro ${args.slice(1).join(' ')}\n`);
       const r = spawnSync(tsx, args, { stdio: 'inherit', cwd: workspaceRoot, env: process.env });
       if (r.error) fail(`could not start ${tsx}: ${r.error.message}`);
-      if (r.status !== 0) fail(`${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${r.status ?? r.signal}); run folder ${out}`, r.status ?? 1);
+      if (r.status !== 0)
+        fail(
+          `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${r.status ?? r.signal}); run folder ${out}`,
+          r.status ?? 1,
+        );
     }
   }
 }

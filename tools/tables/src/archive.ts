@@ -7,7 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import type { ReproduceRecordFile } from './collect';
 
 /** Large or regenerable files that a record does not need: weights, checkpoints, temp files of atomic writes. */
-const skipped = (name: string) => name.endsWith('.safetensors') || name.startsWith('checkpoint') || name.includes('.tmp');
+const skipped = (name: string) =>
+  name.endsWith('.safetensors') || name.startsWith('checkpoint') || name.includes('.tmp');
 
 /** Copies the records of every complete row into `<resultsDir>/runs/...`; returns the folders copied. */
 export async function archiveRuns(root: string, records: ReproduceRecordFile[], resultsDir: string): Promise<string[]> {
@@ -23,7 +24,7 @@ export async function archiveRuns(root: string, records: ReproduceRecordFile[], 
   const copied: string[] = [];
   for (const rel of [...dirs].sort()) {
     const src = join(root, rel);
-    if (!existsSync(src)) continue;   // already only in the archive (fresh clone): nothing newer to copy
+    if (!existsSync(src)) continue; // already only in the archive (fresh clone): nothing newer to copy
     const dst = join(resultsDir, rel);
     await mkdir(dirname(dst), { recursive: true });
     await cp(src, dst, { recursive: true, force: true, filter: (from) => !skipped(basename(from)) });

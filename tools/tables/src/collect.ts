@@ -7,8 +7,12 @@ import YAML from 'yaml';
 import { readManifest } from '@scan-repro/core';
 
 export interface ReproduceRowRecord {
-  id: string; row: string; label: string; dataset: string;
-  ablation: { factor: string; value: string }; sweep?: { key: string; value: string };
+  id: string;
+  row: string;
+  label: string;
+  dataset: string;
+  ablation: { factor: string; value: string };
+  sweep?: { key: string; value: string };
   metrics: Record<string, string>;
   status: 'complete' | 'data-missing' | 'unsupported' | 'incomplete';
   message?: string;
@@ -16,11 +20,27 @@ export interface ReproduceRowRecord {
   results: { seed: number | null; dir: string; status: string; mlflowRunId?: string }[];
 }
 export interface ReproduceRecordFile {
-  version: 1; experiment: string; title: string; feeds: string; mlflowExperiment: string;
-  profile: string; seeds: number; budget?: string; writtenAt: string; rows: ReproduceRowRecord[];
+  version: 1;
+  experiment: string;
+  title: string;
+  feeds: string;
+  mlflowExperiment: string;
+  profile: string;
+  seeds: number;
+  budget?: string;
+  writtenAt: string;
+  rows: ReproduceRowRecord[];
 }
 
-export interface Scale { backboneWidth?: number; pretextEpochs?: number; scanEpochs?: number; selflabelEpochs?: number; maxTrain?: number; maxVal?: number; backend?: string }
+export interface Scale {
+  backboneWidth?: number;
+  pretextEpochs?: number;
+  scanEpochs?: number;
+  selflabelEpochs?: number;
+  maxTrain?: number;
+  maxVal?: number;
+  backend?: string;
+}
 
 export interface MeasuredRow {
   experiment: string;
@@ -43,8 +63,13 @@ async function scaleOf(dir: string, backend: string | null): Promise<Scale> {
   try {
     const cfg = YAML.parse(await readFile(join(dir, 'config.yaml'), 'utf8')) as Record<string, Record<string, number>>;
     return {
-      backboneWidth: cfg.backbone?.width, pretextEpochs: cfg.pretext?.epochs, scanEpochs: cfg.scan?.epochs,
-      selflabelEpochs: cfg.selflabel?.epochs, maxTrain: cfg.dataset?.max_train, maxVal: cfg.dataset?.max_val, backend: backend ?? undefined,
+      backboneWidth: cfg.backbone?.width,
+      pretextEpochs: cfg.pretext?.epochs,
+      scanEpochs: cfg.scan?.epochs,
+      selflabelEpochs: cfg.selflabel?.epochs,
+      maxTrain: cfg.dataset?.max_train,
+      maxVal: cfg.dataset?.max_val,
+      backend: backend ?? undefined,
     };
   } catch {
     return { backend: backend ?? undefined };
@@ -58,7 +83,11 @@ async function scaleOf(dir: string, backend: string | null): Promise<Scale> {
 /** Profiles whose results are committed: the tables read only these unless told otherwise. */
 export const COMMITTED_PROFILES = ['paper', 'cpu'];
 
-export async function readRecords(workspaceRoot: string, resultsDir = join(workspaceRoot, 'results'), profiles = COMMITTED_PROFILES): Promise<ReproduceRecordFile[]> {
+export async function readRecords(
+  workspaceRoot: string,
+  resultsDir = join(workspaceRoot, 'results'),
+  profiles = COMMITTED_PROFILES,
+): Promise<ReproduceRecordFile[]> {
   const out: ReproduceRecordFile[] = [];
   const seen = new Set<string>();
   for (const runs of [join(workspaceRoot, 'runs'), join(resultsDir, 'runs')]) {
@@ -83,7 +112,11 @@ export async function readRecords(workspaceRoot: string, resultsDir = join(works
 export const recordedDir = (workspaceRoot: string, resultsDir: string, dir: string) =>
   existsSync(resolve(workspaceRoot, dir)) ? resolve(workspaceRoot, dir) : resolve(resultsDir, dir);
 
-export async function measure(workspaceRoot: string, records: ReproduceRecordFile[], resultsDir = join(workspaceRoot, 'results')): Promise<MeasuredRow[]> {
+export async function measure(
+  workspaceRoot: string,
+  records: ReproduceRecordFile[],
+  resultsDir = join(workspaceRoot, 'results'),
+): Promise<MeasuredRow[]> {
   const out: MeasuredRow[] = [];
   for (const rec of records) {
     for (const row of rec.rows) {
@@ -93,7 +126,7 @@ export async function measure(workspaceRoot: string, records: ReproduceRecordFil
       if (row.status === 'complete') {
         for (const r of row.results) {
           const dir = recordedDir(workspaceRoot, resultsDir, r.dir);
-          const m = await readManifest(dir);   // throws (names the folder) if the run vanished or is incomplete
+          const m = await readManifest(dir); // throws (names the folder) if the run vanished or is incomplete
           for (const [col, key] of Object.entries(row.metrics)) {
             const v = m.metrics[key];
             if (typeof v === 'number' && Number.isFinite(v)) values[col].push(toPercent(v));
@@ -102,7 +135,17 @@ export async function measure(workspaceRoot: string, records: ReproduceRecordFil
           if (!Object.keys(scale).length) scale = await scaleOf(dir, m.backend);
         }
       }
-      out.push({ experiment: rec.experiment, feeds: rec.feeds, profile: rec.profile, mlflowExperiment: rec.mlflowExperiment, record: row, values, seeds: runs.length, scale, runs });
+      out.push({
+        experiment: rec.experiment,
+        feeds: rec.feeds,
+        profile: rec.profile,
+        mlflowExperiment: rec.mlflowExperiment,
+        record: row,
+        values,
+        seeds: runs.length,
+        scale,
+        runs,
+      });
     }
   }
   return out;

@@ -5,22 +5,35 @@ import { stringify } from 'csv-stringify/sync';
 import { sweepSpec, type SweepSeries, type TopLevelSpec } from '@scan-repro/plots';
 import { meanStd, type MeasuredRow, type Scale } from './collect';
 
-export interface PaperValue { mean: number; std?: number; status: 'verified' | 'unverified'; note?: string }
+export interface PaperValue {
+  mean: number;
+  std?: number;
+  status: 'verified' | 'unverified';
+  note?: string;
+}
 export interface PaperRow {
-  label: string; best?: Record<string, number | string>;
+  label: string;
+  best?: Record<string, number | string>;
   /** Figure rows: the swept value (fig-neighbor-purity takes K from its columns) and the dataset of the curve. */
-  x?: number; dataset?: string;
+  x?: number;
+  dataset?: string;
   [column: string]: unknown;
 }
 export interface PaperTable {
-  title: string; columns: string[]; note?: string;
+  title: string;
+  columns: string[];
+  note?: string;
   rows: Record<string, PaperRow>;
   context?: ({ label: string; status: string; note?: string } & Record<string, unknown>)[];
 }
 export type PaperNumbers = Record<string, PaperTable>;
 
 /** figures: name -> Vega-Lite spec, written as results/<name>.png and results/<name>.vl.json. */
-export interface RenderedOutput { markdown: string; csv: Record<string, string>; figures: Record<string, TopLevelSpec> }
+export interface RenderedOutput {
+  markdown: string;
+  csv: Record<string, string>;
+  figures: Record<string, TopLevelSpec>;
+}
 
 const f1 = (v: number) => v.toFixed(1);
 
@@ -33,7 +46,9 @@ export function paperCell(row: PaperRow | undefined, columns: string[]): string 
     return v.status === 'unverified' ? `${s} (unverified)` : s;
   });
   const notes = columns.map((c) => (row[c] as PaperValue | undefined)?.note).filter(Boolean);
-  const best = row.best ? ` · best ${columns.map((c) => (row.best![c] === undefined ? '–' : f1(Number(row.best![c])))).join(' / ')}` : '';
+  const best = row.best
+    ? ` · best ${columns.map((c) => (row.best![c] === undefined ? '–' : f1(Number(row.best![c])))).join(' / ')}`
+    : '';
   return `${parts.join(' / ')}${best}${notes.length ? ` <sub>${notes.join('; ')}</sub>` : ''}`;
 }
 
@@ -52,8 +67,12 @@ export function scaleText(s: Scale): string {
 /** Our cell for one measured row: mean ± std per column, and the best run (by the first column). */
 export function oursCells(m: MeasuredRow, columns: string[]): { mean: string; best: string } {
   if (m.record.status !== 'complete') {
-    const why = m.record.status === 'data-missing' ? `not run: data missing (${m.record.dataset})`
-      : m.record.status === 'unsupported' ? `not run: unsupported (${m.record.message})` : `not run: incomplete (${m.record.message ?? ''})`;
+    const why =
+      m.record.status === 'data-missing'
+        ? `not run: data missing (${m.record.dataset})`
+        : m.record.status === 'unsupported'
+          ? `not run: unsupported (${m.record.message})`
+          : `not run: incomplete (${m.record.message ?? ''})`;
     return { mean: why, best: '–' };
   }
   const stats = columns.map((c) => meanStd(m.values[c] ?? []));
@@ -61,7 +80,10 @@ export function oursCells(m: MeasuredRow, columns: string[]): { mean: string; be
   const bestIdx = first.length ? first.indexOf(Math.max(...first)) : -1;
   return {
     mean: stats.map((s) => (s ? `${f1(s.mean)} ± ${f1(s.std)}` : 'n/a')).join(' / '),
-    best: bestIdx < 0 ? '–' : columns.map((c) => (m.values[c]?.[bestIdx] === undefined ? 'n/a' : f1(m.values[c][bestIdx]))).join(' / '),
+    best:
+      bestIdx < 0
+        ? '–'
+        : columns.map((c) => (m.values[c]?.[bestIdx] === undefined ? 'n/a' : f1(m.values[c][bestIdx]))).join(' / '),
   };
 }
 
@@ -86,7 +108,9 @@ const columnK = (column: string) => Number(column.replace(/^k/, ''));
 export function figureSeries(key: string, table: PaperTable, measured: MeasuredRow[]): SweepSeries[] {
   // (x, column) of each point a row gives: every K column of the purity curve, else its swept value
   const points = (x: number): (readonly [number, string])[] =>
-    key === 'fig-neighbor-purity' ? table.columns.map((c) => [columnK(c), c] as const) : [[x, table.columns[0]] as const];
+    key === 'fig-neighbor-purity'
+      ? table.columns.map((c) => [columnK(c), c] as const)
+      : [[x, table.columns[0]] as const];
   const groups = new Map<string, SweepSeries>();
   const add = (name: string, source: SweepSeries['source'], x: number, mean: number, std?: number, seeds?: number) => {
     if (!Number.isFinite(x) || !Number.isFinite(mean)) return;
@@ -118,16 +142,21 @@ const FIGURE_X: Record<string, { title: string; scale: 'linear' | 'symlog' }> = 
 
 /** Links to the figures of a row's first run: each PNG, and its Vega-Lite spec when the run wrote one. */
 function evalFigureLinks(m: MeasuredRow): string[] {
-  return m.runs.slice(0, 1).flatMap((r) => r.artifacts.filter((a) => a.endsWith('.png')).map((a) => {
-    const dir = r.link ?? r.dir;
-    const spec = a.replace(/\.png$/, '.vl.json');
-    return `[${m.record.id} ${m.profile}: ${a}](${dir}/${a})${r.artifacts.includes(spec) ? ` ([spec](${dir}/${spec}))` : ''}`;
-  }));
+  return m.runs.slice(0, 1).flatMap((r) =>
+    r.artifacts
+      .filter((a) => a.endsWith('.png'))
+      .map((a) => {
+        const dir = r.link ?? r.dir;
+        const spec = a.replace(/\.png$/, '.vl.json');
+        return `[${m.record.id} ${m.profile}: ${a}](${dir}/${a})${r.artifacts.includes(spec) ? ` ([spec](${dir}/${spec}))` : ''}`;
+      }),
+  );
 }
 
 export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOutput {
   const md: string[] = [
-    '# SCAN paper tables: paper numbers vs. this reproduction', '',
+    '# SCAN paper tables: paper numbers vs. this reproduction',
+    '',
     'This file is generated. Do not edit it by hand: `npx nx run tables:generate` rewrites it from the recorded',
     'runs (`runs/<profile>/<experiment>/reproduce.json` and the manifests they point to, archived without weights under',
     '`results/runs/`). Every measured number links to the record of the run that produced it (config, manifest with',
@@ -135,7 +164,8 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
     'Paper numbers marked *(unverified)* are recalled values not yet checked against the PDF',
     '(see `../shared/paper/scan-reference.md` beside the repository). Ours: mean ± std over seeds of the clustering steps (one pretext',
     'model), "best" = the run with the highest first column. Profiles: paper = the paper\'s scale; cpu / ci = scaled down',
-    '(see the scale column), so their numbers are not comparable to the paper\'s.', '',
+    "(see the scale column), so their numbers are not comparable to the paper's.",
+    '',
   ];
   const csv: Record<string, string> = {};
   const figures: Record<string, TopLevelSpec> = {};
@@ -143,8 +173,31 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
     const rowsMeasured = measured.filter((m) => m.feeds === key);
     md.push(`## ${table.title}`, '');
     if (table.note) md.push(table.note, '');
-    md.push(`| Row | Paper (${table.columns.join(' / ')}) | Ours (${table.columns.join(' / ')}) | Best | Seeds | Profile | Scale | Runs |`, '|---|---|---|---|---|---|---|---|');
-    const csvRows: unknown[][] = [['table', 'row', 'label', 'dataset', 'profile', 'column', 'paper_mean', 'paper_std', 'paper_status', 'ours_mean', 'ours_std', 'ours_best', 'seeds', 'status', 'scale', 'run_dirs', 'mlflow_runs']];
+    md.push(
+      `| Row | Paper (${table.columns.join(' / ')}) | Ours (${table.columns.join(' / ')}) | Best | Seeds | Profile | Scale | Runs |`,
+      '|---|---|---|---|---|---|---|---|',
+    );
+    const csvRows: unknown[][] = [
+      [
+        'table',
+        'row',
+        'label',
+        'dataset',
+        'profile',
+        'column',
+        'paper_mean',
+        'paper_std',
+        'paper_status',
+        'ours_mean',
+        'ours_std',
+        'ours_best',
+        'seeds',
+        'status',
+        'scale',
+        'run_dirs',
+        'mlflow_runs',
+      ],
+    ];
     const ids = [...new Set([...Object.keys(table.rows), ...rowsMeasured.map((m) => m.record.id)])];
     for (const id of ids) {
       const p = table.rows[id];
@@ -154,26 +207,69 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
         md.push(`| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | not run yet | – | 0 | – | – | – |`);
         for (const c of table.columns) {
           const v = p?.[c] as PaperValue | undefined;
-          csvRows.push([key, id, label, '', '', c, v?.mean ?? '', v?.std ?? '', v?.status ?? '', '', '', '', 0, 'not run yet', '', '', '']);
+          csvRows.push([
+            key,
+            id,
+            label,
+            '',
+            '',
+            c,
+            v?.mean ?? '',
+            v?.std ?? '',
+            v?.status ?? '',
+            '',
+            '',
+            '',
+            0,
+            'not run yet',
+            '',
+            '',
+            '',
+          ]);
         }
         continue;
       }
       for (const m of ms) {
         const ours = oursCells(m, table.columns);
-        md.push(`| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | ${ours.mean} | ${ours.best} | ${m.seeds} | ${m.profile} | ${scaleText(m.scale) || '–'} | ${runsCell(m)} |`);
+        md.push(
+          `| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | ${ours.mean} | ${ours.best} | ${m.seeds} | ${m.profile} | ${scaleText(m.scale) || '–'} | ${runsCell(m)} |`,
+        );
         for (const c of table.columns) {
           const v = p?.[c] as PaperValue | undefined;
           const st = meanStd(m.values[c] ?? []);
-          csvRows.push([key, id, label, m.record.dataset, m.profile, c, v?.mean ?? '', v?.std ?? '', v?.status ?? '',
-            st?.mean ?? '', st?.std ?? '', st?.best ?? '', m.seeds, m.record.status === 'complete' ? 'complete' : `not run: ${m.record.status}`,
-            scaleText(m.scale), m.runs.map((r) => r.dir).join(' '), m.runs.map((r) => r.mlflowRunId ?? '').filter(Boolean).join(' ')]);
+          csvRows.push([
+            key,
+            id,
+            label,
+            m.record.dataset,
+            m.profile,
+            c,
+            v?.mean ?? '',
+            v?.std ?? '',
+            v?.status ?? '',
+            st?.mean ?? '',
+            st?.std ?? '',
+            st?.best ?? '',
+            m.seeds,
+            m.record.status === 'complete' ? 'complete' : `not run: ${m.record.status}`,
+            scaleText(m.scale),
+            m.runs.map((r) => r.dir).join(' '),
+            m.runs
+              .map((r) => r.mlflowRunId ?? '')
+              .filter(Boolean)
+              .join(' '),
+          ]);
         }
       }
     }
     for (const c of table.context ?? []) {
-      const cells = Object.entries(c).filter(([k]) => !['label', 'status', 'note'].includes(k))
-        .map(([d, v]) => `${d}: ${(v as (number | null)[]).map((x) => (x === null ? '–' : f1(x))).join(' / ')}`).join('; ');
-      md.push(`| ${c.label} | ${cells}${c.status === 'unverified' ? ' (unverified)' : ''} | other method: not reproduced | – | – | – | – | – |`);
+      const cells = Object.entries(c)
+        .filter(([k]) => !['label', 'status', 'note'].includes(k))
+        .map(([d, v]) => `${d}: ${(v as (number | null)[]).map((x) => (x === null ? '–' : f1(x))).join(' / ')}`)
+        .join('; ');
+      md.push(
+        `| ${c.label} | ${cells}${c.status === 'unverified' ? ' (unverified)' : ''} | other method: not reproduced | – | – | – | – | – |`,
+      );
     }
     md.push('');
     if (key.startsWith('fig-')) {
@@ -181,12 +277,19 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
       if (series.length) {
         const x = FIGURE_X[key] ?? { title: 'number of neighbours K', scale: 'symlog' };
         figures[key] = sweepSpec(series, {
-          title: table.title, xTitle: x.title, xScale: x.scale, yDomain: [0, 100],
+          title: table.title,
+          xTitle: x.title,
+          xScale: x.scale,
+          yDomain: [0, 100],
           yTitle: `${table.columns[0] === 'acc' ? 'accuracy' : 'neighbour accuracy'} (%)`,
         });
-        md.push(`![${table.title}](results/${key}.png)`, '',
-          'Ours: mean ± std over seeds (band and error bars); the paper\'s values dashed where paper-numbers.yaml has them. ' +
-          `Vega-Lite spec: [results/${key}.vl.json](results/${key}.vl.json).`, '');
+        md.push(
+          `![${table.title}](results/${key}.png)`,
+          '',
+          "Ours: mean ± std over seeds (band and error bars); the paper's values dashed where paper-numbers.yaml has them. " +
+            `Vega-Lite spec: [results/${key}.vl.json](results/${key}.vl.json).`,
+          '',
+        );
       } else {
         md.push('No complete run for this figure yet: no plot.', '');
       }

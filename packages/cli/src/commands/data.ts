@@ -15,7 +15,9 @@ async function asCliError<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function register(program: Command): void {
-  const data = program.command('data').description('dataset readers: inspect splits, prepare (download) official files');
+  const data = program
+    .command('data')
+    .description('dataset readers: inspect splits, prepare (download) official files');
   data
     .command('inspect')
     .description('per split: number of images, per-class counts, image size, source path (decodes into the cache once)')

@@ -13,7 +13,12 @@ export function register(program: Command): void {
       .description(spec.description)
       .argument('[overrides...]', 'group choices and key overrides, as for `scan-repro config`')
       .option('--out <dir>', 'run folder (default: run.out, else <run.root>/<dataset>/<stage>-<stage hash>)')
-      .option('--input <name=dir>', `upstream run folder, repeatable (${inputs.length ? inputs.join(', ') : 'none'}); default: the complete run of this config in its default folder`, collect, [])
+      .option(
+        '--input <name=dir>',
+        `upstream run folder, repeatable (${inputs.length ? inputs.join(', ') : 'none'}); default: the complete run of this config in its default folder`,
+        collect,
+        [],
+      )
       .option('--print-config', 'print the resolved config, stage hash and run folder, then exit without running')
       .option('--force', 'run even if the run folder already holds a complete run of this config')
       .action(async (overrides: string[], opts) => {

@@ -15,7 +15,11 @@ describe('dataset generator', () => {
     const tree = createTreeWithEmptyWorkspace();
     const done = await datasetGenerator(tree, { name: 'flowers-102', numClasses: 102, imageSize: 64 });
     const root = 'packages/dataset-flowers-102';
-    const files = tree.listChanges().map((c) => c.path).filter((p) => p.startsWith(root) || p.startsWith('configs/')).sort();
+    const files = tree
+      .listChanges()
+      .map((c) => c.path)
+      .filter((p) => p.startsWith(root) || p.startsWith('configs/'))
+      .sort();
     expect(files).toEqual([
       'configs/dataset/flowers-102.yaml',
       `${root}/package.json`,
@@ -44,7 +48,9 @@ describe('dataset generator', () => {
 
     const yaml = read(tree, 'configs/dataset/flowers-102.yaml');
     // The group file layout of configs/dataset/*.yaml: a defaults list, then the `dataset:` block.
-    expect(yaml).toMatch(/^defaults:\n {2}- backbone: resnet18_stl\n {2}- pretext: simclr\ndataset:\n {2}name: flowers-102\n/m);
+    expect(yaml).toMatch(
+      /^defaults:\n {2}- backbone: resnet18_stl\n {2}- pretext: simclr\ndataset:\n {2}name: flowers-102\n/m,
+    );
     expect(yaml).toMatch(/^ {2}num_classes: 102$/m);
     expect(yaml).toMatch(/^ {2}image_size: 64$/m);
     expect(yaml).toMatch(/^ {2}crop_size: 64$/m);
@@ -57,17 +63,23 @@ describe('dataset generator', () => {
     const yaml = read(tree, 'configs/dataset/toy.yaml');
     // 10 classes and 32 px are the schema defaults: like every configs/dataset file, only what differs is set
     expect(yaml).not.toMatch(/num_classes|image_size|crop_size/);
-    expect(yaml).toMatch(/^dataset:\n {2}name: toy\n(?: {2}#.*\n)? {2}mean: \[0\.5, 0\.5, 0\.5\]\n {2}std: \[0\.25, 0\.25, 0\.25\]\n$/m);
+    expect(yaml).toMatch(
+      /^dataset:\n {2}name: toy\n(?: {2}#.*\n)? {2}mean: \[0\.5, 0\.5, 0\.5\]\n {2}std: \[0\.25, 0\.25, 0\.25\]\n$/m,
+    );
     expect(yaml).toMatch(/^ {2}- backbone: resnet18_cifar$/m);
     expect(read(tree, 'packages/dataset-toy/src/reader.ts')).toContain('export const TOY_IMAGE_SIZE = 32;');
   });
 
   it('refuses bad names and existing datasets, naming the problem', async () => {
     const tree = createTreeWithEmptyWorkspace();
-    await expect(datasetGenerator(tree, { name: 'Bad Name' })).rejects.toThrow(/dataset name 'Bad Name': expected lower-case/);
+    await expect(datasetGenerator(tree, { name: 'Bad Name' })).rejects.toThrow(
+      /dataset name 'Bad Name': expected lower-case/,
+    );
     await expect(datasetGenerator(tree, { name: 'x', numClasses: 0 })).rejects.toThrow(/--numClasses 0/);
     tree.write('configs/dataset/cifar10.yaml', 'name: cifar10\n');
-    await expect(datasetGenerator(tree, { name: 'cifar10' })).rejects.toThrow(/configs\/dataset\/cifar10\.yaml already exists/);
+    await expect(datasetGenerator(tree, { name: 'cifar10' })).rejects.toThrow(
+      /configs\/dataset\/cifar10\.yaml already exists/,
+    );
   });
 
   it('is reachable by Nx through generators.json and the CommonJS entry (as `nx g` loads it)', () => {

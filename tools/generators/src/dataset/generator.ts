@@ -34,8 +34,10 @@ export async function datasetGenerator(tree: Tree, schema: DatasetGeneratorSchem
   }
   const numClasses = schema.numClasses ?? 10;
   const imageSize = schema.imageSize ?? 32;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`--numClasses ${numClasses}: expected an integer >= 1`);
-  if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--imageSize ${imageSize}: expected an integer >= 1`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`--numClasses ${numClasses}: expected an integer >= 1`);
+  if (!Number.isInteger(imageSize) || imageSize < 1)
+    throw new Error(`--imageSize ${imageSize}: expected an integer >= 1`);
 
   const { projectRoot, configFile } = datasetPaths(name);
   for (const path of [projectRoot, configFile]) {
