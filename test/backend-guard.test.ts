@@ -4,19 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { batchNormTrain, initBackend, unsplitKernelFunc } from '@scan-repro/backend';
 import { createBackbone } from '@scan-repro/models';
+import { lcgFloats as lcg } from '@scan-repro/test-utils';
 
 const batch = 4,
   width = 8,
   seed = 7;
-
-function lcg(n: number, s: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
 
 /** Gradients of one training-mode step (loss = features . r + mean(features^2)) for every backbone parameter. */
 async function stepGradients(backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> {

@@ -31,6 +31,8 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   models: ['core', 'backend'],
   metrics: ['core'],
   plots: ['core'],
+  // helpers for tests only: a library's src may not import it (TEST_EXTRA_IMPORTS lets its tests)
+  'test-utils': [],
   train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
   // not backend: the shell initialises it once from the config, a stage only computes on it
   ...Object.fromEntries(
@@ -46,7 +48,7 @@ export const LEAF_TOOLS = ['tools/nx-plugin', 'tools/tables'];
  * tests are shells that register the datasets they open (a stage's test imports a dataset package, the stage does
  * not). Not dataset packages from the tests of the packages they are built on (a cycle).
  */
-export const TEST_EXTRA_IMPORTS = ['backend', 'dataset-*'];
+export const TEST_EXTRA_IMPORTS = ['backend', 'dataset-*', 'test-utils'];
 const NO_TEST_DATASET_IMPORTS = ['core', 'augment', 'data', 'dataset-*'];
 
 const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
@@ -308,6 +310,7 @@ export function layeringProblem(from: WorkspaceFolder, to: WorkspaceFolder, dev:
   if (fromStage && target === 'tracking') return 'stages never import tracking (the shell hands the run folder to it)';
   if (fromStage && target.startsWith('dataset-'))
     return 'stages never import dataset packages (the shells register them)';
+  if (target === 'test-utils') return 'only tests import test-utils';
   if (fromStage && target === 'backend')
     return 'stages never import backend (the shell initialises it from the config)';
   return `${from.dir} (${describeRole(from)}) may import only ${allowed.length ? allowed.join(', ') : 'no package of ours'}`;

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { CIFAR100_COARSE_FILE_NAMES, CIFAR100_FINE_CLASSES, CIFAR20_CLASSES, FINE_TO_COARSE } from '../src/labels';
 import { createCifar100Dataset, createCifar20Dataset } from '../src/cifar100';
+import { lcgStream } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'cifar100' and 'cifar20' for openDataset
 
 const tmpRoots: string[] = [];
@@ -49,14 +50,10 @@ function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfi
   } as DatasetConfig;
 }
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24;
-}
-
 /** n records: coarse byte, fine byte, 3072 CHW pixel bytes. The coarse byte is the official superclass. */
 function makeRecords(n: number, seed: number): { bytes: Uint8Array; fine: number[] } {
-  const next = lcg(seed);
+  const stream = lcgStream(seed);
+  const next = () => Math.floor(stream() * 256);
   const bytes = new Uint8Array(n * 3074);
   const fine: number[] = [];
   for (let i = 0; i < n; i++) {

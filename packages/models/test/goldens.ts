@@ -13,6 +13,7 @@ import {
 } from '../src/index';
 import { createContrastiveHead } from '../src/heads';
 import type { BackboneName } from '../src/resnet';
+export { maxAbsDiff } from '@scan-repro/test-utils';
 
 export interface GoldenConfig {
   model?: 'backbone' | 'contrastive' | 'clustering';
@@ -86,13 +87,6 @@ export function buildGoldenModel(cfg: GoldenConfig): GoldenModel {
 
 export function toTensor(a: NamedArray): tf.Tensor {
   return tf.tensor(a.data as Float32Array, a.shape, 'float32');
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 export function maxAbs(a: ArrayLike<number>): number {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scanLoss, scanValidationLoss } from './scan-loss';
+import { maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_loss_goldens.py: PyTorch (float64) running the official losses.py
 // classes on inputs rounded to 4 decimals. Regenerate with that script; do not edit by hand.
@@ -39,13 +40,6 @@ const golden = {
     0.012970958756918343, -0.0003719992589570719, 0.04019195726136346, -0.05332681507685439, 0.0005358983175296838,
   ],
 };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 // Both backends a run may use without native TensorFlow: the wasm one lacks some gradient kernels.
 describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { confidenceBasedCE } from './selflabel-loss';
+import { maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_loss_goldens.py: PyTorch (float64) running the official losses.py
 // classes on inputs rounded to 4 decimals. Regenerate with that script; do not edit by hand.
@@ -43,13 +44,6 @@ const golden = {
   },
   mask: [true, false, true, true, false, true, true, false, true, false],
 };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 // Both backends a run may use without native TensorFlow: the wasm one lacks some gradient kernels.
 describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createOptimizer, type OptimizerConfig } from '../src/optimizer';
+import { maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/train/make_optimizer_goldens.py (torch.optim.SGD / Adam on fixed gradients).
 interface GoldenCase {
@@ -17,12 +18,6 @@ const goldens = JSON.parse(readFileSync(new URL('./fixtures/optimizer-goldens.js
   shapes: Record<string, number[]>;
   cases: GoldenCase[];
 };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend) => {
   beforeAll(async () => {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { lcgFloats, lcgStream, maxAbsDiff, relativeError } from './index';
+
+describe('test-utils', () => {
+  it('maxAbsDiff and relativeError against hand values; a length mismatch throws', () => {
+    expect(maxAbsDiff([1, 2, 3], [1, 2.5, 2])).toBe(1);
+    expect(relativeError([1, 2, 3], [1, 2, 4])).toBe(0.25);
+    expect(() => maxAbsDiff([1], [1, 2])).toThrow('length 1 != 2');
+  });
+
+  it('the LCG gives the Numerical Recipes sequence (first value from seed 0 = 1013904223 / 2^32)', () => {
+    const next = lcgStream(0);
+    expect(next()).toBe(1013904223 / 4294967296);
+    expect(next()).toBe(((Math.imul(1013904223, 1664525) + 1013904223) >>> 0) / 4294967296);
+    expect(lcgFloats(2, 0)[0]).toBeCloseTo(1013904223 / 4294967296 - 0.5, 7);
+  });
+});
