@@ -1,12 +1,13 @@
 """PyTorch reference values for the SCAN losses (scan, pretext, selflabel packages).
 
-    .venv-tools/bin/python tools/golden/metrics/make_loss_goldens.py > /tmp/loss-goldens.json
+    .venv-tools/bin/python tools/golden/metrics/make_loss_goldens.py
 
 The losses are the official ones (official_losses.py). Inputs are rounded to 4 decimals
-so that the test files can embed them exactly; outputs (loss values and input gradients) are printed
-as JSON and pasted into the *.test.ts files next to the TypeScript losses.
+so that they are exact in JSON; the inputs and outputs (loss values and input gradients) are written as JSON
+goldens beside the tests of the TypeScript losses (<package>/src/__goldens__/*.json).
 """
 import json
+import os
 
 import torch
 import torch.nn.functional as F
@@ -68,4 +69,16 @@ loss = F.cross_entropy(logits, labels)
 loss.backward()
 out['rotnet'] = {'logits': flat(logits), 'labels': labels.tolist(), 'loss': float(loss), 'grad': flat(logits.grad)}
 
-print(json.dumps(out))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
+FILES = {
+    'packages/pretext/src/__goldens__/losses.json': {'simclr': out['simclr'], 'rotnet': out['rotnet']},
+    'packages/scan/src/__goldens__/scan-loss.json': out['scan'],
+    'packages/selflabel/src/__goldens__/selflabel-loss.json': out['confidenceCE'],
+}
+for rel, value in FILES.items():
+    path = os.path.join(ROOT, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(value, f, indent=1)
+        f.write('\n')
+    print('wrote', rel)
