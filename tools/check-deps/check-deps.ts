@@ -32,7 +32,7 @@ export const LIBRARY_LAYERS: Readonly<Record<string, readonly string[]>> = {
   metrics: ['core'],
   plots: ['core'],
   // helpers for tests only: a library's src may not import it (TEST_EXTRA_IMPORTS lets its tests)
-  'test-utils': [],
+  'test-utils': ['core'],
   train: ['core', 'backend', 'augment', 'data', 'models', 'metrics'],
   // not backend: the shell initialises it once from the config, a stage only computes on it
   ...Object.fromEntries(

@@ -15,31 +15,14 @@ import {
   type ImageSplit,
 } from '@scan-repro/data';
 import { CIFAR10_CLASSES, createCifar10Dataset } from '../src/cifar10';
+import { datasetConfig } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'cifar10' for openDataset
 
 const ARCHIVE = join(resolveDataRoot(), 'cifar-10-binary.tar.gz');
 const RECORD = 3073;
 
 function config(over: Partial<DatasetConfig> = {}): DatasetConfig {
-  return {
-    name: 'cifar10',
-    root: '',
-    num_classes: 10,
-    class_names: [],
-    image_size: 32,
-    crop_size: 32,
-    resize: 0,
-    mean: [0.4914, 0.4822, 0.4465],
-    std: [0.2023, 0.1994, 0.201],
-    pretext_splits: ['train'],
-    train_split: 'train',
-    val_split: 'test',
-    subset: '',
-    max_train: 0,
-    max_val: 0,
-    cache_dir: '.cache/datasets',
-    ...over,
-  } as DatasetConfig;
+  return datasetConfig({ root: '', cache_dir: '.cache/datasets', ...over }) as DatasetConfig;
 }
 
 /** Pixel (y, x, c) of a raw record, straight from the format definition. */

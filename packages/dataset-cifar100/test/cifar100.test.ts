@@ -18,6 +18,7 @@ import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { CIFAR100_COARSE_FILE_NAMES, CIFAR100_FINE_CLASSES, CIFAR20_CLASSES, FINE_TO_COARSE } from '../src/labels';
 import { createCifar100Dataset, createCifar20Dataset } from '../src/cifar100';
 import { lcgStream } from '@scan-repro/test-utils';
+import { datasetConfig } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'cifar100' and 'cifar20' for openDataset
 
 const tmpRoots: string[] = [];
@@ -29,25 +30,14 @@ function tmp(label: string): string {
 }
 
 function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfig {
-  return {
+  return datasetConfig({
     name,
     root,
     num_classes: 100,
-    class_names: [],
-    image_size: 32,
-    crop_size: 32,
-    resize: 0,
     mean: [0.5071, 0.4867, 0.4408],
     std: [0.2675, 0.2565, 0.2761],
-    pretext_splits: ['train'],
-    train_split: 'train',
-    val_split: 'test',
-    subset: '',
-    max_train: 0,
-    max_val: 0,
-    subset_seed: 0,
     cache_dir: cacheDir,
-  } as DatasetConfig;
+  }) as DatasetConfig;
 }
 
 /** n records: coarse byte, fine byte, 3072 CHW pixel bytes. The coarse byte is the official superclass. */

@@ -5,30 +5,22 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { imageFolderFiles, inspectImageFolder } from '../src/imagefolder';
+import { datasetConfig } from '@scan-repro/test-utils';
 
 const tmp = mkdtempSync(join(tmpdir(), 'imagefolder-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function config(root: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
-  return {
+  return datasetConfig({
     name: 'imagefolder',
     root,
     num_classes: 3,
-    class_names: [],
-    image_size: 32,
-    crop_size: 32,
-    resize: 0,
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],
-    pretext_splits: ['train'],
-    train_split: 'train',
     val_split: 'val',
-    subset: '',
-    max_train: 0,
-    max_val: 0,
     cache_dir: join(tmp, 'cache'),
     ...overrides,
-  } as DatasetConfig;
+  }) as DatasetConfig;
 }
 
 /** A w x h RGB image whose pixel (y, x) is (seed + x*5, seed + y*3, seed*7 + x + y) mod 256. */

@@ -7,6 +7,7 @@ import { composeConfig } from '@scan-repro/core';
 import { openDataset, repoRoot, type DatasetConfig } from '@scan-repro/data';
 import { imagenetSubsetClasses, IMAGENET_SUBSETS } from '../src/subsets';
 import { resolveImagenetLayout } from '../src/imagenet';
+import { datasetConfig } from '@scan-repro/test-utils';
 
 // The real-image sample (14 of the imagenet_50 classes, Tiny-ImageNet JPEGs): see shared/data/README.md.
 const SAMPLE = resolve(repoRoot(), '..', 'shared', 'data', 'imagenet-sample');
@@ -16,25 +17,18 @@ const tmp = mkdtempSync(join(tmpdir(), 'imagenet-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function config(overrides: Partial<DatasetConfig>): DatasetConfig {
-  return {
+  return datasetConfig({
     name: 'imagenet_50',
     root: SAMPLE,
     num_classes: 50,
-    class_names: [],
     image_size: 224,
     crop_size: 224,
-    resize: 0,
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],
-    pretext_splits: ['train'],
-    train_split: 'train',
     val_split: 'val',
-    subset: '',
-    max_train: 0,
-    max_val: 0,
     cache_dir: join(tmp, 'cache'),
     ...overrides,
-  } as DatasetConfig;
+  }) as DatasetConfig;
 }
 
 /** The wnids of a subset list file read straight from the text (not through the package's parser). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, prepareDataset, type DatasetConfig } from '@scan-repro/data';
 import { createStl10Dataset, STL10_CLASSES } from '../src/stl10';
+import { datasetConfig } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'stl10' for openDataset
 
 const tmpRoots: string[] = [];
@@ -17,25 +18,16 @@ function tmp(label: string): string {
   return d;
 }
 function config(root: string, cacheDir: string): DatasetConfig {
-  return {
+  return datasetConfig({
     name: 'stl10',
     root,
-    num_classes: 10,
-    class_names: [],
     image_size: 96,
     crop_size: 96,
-    resize: 0,
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],
     pretext_splits: ['train', 'unlabeled'],
-    train_split: 'train',
-    val_split: 'test',
-    subset: '',
-    max_train: 0,
-    max_val: 0,
-    subset_seed: 0,
     cache_dir: cacheDir,
-  } as DatasetConfig;
+  }) as DatasetConfig;
 }
 
 const N = { train: 6, test: 4, unlabeled: 5 };

@@ -2,3 +2,4 @@
 export { maxAbsDiff, relativeError } from './tolerance';
 export { lcgFloats, lcgStream } from './seeded';
 export { tempDir } from './temp';
+export { datasetConfig } from './config';
