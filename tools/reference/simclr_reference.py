@@ -82,6 +82,7 @@ def main():
     ap.add_argument('--init', help='initial weights (safetensors with PyTorch names, e.g. from our-simclr-steps.ts)')
     ap.add_argument('--max-steps', type=int, default=0, help='stop after this many steps (0: all)')
     ap.add_argument('--out')
+    ap.add_argument('--save', help='write the final state dict here (torch.save), e.g. for view_loss_probe.py')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -159,6 +160,8 @@ def main():
             rec['knn'] = knn()
         history.append(rec)
         print(json.dumps(rec), flush=True)
+    if a.save:
+        torch.save(model.state_dict(), a.save)
     if a.out:
         json.dump({'args': vars(a), 'history': history}, open(a.out, 'w'), indent=1)
 

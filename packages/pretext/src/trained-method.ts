@@ -115,7 +115,11 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
         );
 
       const last = result.history.at(-1) ?? {};
-      const metrics: Record<string, number> = { epochs: result.epochsDone };
+      const metrics: Record<string, number> = {
+        epochs: result.epochsDone,
+        train_images: splits.train.size,
+        steps: result.epochsDone * loader.batchesPerEpoch,
+      };
       if (last.loss !== undefined) metrics.loss = last.loss;
       const knn = last.knn_accuracy ?? (p.epochs === 0 ? await knnMonitor(config, m.features, splits) : null);
       if (knn !== null && knn !== undefined) metrics.knn_accuracy = knn;
