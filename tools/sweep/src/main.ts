@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   const table = renderTable(plan, rows);
   const doc = resolve(root, values.doc ?? join('docs', `${planName}.md`));
   await atomicWriteFile(doc, spliceTable(readFileSync(doc, 'utf8'), table, relative(root, doc)));
+  mkdirSync(resultsDir, { recursive: true });
   await atomicWriteFile(`${archive}.csv`, renderCsv([...rows.values()]));
   if (rows.size) {
     const files = figureFiles(planName, await renderFigure(accuracyVsTimeSpec([...rows.values()])));

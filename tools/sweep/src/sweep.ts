@@ -36,7 +36,8 @@ export function readPlan(file: string): SweepPlan {
     seen.add(r.name);
     if (!Array.isArray(r.overrides) || !r.overrides.every((o) => typeof o === 'string' && o.includes('=')))
       fail(`runs[${i}] (${r.name}).overrides: expected a list of key=value strings`);
-    const bad = r.overrides.find((o) => /^(profile|run|tracking)\b/.test(o));
+    // the seed is a sweep choice (pretext runs vary with it); the rest of profile, run and tracking are fixed
+    const bad = r.overrides.find((o) => /^(profile|run|tracking)\b/.test(o) && !o.startsWith('profile.seed='));
     if (bad)
       fail(`runs[${i}] (${r.name}).overrides: '${bad}' is not a sweep choice (profile, run and tracking are fixed)`);
     if (typeof r.note !== 'string') fail(`runs[${i}] (${r.name}).note: expected one line saying what the entry tests`);
@@ -57,6 +58,7 @@ export interface SweepRow {
   steps: number;
   lr: number;
   temperature: number;
+  seed: number;
   wallMinutes: number;
   knnAccuracy: number;
   /** K of the mine stage: purity is the fraction of the K nearest neighbours that share the image's class. */
@@ -99,6 +101,7 @@ export function collectRow(root: string, entry: SweepEntry): SweepRow | null {
     steps: metric(pretext.manifest, 'steps', pretextDir),
     lr: p.lr,
     temperature: p.temperature,
+    seed: (pretext.config.profile as Record<string, number>).seed,
     wallMinutes: ((pretext.manifest.wallTimeS ?? Number.NaN) + (mine.manifest.wallTimeS ?? Number.NaN)) / 60,
     knnAccuracy: metric(pretext.manifest, 'knn_accuracy', pretextDir),
     neighbors: (mine.config.mine as Record<string, number>).k,
@@ -113,14 +116,14 @@ const pct = (x: number) => (100 * x).toFixed(1);
 /** The markdown table: every entry, measured or not. */
 export function renderTable(plan: SweepPlan, rows: Map<string, SweepRow>): string {
   const head =
-    '| run | train images | width | epochs | batch | steps | lr | τ | wall (min) | kNN acc (%) | K | top-K purity (%) | what it tests |';
-  const lines = [head, `|${'---|'.repeat(13)}`];
+    '| run | train images | width | epochs | batch | steps | lr | τ | seed | wall (min) | kNN acc (%) | K | top-K purity (%) | what it tests |';
+  const lines = [head, `|${'---|'.repeat(14)}`];
   for (const e of plan.runs) {
     const r = rows.get(e.name);
     lines.push(
       r
-        ? `| ${r.name} | ${r.trainImages} | ${r.width} | ${r.epochs} | ${r.batch} | ${r.steps} | ${r.lr} | ${r.temperature} | ${r.wallMinutes.toFixed(1)} | ${pct(r.knnAccuracy)} | ${r.neighbors} | ${pct(r.purity)} | ${e.note} |`
-        : `| ${e.name} | | | | | | | | not run yet | | | | ${e.note} |`,
+        ? `| ${r.name} | ${r.trainImages} | ${r.width} | ${r.epochs} | ${r.batch} | ${r.steps} | ${r.lr} | ${r.temperature} | ${r.seed} | ${r.wallMinutes.toFixed(1)} | ${pct(r.knnAccuracy)} | ${r.neighbors} | ${pct(r.purity)} | ${e.note} |`
+        : `| ${e.name} | | | | | | | | | not run yet | | | | ${e.note} |`,
     );
   }
   return `${lines.join('\n')}\n`;
