@@ -74,6 +74,7 @@ def main():
     ap.add_argument('--width', type=int, default=16)
     ap.add_argument('--lr', type=float, default=0.2)
     ap.add_argument('--lr-min', type=float, default=0.2 * 0.1 ** 3)
+    ap.add_argument('--warmup-epochs', type=float, default=0, help='linear warmup per step (as pretext.warmup_epochs)')
     ap.add_argument('--temperature', type=float, default=0.1)
     ap.add_argument('--knn-k', type=int, default=50)
     ap.add_argument('--knn-every', type=int, default=0)
@@ -139,6 +140,7 @@ def main():
         votes = torch.zeros(len(q), 10).scatter_add_(1, torch.from_numpy(bank_y)[yi], (yd / 0.1).exp())
         return float((votes.argmax(1).numpy() == query_y).mean())
 
+    steps_per_epoch = len(bank_x) // a.batch
     history = []
     model.train()
     t0 = time.time()
@@ -150,6 +152,10 @@ def main():
         for views_b in batches(epoch):
             b = views_b.shape[0]
             x = views_b.reshape(-1, 3, 32, 32)
+            step = epoch * steps_per_epoch + len(losses)
+            warm = round(a.warmup_epochs * steps_per_epoch)
+            for group in opt.param_groups:
+                group['lr'] = lr * ((step + 1) / warm if step < warm else 1)
             loss = criterion(model(x).view(b, 2, -1))
             opt.zero_grad(); loss.backward(); opt.step()
             losses.append(loss.item())

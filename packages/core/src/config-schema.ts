@@ -56,6 +56,7 @@ export interface PretextConfig {
   optimizer: OptimizerName;
   lr: number;
   lr_min: number;
+  warmup_epochs: number;
   momentum: number;
   nesterov: boolean;
   weight_decay: number;
@@ -320,6 +321,11 @@ export const pretextSchema = {
   optimizer: oneOf<OptimizerName>('optimizer', 'sgd', OPTIMIZERS),
   lr: num('initial learning rate', 0.4, { min: 0 }),
   lr_min: num('cosine schedule end learning rate (= lr for a constant schedule)', 0.0004, { min: 0 }),
+  warmup_epochs: num(
+    'linear learning-rate warmup over this many epochs, per step, on top of the cosine (SimCLR paper: 10; the official SCAN code: 0)',
+    0,
+    { min: 0 },
+  ),
   momentum: num('SGD momentum', 0.9, { min: 0, max: 1 }),
   nesterov: bool('Nesterov momentum', false),
   weight_decay: num('weight decay', 0.0001, { min: 0 }),

@@ -40,6 +40,9 @@ describe('RunFolder', () => {
 
     await run.writeArtifact('model.safetensors', new Uint8Array([1, 2, 3]));
     writeFileSync(run.path('knn.txt'), 'written directly by the stage');
+    // about 0.2 s of CPU work inside the run, so the recorded CPU time has something to count
+    const busyUntil = process.cpuUsage().user + 200_000;
+    while (process.cpuUsage().user < busyUntil);
     run.logMetric('loss', 1.25, 1);
     run.logMetric('loss', NaN, 2);
     const m = await run.complete({
@@ -57,6 +60,8 @@ describe('RunFolder', () => {
     expect(m.backend).toBe('cpu');
     expect(Date.parse(m.endedAt!)).toBeGreaterThanOrEqual(Date.parse(m.startedAt));
     expect(m.wallTimeS).toBeGreaterThanOrEqual(0);
+    expect(m.cpuTimeS).toBeGreaterThanOrEqual(0.2);
+    expect(m.cpuTimeS).toBeLessThanOrEqual(m.wallTimeS! * m.host.cpus + 0.1);
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8' }).trim();
     expect(m.codeRevision).toMatchObject({ commit: head });
     expect(await readManifest(dir)).toEqual(m);

@@ -58,6 +58,11 @@ export interface Manifest {
   startedAt: string;
   endedAt: string | null;
   wallTimeS: number | null;
+  /**
+   * CPU seconds (user + system, every thread of the process) the run used: unlike wall time it does not grow
+   * when other work shares the machine. Absent in records made before it existed.
+   */
+  cpuTimeS?: number | null;
   /** Epoch the run resumed from, when it continued a checkpoint. */
   resumedFromEpoch?: number;
   error?: string;
@@ -175,6 +180,7 @@ export class RunFolder {
   readonly hash: string;
   private manifest: Manifest;
   private readonly startMs = Date.now();
+  private readonly startCpu = process.cpuUsage();
 
   private constructor(dir: string, stage: string, config: ScanConfig, hash: string, manifest: Manifest) {
     this.dir = dir;
@@ -348,6 +354,7 @@ export class RunFolder {
       backend: result.backend,
       endedAt: new Date(end).toISOString(),
       wallTimeS: (end - this.startMs) / 1000,
+      cpuTimeS: this.cpuSeconds(),
     };
     await atomicWriteJson(this.path(MANIFEST), this.manifest);
     return this.manifest;
@@ -363,8 +370,14 @@ export class RunFolder {
       backend: backend ?? this.manifest.backend,
       endedAt: new Date(end).toISOString(),
       wallTimeS: (end - this.startMs) / 1000,
+      cpuTimeS: this.cpuSeconds(),
     };
     await atomicWriteJson(this.path(MANIFEST), this.manifest);
+  }
+
+  private cpuSeconds(): number {
+    const { user, system } = process.cpuUsage(this.startCpu);
+    return (user + system) / 1e6;
   }
 }
 

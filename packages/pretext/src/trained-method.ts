@@ -15,6 +15,7 @@ import { saveModel, type NamedModule } from '@scan-repro/models';
 import {
   allVariables,
   cosineLr,
+  warmupFactor,
   restoreVariables,
   runEpochs,
   snapshotVariables,
@@ -95,10 +96,11 @@ export function trainedMethod(setUp: (config: ScanConfig) => PretextTraining): P
         },
         epoch: async (e: number, ctx: EpochContext) => {
           const lr = cosineLr(e, p.epochs, p.lr, p.lr_min);
+          const warmupSteps = Math.round(p.warmup_epochs * loader.batchesPerEpoch);
           let sum = 0;
           let steps = 0;
           for await (const batch of loader.epoch(e)) {
-            const loss = m.step(batch, lr);
+            const loss = m.step(batch, lr * warmupFactor(e * loader.batchesPerEpoch + steps, warmupSteps));
             if (!Number.isFinite(loss))
               throw new Error(`${p.method}: loss is ${loss} at epoch ${e + 1}, step ${steps + 1} (lr ${lr})`);
             sum += loss;

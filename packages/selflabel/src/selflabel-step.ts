@@ -22,6 +22,8 @@ export interface SelflabelStepOptions {
 export interface SelflabelStepResult {
   /** Confident samples in the batch (weak-view max softmax > threshold). */
   numConfident: number;
+  /** Confident samples per pseudo-label (cluster), length numClusters. */
+  pseudoLabelCounts: Int32Array;
   batchSize: number;
   /** True when no sample was confident: no update was made (the official code raises an error there). */
   skipped: boolean;
@@ -59,8 +61,11 @@ export function selflabelStep(
   try {
     const confident = targets.map((t) => confidentTargets(t, opts.threshold).targets);
     const numConfident = confident.reduce((a, t) => a + t.length, 0);
-    if (numConfident === 0) return { numConfident, batchSize: weak.shape[0], skipped: true, loss: NaN };
     const numClasses = targets[0].shape[1];
+    const pseudoLabelCounts = new Int32Array(numClasses);
+    for (const t of confident) for (const k of t) pseudoLabelCounts[k]++;
+    const batchSize = weak.shape[0];
+    if (numConfident === 0) return { numConfident, pseudoLabelCounts, batchSize, skipped: true, loss: NaN };
     const classWeights = opts.classBalance
       ? balancingWeights(confident.flat(), numClasses)
       : new Float32Array(numClasses).fill(1);
@@ -82,7 +87,7 @@ export function selflabelStep(
       },
       lr: opts.lr,
     });
-    return { numConfident, batchSize: weak.shape[0], skipped: false, loss };
+    return { numConfident, pseudoLabelCounts, batchSize, skipped: false, loss };
   } finally {
     tf.dispose(targets);
   }

@@ -88,6 +88,7 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
         confident = 0,
         seen = 0,
         skipped = 0;
+      const pseudoLabels = new Int32Array(numClusters);
       for await (const batch of loader.epoch(epoch)) {
         const weak = tf.tensor4d(batch.views[0], batch.shape);
         const strong = tf.tensor4d(batch.views[1], batch.shape);
@@ -98,6 +99,9 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
             microBatch: cfg.micro_batch,
           });
           confident += r.numConfident;
+          r.pseudoLabelCounts.forEach((count, k) => {
+            pseudoLabels[k] += count;
+          });
           seen += r.batchSize;
           if (r.skipped) skipped++;
           else {
@@ -115,8 +119,14 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
         train_loss: lossSteps ? lossSum / lossSteps : NaN,
         train_confident_fraction: confident / seen,
         skipped_steps: skipped,
+        // the pseudo-labels' balance: the largest cluster's share of this epoch's confident training images
+        train_pseudo_label_largest_fraction: confident ? Math.max(...pseudoLabels) / confident : NaN,
+        train_pseudo_label_clusters: pseudoLabels.filter((count) => count > 0).length,
         val_confident_fraction: mon.confident,
-        val_acc: mon.accuracy, // monitoring only
+        // monitoring only (labels): accuracy overall and on the confident images, and the largest cluster
+        val_acc: mon.accuracy,
+        val_confident_acc: mon.confidentAccuracy,
+        val_largest_cluster_fraction: mon.largestCluster,
       };
     },
   });
@@ -141,6 +151,10 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     start_val_confident_fraction: start.confident,
     final_val_acc: last?.val_acc ?? end!.accuracy,
     final_val_confident_fraction: last?.val_confident_fraction ?? end!.confident,
+    start_val_confident_acc: start.confidentAccuracy,
+    final_val_confident_acc: last?.val_confident_acc ?? end!.confidentAccuracy,
+    start_val_largest_cluster_fraction: start.largestCluster,
+    final_val_largest_cluster_fraction: last?.val_largest_cluster_fraction ?? end!.largestCluster,
     skipped_steps: skippedTotal,
     epochs_done: result.epochsDone,
   };

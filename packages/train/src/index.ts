@@ -1,6 +1,6 @@
 // @scan-repro/train: training machinery shared by the pretext, scan and selflabel stages.
 export { createOptimizer, type Optimizer } from './optimizer';
-export { cosineLr } from './schedule';
+export { cosineLr, warmupFactor } from './schedule';
 export { Ema } from './ema';
 export { extractFeatures, splitColumns } from './features';
 export { runEpochs, type EpochContext } from './epochs';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cosineLr, Ema } from '../src/index';
+import { cosineLr, Ema, warmupFactor } from '../src/index';
 
 describe('cosineLr (official adjust_learning_rate, cosine branch)', () => {
   it('starts at lr, ends near lr_min, and is lr_min + (lr - lr_min)/2 half way', () => {
@@ -15,6 +15,16 @@ describe('cosineLr (official adjust_learning_rate, cosine branch)', () => {
   });
   it('is constant when lr_min = lr', () => {
     expect(cosineLr(7, 10, 1e-4, 1e-4)).toBe(1e-4);
+  });
+});
+
+describe('warmupFactor (linear warmup per step)', () => {
+  it('ramps (step + 1) / warmupSteps over the warmup, then stays 1', () => {
+    expect([0, 1, 2, 3, 4, 100].map((step) => warmupFactor(step, 4))).toEqual([0.25, 0.5, 0.75, 1, 1, 1]);
+  });
+  it('is 1 without warmup and rejects a negative step', () => {
+    expect(warmupFactor(0, 0)).toBe(1);
+    expect(() => warmupFactor(-1, 4)).toThrow('warmupFactor: step = -1, expected >= 0');
   });
 });
 

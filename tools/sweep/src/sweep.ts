@@ -58,8 +58,11 @@ export interface SweepRow {
   steps: number;
   lr: number;
   temperature: number;
+  warmupEpochs: number;
   seed: number;
   wallMinutes: number;
+  /** CPU minutes (all threads): what the run costs whatever else shared the machine; NaN in older records. */
+  cpuMinutes: number;
   knnAccuracy: number;
   /** K of the mine stage: purity is the fraction of the K nearest neighbours that share the image's class. */
   neighbors: number;
@@ -101,8 +104,10 @@ export function collectRow(root: string, entry: SweepEntry): SweepRow | null {
     steps: metric(pretext.manifest, 'steps', pretextDir),
     lr: p.lr,
     temperature: p.temperature,
+    warmupEpochs: p.warmup_epochs ?? 0,
     seed: (pretext.config.profile as Record<string, number>).seed,
     wallMinutes: ((pretext.manifest.wallTimeS ?? Number.NaN) + (mine.manifest.wallTimeS ?? Number.NaN)) / 60,
+    cpuMinutes: ((pretext.manifest.cpuTimeS ?? Number.NaN) + (mine.manifest.cpuTimeS ?? Number.NaN)) / 60,
     knnAccuracy: metric(pretext.manifest, 'knn_accuracy', pretextDir),
     neighbors: (mine.config.mine as Record<string, number>).k,
     purity: metric(mine.manifest, 'train_neighbor_accuracy', mineDir),
@@ -116,14 +121,14 @@ const pct = (x: number) => (100 * x).toFixed(1);
 /** The markdown table: every entry, measured or not. */
 export function renderTable(plan: SweepPlan, rows: Map<string, SweepRow>): string {
   const head =
-    '| run | train images | width | epochs | batch | steps | lr | τ | seed | wall (min) | kNN acc (%) | K | top-K purity (%) | what it tests |';
-  const lines = [head, `|${'---|'.repeat(14)}`];
+    '| run | train images | width | epochs | batch | steps | lr | warmup (epochs) | τ | seed | wall (min) | CPU (core-min) | kNN acc (%) | K | top-K purity (%) | what it tests |';
+  const lines = [head, `|${'---|'.repeat(16)}`];
   for (const e of plan.runs) {
     const r = rows.get(e.name);
     lines.push(
       r
-        ? `| ${r.name} | ${r.trainImages} | ${r.width} | ${r.epochs} | ${r.batch} | ${r.steps} | ${r.lr} | ${r.temperature} | ${r.seed} | ${r.wallMinutes.toFixed(1)} | ${pct(r.knnAccuracy)} | ${r.neighbors} | ${pct(r.purity)} | ${e.note} |`
-        : `| ${e.name} | | | | | | | | | not run yet | | | | ${e.note} |`,
+        ? `| ${r.name} | ${r.trainImages} | ${r.width} | ${r.epochs} | ${r.batch} | ${r.steps} | ${r.lr} | ${r.warmupEpochs} | ${r.temperature} | ${r.seed} | ${r.wallMinutes.toFixed(1)} | ${Number.isFinite(r.cpuMinutes) ? r.cpuMinutes.toFixed(1) : '–'} | ${pct(r.knnAccuracy)} | ${r.neighbors} | ${pct(r.purity)} | ${e.note} |`
+        : `| ${e.name} | | | | | | | | | | not run yet | | | | | ${e.note} |`,
     );
   }
   return `${lines.join('\n')}\n`;

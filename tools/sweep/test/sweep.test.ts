@@ -34,7 +34,7 @@ describe('tools/sweep', () => {
       `profile: ci
 runs:
   - {name: base, note: the ci profile, overrides: []}
-  - {name: t05, note: temperature 0.5, overrides: [pretext.temperature=0.5, pretext.epochs=1]}
+  - {name: t05, note: temperature 0.5, overrides: [pretext.temperature=0.5, pretext.epochs=1, pretext.warmup_epochs=0.5]}
 `,
     );
     const doc = join(tmp, 'doc.md');
@@ -59,6 +59,7 @@ runs:
       JSON.parse(readFileSync(join(tmp, 'results/tiny/t05', stage, 'manifest.json'), 'utf8')) as {
         metrics: Record<string, number>;
         wallTimeS: number;
+        cpuTimeS: number;
       };
     const pretext = manifest('pretext');
     const mine = manifest('mine');
@@ -71,10 +72,12 @@ runs:
     const cells = row.split('|').map((c) => c.trim());
     expect(cells[2]).toBe(String(pretext.metrics.train_images));
     expect(cells[8]).toBe('0.5');
-    expect(cells[9]).toBe('0');
-    expect(cells[11]).toBe((100 * pretext.metrics.knn_accuracy).toFixed(1));
-    expect(cells[13]).toBe((100 * mine.metrics.train_neighbor_accuracy).toFixed(1));
-    expect(Number(cells[10])).toBeCloseTo((pretext.wallTimeS + mine.wallTimeS) / 60, 1);
+    expect(cells[9]).toBe('0.5');
+    expect(cells[10]).toBe('0');
+    expect(cells[13]).toBe((100 * pretext.metrics.knn_accuracy).toFixed(1));
+    expect(cells[15]).toBe((100 * mine.metrics.train_neighbor_accuracy).toFixed(1));
+    expect(Number(cells[11])).toBeCloseTo((pretext.wallTimeS + mine.wallTimeS) / 60, 1);
+    expect(Number(cells[12])).toBeCloseTo((pretext.cpuTimeS + mine.cpuTimeS) / 60, 1);
 
     // plain cells here (no commas in these notes): header, base, t05
     const [header, ...lines] = readFileSync(join(tmp, 'results/tiny.csv'), 'utf8').trim().split('\n');
