@@ -1,5 +1,5 @@
 // @scan-repro/test-utils: what the tests of every package share (only tests import it; check-deps enforces that).
 export { maxAbsDiff, relativeError } from './tolerance';
 export { lcgFloats, lcgStream } from './seeded';
-export { tempDir } from './temp';
+export { tempDir, tempDirs, testTempDir } from './temp';
 export { datasetConfig } from './config';

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lcgFloats, lcgStream, maxAbsDiff, relativeError } from './index';
+import { lcgFloats, lcgStream, maxAbsDiff, relativeError, tempDir, tempDirs, testTempDir } from './index';
 
 describe('test-utils', () => {
   it('maxAbsDiff and relativeError against hand values; a length mismatch throws', () => {
@@ -13,5 +15,24 @@ describe('test-utils', () => {
     expect(next()).toBe(1013904223 / 4294967296);
     expect(next()).toBe(((Math.imul(1013904223, 1664525) + 1013904223) >>> 0) / 4294967296);
     expect(lcgFloats(2, 0)[0]).toBeCloseTo(1013904223 / 4294967296 - 0.5, 7);
+  });
+});
+
+describe('temp folders', () => {
+  const fileDir = tempDir('test-utils-file');
+  const made = tempDirs('test-utils-many');
+  let perTest = '';
+
+  it('tempDir and tempDirs make distinct folders that stay for the file; testTempDir one for this test', () => {
+    const [a, b] = [made('a'), made('a')];
+    perTest = testTempDir('test-utils-test');
+    expect(new Set([fileDir, a, b, perTest]).size).toBe(4);
+    expect(basename(a)).toMatch(/^test-utils-many-a-/);
+    for (const d of [fileDir, a, b, perTest]) expect(existsSync(d)).toBe(true);
+  });
+
+  it("testTempDir's folder is gone once its test ends; the file's stay", () => {
+    expect(existsSync(perTest)).toBe(false);
+    expect(existsSync(fileDir)).toBe(true);
   });
 });
