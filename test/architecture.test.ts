@@ -1,15 +1,14 @@
 // The workspace keeps the dependency directions of docs/architecture.md and declares what it imports
 // (tools/check-deps). The checker is first shown to catch each kind of problem in a small made-up workspace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkNxGraph, checkWorkspace, formatReport } from '@scan-repro/check-deps';
+import { tempDir } from '@scan-repro/test-utils';
 
 const repoRoot = resolve(__dirname, '..');
-const tmp = mkdtempSync(join(tmpdir(), 'check-deps-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('check-deps-test');
 
 function write(path: string, text: string) {
   mkdirSync(dirname(path), { recursive: true });

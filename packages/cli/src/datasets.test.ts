@@ -1,8 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { composeConfig, projectRoot } from '@scan-repro/core';
 import { datasetPackage, findDatasetPackages, openDataset, registeredDatasets } from '@scan-repro/data';
@@ -11,9 +10,9 @@ import { CliError } from './errors';
 import { registerAllDatasets } from './datasets';
 import { runStageCommand } from './run-stage';
 import type { StageSpec } from './stages';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-datasets-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('scan-cli-datasets');
 
 function write(path: string, text: string) {
   mkdirSync(dirname(path), { recursive: true });

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { atomicWriteFile, atomicWriteJson } from './index';
 import { removeAtomicTmpDebris } from './atomic';
+import { tempDir } from '@scan-repro/test-utils';
 
-const root = mkdtempSync(join(tmpdir(), 'scan-atomic-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('scan-atomic');
 const isTmp = (n: string) => n.startsWith('.') && n.includes('.tmp-');
 
 /** Start the writer child and SIGKILL it as soon as a temporary file is visible (i.e. mid-write). */

@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from './index';
 import { defaultConfigDir, listGroupChoices } from './config';
 import YAML from 'yaml';
+import { tempDirs } from '@scan-repro/test-utils';
 
 const env = {}; // isolate from the caller's SCAN_DATA_DIR / MLFLOW_TRACKING_URI
 const compose = (args: string[], extra: { configDir?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
@@ -19,16 +19,12 @@ const errorOf = (fn: () => unknown): ConfigError => {
   throw new Error('expected a ConfigError');
 };
 
-const tmpDirs: string[] = [];
+const tmp = tempDirs('scan-configs');
 function copyOfConfigs(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scan-configs-'));
-  tmpDirs.push(dir);
+  const dir = tmp();
   cpSync(defaultConfigDir(), join(dir, 'configs'), { recursive: true });
   return join(dir, 'configs');
 }
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe('composition', () => {
   it('paper profile + cifar10 gives the reference §2 values', () => {

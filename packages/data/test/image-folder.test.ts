@@ -1,9 +1,8 @@
 // Class-folder listing and image-file decoding shared by the folder readers (imagefolder, ImageNet).
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkNumClasses,
   decodeCount,
@@ -17,9 +16,9 @@ import {
 import { decodeImageFile, decodeImagesInOrder, isImageFileName, resizedShape } from '../src/image-decode';
 import { listImageFiles } from '../src/class-folders';
 import type { DatasetConfig, DecodedImage } from '../src/dataset';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'image-folder-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('image-folder-test');
 
 /** w x h RGB pixels whose (y, x) is (seed + 5x, seed + 3y, 7 seed + x + y) mod 256. */
 function pattern(width: number, height: number, seed: number): Uint8Array {

@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { imageFolderFiles, inspectImageFolder } from '../src/imagefolder';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'imagefolder-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('imagefolder-test');
 
 function config(root: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return datasetConfig({

@@ -1,16 +1,16 @@
 // The mining stage on a toy dataset whose neighbours are known: 4 groups of 6 exact copies of one random image
 // (train) and 4 groups of 3 (val). Any network maps copies to identical features (cosine 1), so every image's
 // top-5 train (top-2 val) neighbours are exactly its group mates, whatever the weights.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, createRng, readSafetensors, RunFolder } from '@scan-repro/core';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
 import { contrastiveModelFromConfig, saveModel } from '@scan-repro/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runMine } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
 const GROUPS = 4;
 const SIDE = 8;
@@ -44,13 +44,9 @@ registerDataset('toy', () => ({
 }));
 
 describe('runMine', () => {
-  let root: string;
+  const root = tempDir('mine-stage');
   beforeAll(async () => {
     await initBackend({ name: 'wasm', quiet: true });
-    root = await mkdtemp(join(tmpdir(), 'mine-stage-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it('writes the known neighbours, normalised features of both kinds, and neighbour accuracy 1', async () => {

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +9,7 @@ import { createClusteringModel, saveModel } from '@scan-repro/models';
 import { createOptimizer } from '@scan-repro/train';
 import { confidenceBasedCE } from '../src/selflabel-loss';
 import { runSelflabel, selflabelStep } from '../src';
+import { testTempDir } from '@scan-repro/test-utils';
 
 const SIDE = 8,
   CLASSES = 4;
@@ -83,9 +82,9 @@ function images(s: ImageSplit): tf.Tensor4D {
   return tf.tensor4d(x, [s.size, SIDE, SIDE, 3]);
 }
 
-/** A completed fake "scan" run whose model is mostly right but not confident: a few supervised steps. */
+/** A completed fake "scan" run (in the running test's temp folder) whose model is mostly right but not confident: a few supervised steps. */
 async function scanRun(cfg: ScanConfig, supervisedSteps: number): Promise<{ root: string; scan: string }> {
-  const root = mkdtempSync(join(tmpdir(), 'selflabel-test-'));
+  const root = testTempDir('selflabel-test');
   const model = createClusteringModel(cfg.backbone, { numClusters: CLASSES, numHeads: 1 }, 5);
   const opt = createOptimizer(
     { optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0 },
