@@ -275,4 +275,18 @@ describe('this workspace', () => {
       .filter((f) => existsSync(join(repoRoot, f)) && /^\s*export\s*\*/m.test(readFileSync(join(repoRoot, f), 'utf8')));
     expect(starred).toEqual([]);
   });
+
+  it("keeps tests in a package's test/ folder: no *.test.ts under packages/*/src or tools/*/src", () => {
+    const inSrc: string[] = [];
+    const walk = (rel: string) => {
+      for (const e of readdirSync(join(repoRoot, rel), { withFileTypes: true })) {
+        if (e.isDirectory() && e.name !== 'node_modules') walk(join(rel, e.name));
+        else if (e.isFile() && e.name.endsWith('.test.ts')) inSrc.push(join(rel, e.name));
+      }
+    };
+    for (const group of ['packages', 'tools'])
+      for (const p of readdirSync(join(repoRoot, group)))
+        if (existsSync(join(repoRoot, group, p, 'src'))) walk(join(group, p, 'src'));
+    expect(inSrc).toEqual([]);
+  });
 });

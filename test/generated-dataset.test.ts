@@ -120,8 +120,8 @@ describe('a dataset package made by the generator', () => {
       ...[
         'package.json',
         'src/index.ts',
-        'src/reader.test.ts',
         'src/reader.ts',
+        'test/reader.test.ts',
         'tsconfig.json',
         'vitest.config.ts',
       ].map((f) => `packages/dataset-${NAME}/${f}`),

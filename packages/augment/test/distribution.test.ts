@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createRng } from '@scan-repro/core';
 import { describe, expect, it } from 'vitest';
-import { type SimclrParams, type StrongParams, sampleSimclrParams, sampleStrongParams } from './pipelines';
-import { STRONG_OPS } from './strong';
+import { type SimclrParams, type StrongParams, sampleSimclrParams, sampleStrongParams } from '../src/pipelines';
+import { STRONG_OPS } from '../src/strong';
 
 const golden = JSON.parse(readFileSync(new URL('./__goldens__/simclr-distribution.json', import.meta.url), 'utf8')) as {
   quantiles: number[];

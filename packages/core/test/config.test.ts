@@ -1,8 +1,8 @@
 import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from './index';
-import { defaultConfigDir, listGroupChoices } from './config';
+import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from '../src/index';
+import { defaultConfigDir, listGroupChoices } from '../src/config';
 import YAML from 'yaml';
 import { tempDirs } from '@scan-repro/test-utils';
 

@@ -3,12 +3,12 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readManifest, stageHash, composeConfig } from '@scan-repro/core';
-import { runStageCommand } from './run-stage';
-import { STAGES, loadStage, type StageSpec } from './stages';
+import { runStageCommand } from '../src/run-stage';
+import { STAGES, loadStage, type StageSpec } from '../src/stages';
 import { tempDir } from '@scan-repro/test-utils';
 
 const tmp = tempDir('scan-cli');
-const fixture = join(__dirname, '../test/fixtures/count-stage.ts');
+const fixture = join(__dirname, 'fixtures/count-stage.ts');
 const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec => ({
   name,
   description: 'test',

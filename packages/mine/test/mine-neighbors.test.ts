@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mineNeighbors, mineNeighborsAgainst } from './mine-neighbors';
+import { mineNeighbors, mineNeighborsAgainst } from '../src/mine-neighbors';
 
 /** Deterministic pseudo-random features (LCG + Box–Muller), so the test needs no other package. */
 function randomFeatures(n: number, d: number, seed: number): Float32Array {

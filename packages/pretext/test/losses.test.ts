@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ntXentLoss, rotnetLoss } from './losses';
+import { ntXentLoss, rotnetLoss } from '../src/losses';
 import { maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_loss_goldens.py: PyTorch (float64) running the official losses.py

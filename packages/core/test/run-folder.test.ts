@@ -4,9 +4,9 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync, appendFileSync, read
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot } from './index';
-import { portableConfig } from './portable-paths';
-import type { Checkpoint } from './run-folder';
+import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot } from '../src/index';
+import { portableConfig } from '../src/portable-paths';
+import type { Checkpoint } from '../src/run-folder';
 import { tempDir } from '@scan-repro/test-utils';
 
 const root = tempDir('scan-runs');

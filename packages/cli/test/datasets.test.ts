@@ -6,10 +6,10 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { composeConfig, projectRoot } from '@scan-repro/core';
 import { datasetPackage, findDatasetPackages, openDataset, registeredDatasets } from '@scan-repro/data';
 import { datasetGenerator } from '@scan-repro/tools';
-import { CliError } from './errors';
-import { registerAllDatasets } from './datasets';
-import { runStageCommand } from './run-stage';
-import type { StageSpec } from './stages';
+import { CliError } from '../src/errors';
+import { registerAllDatasets } from '../src/datasets';
+import { runStageCommand } from '../src/run-stage';
+import type { StageSpec } from '../src/stages';
 import { tempDir } from '@scan-repro/test-utils';
 
 const tmp = tempDir('scan-cli-datasets');
@@ -26,7 +26,7 @@ describe('dataset registration by the shell', () => {
     const spec: StageSpec = {
       name: 'pretext',
       description: 'test',
-      module: join(__dirname, '../test/fixtures/registry-stage.ts'),
+      module: join(__dirname, 'fixtures/registry-stage.ts'),
       exportName: 'runRegistryProbe',
       inputs: [],
     };

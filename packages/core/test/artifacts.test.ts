@@ -13,8 +13,8 @@ import {
   writeNeighbors,
   writePredictions,
   type Neighbors,
-} from './artifacts';
-import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from './index';
+} from '../src/artifacts';
+import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from '../src/index';
 import { tempDir } from '@scan-repro/test-utils';
 
 const root = tempDir('scan-artifacts');

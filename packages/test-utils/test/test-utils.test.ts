@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lcgFloats, lcgStream, maxAbsDiff, relativeError, tempDir, tempDirs, testTempDir } from './index';
+import { lcgFloats, lcgStream, maxAbsDiff, relativeError, tempDir, tempDirs, testTempDir } from '../src/index';
 
 describe('test-utils', () => {
   it('maxAbsDiff and relativeError against hand values; a length mismatch throws', () => {

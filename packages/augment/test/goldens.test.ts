@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRng } from '@scan-repro/core';
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from './image';
+import type { RgbImage } from '../src/image';
 import {
   adjustBrightness,
   adjustContrast,
@@ -14,7 +14,7 @@ import {
   grayscaleRgb,
   resizeBilinear,
   rotate90,
-} from './pillow';
+} from '../src/pillow';
 import {
   type SimclrParams,
   type StrongParams,
@@ -25,8 +25,8 @@ import {
   createTransform,
   resizeShorterSide,
   sampleResizedCrop,
-} from './pipelines';
-import { STRONG_OPS, strongOp } from './strong';
+} from '../src/pipelines';
+import { STRONG_OPS, strongOp } from '../src/strong';
 
 interface EncodedImage {
   height: number;

@@ -3,8 +3,8 @@ import { initBackend } from '@scan-repro/backend';
 import { ClusteringModel, createClusterHeads, type Backbone } from '@scan-repro/models';
 import type { Optimizer } from '@scan-repro/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { confidenceBasedCE } from './selflabel-loss';
-import { selflabelStep } from './selflabel-step';
+import { confidenceBasedCE } from '../src/selflabel-loss';
+import { selflabelStep } from '../src/selflabel-step';
 
 const FEATURES = 6;
 const CLASSES = 3;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scanLoss, scanValidationLoss } from './scan-loss';
+import { scanLoss, scanValidationLoss } from '../src/scan-loss';
 import { maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_loss_goldens.py: PyTorch (float64) running the official losses.py
