@@ -15,16 +15,10 @@ import {
   sampleStrongParams,
 } from '../src/pipelines';
 import { STRONG_OPS, sampleStrongOps } from '../src/strong';
+import { OFFICIAL_AUGMENT } from '@scan-repro/test-utils';
 
 const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] };
-const augment = {
-  num_strong_ops: 4,
-  cutout: 16,
-  crop_scale: [0.2, 1],
-  jitter: [0.4, 0.4, 0.4, 0.1],
-  jitter_p: 0.8,
-  grayscale_p: 0.2,
-};
+const augment = OFFICIAL_AUGMENT;
 const opts: TransformOptions = { cropSize: 32, ...CIFAR, augment };
 
 function randomImage(h: number, w: number, seed: number): RgbImage {

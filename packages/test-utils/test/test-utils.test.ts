@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lcgFloats, lcgStream, maxAbsDiff, relativeError, tempDir, tempDirs, testTempDir } from '../src/index';
+import {
+  lcgFloats,
+  lcgStream,
+  maxAbsDiff,
+  patternRgb,
+  relativeError,
+  tempDir,
+  tempDirs,
+  testTempDir,
+} from '../src/index';
 
 describe('test-utils', () => {
   it('maxAbsDiff and relativeError against hand values; a length mismatch throws', () => {
@@ -15,6 +24,10 @@ describe('test-utils', () => {
     expect(next()).toBe(1013904223 / 4294967296);
     expect(next()).toBe(((Math.imul(1013904223, 1664525) + 1013904223) >>> 0) / 4294967296);
     expect(lcgFloats(2, 0)[0]).toBeCloseTo(1013904223 / 4294967296 - 0.5, 7);
+  });
+
+  it('patternRgb: pixel (y, x) of image `seed` is (seed + 5x, seed + 3y, 7 seed + x + y) mod 256', () => {
+    expect(Array.from(patternRgb(2, 2, 40))).toEqual([40, 40, 24, 45, 40, 25, 40, 43, 25, 45, 43, 26]);
   });
 });
 
