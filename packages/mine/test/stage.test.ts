@@ -43,6 +43,22 @@ registerDataset('toy', () => ({
   load: async (split: string) => toySplit(split, split === 'train' ? 6 : 3),
 }));
 
+/** The ci profile on the toy dataset with a tiny backbone, changed by `overrides`. */
+function toyConfig(overrides: string[]) {
+  return composeConfig([
+    'profile=ci',
+    'backbone.width=4',
+    'dataset.name=toy',
+    'dataset.image_size=8',
+    'dataset.crop_size=8',
+    'dataset.max_train=0',
+    'dataset.max_val=0',
+    'mine.k_val=2',
+    'scan.num_neighbors=5',
+    ...overrides,
+  ]);
+}
+
 describe('runMine', () => {
   const root = tempDir('mine-stage');
   beforeAll(async () => {
@@ -50,19 +66,7 @@ describe('runMine', () => {
   });
 
   it('writes the known neighbours, normalised features of both kinds, and neighbour accuracy 1', async () => {
-    const config = composeConfig([
-      'profile=ci',
-      'backbone.width=4',
-      'dataset.name=toy',
-      'dataset.image_size=8',
-      'dataset.crop_size=8',
-      'dataset.max_train=0',
-      'dataset.max_val=0',
-      'mine.k=5',
-      'mine.k_val=2',
-      'mine.batch_size=7',
-      'scan.num_neighbors=5',
-    ]);
+    const config = toyConfig(['mine.k=5', 'mine.batch_size=7']);
     // a pretext run folder with a (random) model
     const pretextDir = join(root, 'pretext');
     const pretextRun = await RunFolder.create({ dir: pretextDir, stage: 'pretext', config });
@@ -122,18 +126,7 @@ describe('runMine', () => {
   });
 
   it('names the problem when k is larger than the split allows', async () => {
-    const config = composeConfig([
-      'profile=ci',
-      'backbone.width=4',
-      'dataset.name=toy',
-      'dataset.image_size=8',
-      'dataset.crop_size=8',
-      'dataset.max_train=0',
-      'dataset.max_val=0',
-      'mine.k=30',
-      'mine.k_val=2',
-      'scan.num_neighbors=5',
-    ]);
+    const config = toyConfig(['mine.k=30']);
     const run = await RunFolder.create({ dir: join(root, 'mine-bad'), stage: 'mine', config });
     await expect(runMine(config, run, { pretext: join(root, 'pretext') })).rejects.toThrow(
       /train k = 30 neighbours needs more than 24 images/,
