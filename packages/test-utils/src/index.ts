@@ -3,3 +3,4 @@ export { maxAbsDiff, relativeError } from './tolerance';
 export { lcgFloats, lcgStream, patternRgb } from './seeded';
 export { tempDir, tempDirs, testTempDir } from './temp';
 export { datasetConfig, OFFICIAL_AUGMENT } from './config';
+export { describeOnBackends, JS_BACKENDS, type JsBackend } from './backends';
