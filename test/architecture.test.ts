@@ -1,15 +1,14 @@
 // The workspace keeps the dependency directions of docs/architecture.md and declares what it imports
 // (tools/check-deps). The checker is first shown to catch each kind of problem in a small made-up workspace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkNxGraph, checkWorkspace, formatReport } from '@scan-repro/check-deps';
+import { tempDir } from '@scan-repro/test-utils';
 
 const repoRoot = resolve(__dirname, '..');
-const tmp = mkdtempSync(join(tmpdir(), 'check-deps-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('check-deps-test');
 
 function write(path: string, text: string) {
   mkdirSync(dirname(path), { recursive: true });
@@ -275,5 +274,19 @@ describe('this workspace', () => {
       .map((p) => join('packages', p, 'src/index.ts'))
       .filter((f) => existsSync(join(repoRoot, f)) && /^\s*export\s*\*/m.test(readFileSync(join(repoRoot, f), 'utf8')));
     expect(starred).toEqual([]);
+  });
+
+  it("keeps tests in a package's test/ folder: no *.test.ts under packages/*/src or tools/*/src", () => {
+    const inSrc: string[] = [];
+    const walk = (rel: string) => {
+      for (const e of readdirSync(join(repoRoot, rel), { withFileTypes: true })) {
+        if (e.isDirectory() && e.name !== 'node_modules') walk(join(rel, e.name));
+        else if (e.isFile() && e.name.endsWith('.test.ts')) inSrc.push(join(rel, e.name));
+      }
+    };
+    for (const group of ['packages', 'tools'])
+      for (const p of readdirSync(join(repoRoot, group)))
+        if (existsSync(join(repoRoot, group, p, 'src'))) walk(join(group, p, 'src'));
+    expect(inSrc).toEqual([]);
   });
 });

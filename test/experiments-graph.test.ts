@@ -1,8 +1,7 @@
 // The experiment graph of the real experiments/: shared stage nodes, per-row evals, reproduce dependencies,
 // data-missing handling in the graph, and the task graph Nx itself builds from the plugin.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -15,6 +14,7 @@ import {
   ExperimentError,
 } from '@scan-repro/nx-plugin/src';
 import { REPO } from './experiments-workspace';
+import { testTempDir } from '@scan-repro/test-utils';
 
 const plan = await loadPlan(REPO);
 const node = (name: string) => {
@@ -154,57 +154,53 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
 
 describe('Nx task graph (the plugin loaded by Nx itself)', () => {
   it('table1-components:reproduce -c ci: one pretext, one mine, per-row evals, expected dependencies', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'scan-graph-'));
-    try {
-      const file = join(dir, 'graph.json');
-      const r = spawnSync(
-        join(REPO, 'node_modules/.bin/nx'),
-        ['run', 'table1-components:reproduce', '-c', 'ci', `--graph=${file}`],
-        {
-          cwd: REPO,
-          encoding: 'utf8',
-          env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-          timeout: 120_000,
-        },
-      );
-      expect(r.status, r.stderr).toBe(0);
-      const g = JSON.parse(readFileSync(file, 'utf8')) as {
-        tasks: { tasks: Record<string, unknown>; dependencies: Record<string, ({ id: string } | string)[]> };
-      };
-      const tasks = Object.keys(g.tasks.tasks).sort();
-      expect(tasks).toEqual(
-        [
-          'cifar10-simclr-mine-scan-augmentation-simclr:scan:ci',
-          'cifar10-simclr-mine-scan-selflabel:selflabel:ci',
-          'cifar10-simclr-mine-scan:scan:ci',
-          'cifar10-simclr-mine:mine:ci',
-          'cifar10-simclr:pretext:ci',
-          'table1-components:eval--kmeans:ci',
-          'table1-components:eval--scan-selflabel:ci',
-          'table1-components:eval--scan-simclr-aug:ci',
-          'table1-components:eval--scan-strong-aug:ci',
-          'table1-components:reproduce:ci',
-          'native:build',
-        ].sort(),
-      );
-      // Nx 24 writes dependencies as [{ id }]; older versions as plain ids
-      const all = Object.fromEntries(
-        Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]),
-      );
-      // every stage task (training and eval) runs after native:build; the rest of the edges are the pipeline's
-      for (const t of tasks.filter((x) => !x.includes(':reproduce:') && x !== 'native:build'))
-        expect(all[t], t).toContain('native:build');
-      const deps = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.filter((d) => d !== 'native:build')]));
-      expect(deps['cifar10-simclr:pretext:ci']).toEqual([]);
-      expect(deps['cifar10-simclr-mine:mine:ci']).toEqual(['cifar10-simclr:pretext:ci']);
-      expect(deps['cifar10-simclr-mine-scan:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
-      expect(deps['cifar10-simclr-mine-scan-augmentation-simclr:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
-      expect(deps['table1-components:eval--scan-selflabel:ci']).toEqual([
+    const dir = testTempDir('scan-graph');
+    const file = join(dir, 'graph.json');
+    const r = spawnSync(
+      join(REPO, 'node_modules/.bin/nx'),
+      ['run', 'table1-components:reproduce', '-c', 'ci', `--graph=${file}`],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+        timeout: 120_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const g = JSON.parse(readFileSync(file, 'utf8')) as {
+      tasks: { tasks: Record<string, unknown>; dependencies: Record<string, ({ id: string } | string)[]> };
+    };
+    const tasks = Object.keys(g.tasks.tasks).sort();
+    expect(tasks).toEqual(
+      [
+        'cifar10-simclr-mine-scan-augmentation-simclr:scan:ci',
         'cifar10-simclr-mine-scan-selflabel:selflabel:ci',
-      ]);
-      expect(deps['table1-components:reproduce:ci'].sort()).toEqual(tasks.filter((t) => t.includes(':eval--')).sort());
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        'cifar10-simclr-mine-scan:scan:ci',
+        'cifar10-simclr-mine:mine:ci',
+        'cifar10-simclr:pretext:ci',
+        'table1-components:eval--kmeans:ci',
+        'table1-components:eval--scan-selflabel:ci',
+        'table1-components:eval--scan-simclr-aug:ci',
+        'table1-components:eval--scan-strong-aug:ci',
+        'table1-components:reproduce:ci',
+        'native:build',
+      ].sort(),
+    );
+    // Nx 24 writes dependencies as [{ id }]; older versions as plain ids
+    const all = Object.fromEntries(
+      Object.entries(g.tasks.dependencies).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]),
+    );
+    // every stage task (training and eval) runs after native:build; the rest of the edges are the pipeline's
+    for (const t of tasks.filter((x) => !x.includes(':reproduce:') && x !== 'native:build'))
+      expect(all[t], t).toContain('native:build');
+    const deps = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.filter((d) => d !== 'native:build')]));
+    expect(deps['cifar10-simclr:pretext:ci']).toEqual([]);
+    expect(deps['cifar10-simclr-mine:mine:ci']).toEqual(['cifar10-simclr:pretext:ci']);
+    expect(deps['cifar10-simclr-mine-scan:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
+    expect(deps['cifar10-simclr-mine-scan-augmentation-simclr:scan:ci']).toEqual(['cifar10-simclr-mine:mine:ci']);
+    expect(deps['table1-components:eval--scan-selflabel:ci']).toEqual([
+      'cifar10-simclr-mine-scan-selflabel:selflabel:ci',
+    ]);
+    expect(deps['table1-components:reproduce:ci'].sort()).toEqual(tasks.filter((t) => t.includes(':eval--')).sort());
   }, 120_000);
 });

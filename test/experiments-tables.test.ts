@@ -2,10 +2,9 @@
 // stage results given to RunFolder.complete, and the expected cells are computed by hand below), plus a
 // reproduce.json record as the reproduce target writes it. Until the eval stage exists this stands in for a
 // ci run of Table 1; experiments-nx.test.ts renders a real mine run.
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { composeConfig, RunFolder } from '@scan-repro/core';
 import {
@@ -17,8 +16,9 @@ import {
   render,
   type MeasuredRow,
 } from '@scan-repro/tables';
+import { tempDir, testTempDir } from '@scan-repro/test-utils';
 
-let root: string;
+const root = tempDir('scan-tables');
 const ACC = [0.81, 0.83, 0.79]; // three seeds of one row: mean 81.0, sample std 2.0, best 83.0
 const NMI = [0.7, 0.72, 0.71];
 
@@ -121,11 +121,9 @@ async function writeRecord(root: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'scan-tables-'));
   await writeRecord(root);
   await writeThresholdRecord(root);
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('tables generator', () => {
   it('computes mean ± sample std and best by hand-checkable arithmetic', () => {
@@ -282,20 +280,16 @@ describe('tables generator', () => {
   });
 
   it('the committed tables (no profiles given) leave ci runs out; -c ci renders them into runs/ci/tables/', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'scan-tables-committed-'));
-    try {
-      await writeRecord(root);
-      const committed = await generateTables({ root });
-      expect(committed.files[0]).toBe(join(root, 'paper-tables.md'));
-      expect(committed.markdown).toMatch(/`scan-strong-aug`\) \| 81\.8 ± 0\.3 \(unverified\) \| not run yet/);
-      expect(existsSync(join(root, 'results/runs/ci'))).toBe(false);
-      const scratch = await generateTables({ root, profiles: ['ci'] });
-      expect(scratch.files[0]).toBe(join(root, 'runs/ci/tables/paper-tables.md'));
-      expect(scratch.markdown).toContain(
-        '| + strong augmentations (`scan-strong-aug`) | 81.8 ± 0.3 (unverified) | 81.0 ± 2.0 | 83.0 | 3 | ci |',
-      );
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const root = testTempDir('scan-tables-committed');
+    await writeRecord(root);
+    const committed = await generateTables({ root });
+    expect(committed.files[0]).toBe(join(root, 'paper-tables.md'));
+    expect(committed.markdown).toMatch(/`scan-strong-aug`\) \| 81\.8 ± 0\.3 \(unverified\) \| not run yet/);
+    expect(existsSync(join(root, 'results/runs/ci'))).toBe(false);
+    const scratch = await generateTables({ root, profiles: ['ci'] });
+    expect(scratch.files[0]).toBe(join(root, 'runs/ci/tables/paper-tables.md'));
+    expect(scratch.markdown).toContain(
+      '| + strong augmentations (`scan-strong-aug`) | 81.8 ± 0.3 (unverified) | 81.0 ± 2.0 | 83.0 | 3 | ci |',
+    );
   });
 });

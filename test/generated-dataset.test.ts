@@ -4,13 +4,13 @@
 // `nx run <experiment>:reproduce -c ci` runs every stage on it (the nx-plugin and the CLI find the package through
 // the registry; nothing lists it, and `npm install` is not run).
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { nx, removeWorkspace, type NxResult } from './experiments-workspace';
 import { copyWorkspace } from './workspace-copy';
+import { tempDir } from '@scan-repro/test-utils';
 
 const NAME = 'toyds';
 const CLASSES = ['red', 'green', 'blue'];
@@ -64,7 +64,7 @@ function writeData(root: string): void {
 }
 
 let ws: string;
-let data: string;
+const data = tempDir('scan-toyds-data');
 let generate: NxResult;
 let run: NxResult;
 let generatedFiles: string[];
@@ -73,7 +73,6 @@ const json = <T>(rel: string): T => JSON.parse(readFileSync(join(ws, rel), 'utf8
 
 beforeAll(async () => {
   ws = copyWorkspace();
-  data = mkdtempSync(join(tmpdir(), 'scan-toyds-data-'));
   writeData(data);
   const pristine = sources(ws);
   generate = await nx(ws, [
@@ -111,7 +110,6 @@ beforeAll(async () => {
 }, 1_200_000);
 afterAll(() => {
   if (ws) removeWorkspace(ws);
-  if (data) rmSync(data, { recursive: true, force: true });
 });
 
 describe('a dataset package made by the generator', () => {
@@ -122,8 +120,8 @@ describe('a dataset package made by the generator', () => {
       ...[
         'package.json',
         'src/index.ts',
-        'src/reader.test.ts',
         'src/reader.ts',
+        'test/reader.test.ts',
         'tsconfig.json',
         'vitest.config.ts',
       ].map((f) => `packages/dataset-${NAME}/${f}`),

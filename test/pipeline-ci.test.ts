@@ -1,10 +1,4 @@
-// End to end on real CIFAR-10 (a class-stratified subset): pretext -> mine -> scan -> selflabel -> eval, each
-// stage run as the CLI runs it (a RunFolder per stage, upstream folders as inputs). The ci profile is scaled
-// up a little (more images and epochs) so that the result means something: it must beat chance (10%) by a
-// wide margin; whether SCAN beats K-means on the same pretext features is reported, not asserted.
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
@@ -23,6 +17,7 @@ import { runMine } from '@scan-repro/mine';
 import { runScan } from '@scan-repro/scan';
 import { runSelflabel } from '@scan-repro/selflabel';
 import { runEval } from '@scan-repro/eval';
+import { testTempDir } from '@scan-repro/test-utils';
 
 const OVERRIDES = (process.env.SCAN_E2E_OVERRIDES ?? '').split(/\s+/).filter(Boolean);
 
@@ -51,7 +46,7 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
     const upstream: ScanConfig = OVERRIDES.some((o) => o.startsWith('backend.'))
       ? config
       : { ...config, backend: { ...config.backend, name: 'auto' } };
-    const root = mkdtempSync(join(tmpdir(), 'pipeline-ci-'));
+    const root = testTempDir('pipeline-ci');
     const dirs: Record<string, string> = {};
     const times: Record<string, number> = {};
     const stage = async (

@@ -1,17 +1,17 @@
 // The self-hosted Nx remote cache server refuses to run open, keeps read-only clients from writing, and caps
 // bodies: each refusal is exercised over real HTTP on 127.0.0.1.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteCacheServer, type RemoteCacheServer } from '@scan-repro/nx-plugin/src';
+import { tempDir } from '@scan-repro/test-utils';
 
 const RW = 'read-write-token-1';
 const RO = 'read-only-token-22';
 const CAP = 1000;
-let dir: string;
+const dir = tempDir('nx-remote');
 let server: RemoteCacheServer;
 
 /** One request; `announce` overrides Content-Length, `send` is what is actually written before waiting. */
@@ -38,12 +38,10 @@ function call(
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nx-remote-'));
   server = await startRemoteCacheServer({ dir, token: RW, readOnlyToken: RO, maxBodyBytes: CAP });
 });
 afterAll(async () => {
   await server?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('remote cache server: start refusals', () => {

@@ -1,15 +1,14 @@
 // The plan printed before `nx run-many -t reproduce` and the summary after it: which tasks a command line selects,
 // what counts as done, where the time estimates come from, and the wording a user reads.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatRunSummary, loadPlan, makeRunPlan, parseNxArgv } from '@scan-repro/nx-plugin/src';
 import { REPO } from './experiments-workspace';
+import { tempDir } from '@scan-repro/test-utils';
 
 const nx = (...args: string[]) => ['/usr/bin/node', '/repo/node_modules/.bin/nx', ...args];
-const ws = mkdtempSync(join(tmpdir(), 'scan-plan-'));
-afterAll(() => rmSync(ws, { recursive: true, force: true }));
+const ws = tempDir('scan-plan');
 const plan = await loadPlan(REPO);
 
 describe('parseNxArgv', () => {

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'test-utils', include: ['src/**/*.test.ts'] },
+  test: { name: 'test-utils', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
 });

@@ -6,31 +6,13 @@
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeConfig } from '@scan-repro/core';
-import { createLoader, loadDatasetPackages, loadSplit, mixSeed } from '@scan-repro/data';
-import { transformSpecFor } from '@scan-repro/train';
+import { pretextBatches } from './pretext-batches';
 
 const [out, epochsArg, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
 const config = composeConfig(['profile=cpu', ...overrides]);
 mkdirSync(out, { recursive: true });
-await loadDatasetPackages();
-// the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
-const d = config.dataset;
-const splits = {
-  train: await loadSplit(d, d.pretext_splits, { role: 'train' }),
-  monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }),
-};
-const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
-const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
-const p = config.pretext;
-const loader = createLoader({
-  split: splits.train,
-  batchSize: p.batch_size,
-  shuffle: true,
-  seed: streamSeed(config, 2),
-  dropLast: true,
-  views: [view, view],
-});
+const { splits, loader } = await pretextBatches(config);
 const { mean, std } = config.dataset;
 const fd = openSync(join(out, 'views.u8'), 'w');
 let maxErr = 0;
@@ -63,7 +45,7 @@ writeFileSync(
   JSON.stringify({
     epochs,
     steps_per_epoch: loader.batchesPerEpoch,
-    batch: p.batch_size,
+    batch: config.pretext.batch_size,
     size: config.dataset.crop_size,
     train_indices: orig(splits.train),
     val_indices: orig(splits.monitorQuery),

@@ -6,10 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig } from '@scan-repro/core';
-import { createLoader, loadDatasetPackages, loadSplit, mixSeed } from '@scan-repro/data';
 import { saveModel } from '@scan-repro/models';
-import { cosineLr, createOptimizer, transformSpecFor } from '@scan-repro/train';
+import { cosineLr, createOptimizer } from '@scan-repro/train';
 import { createPretextContrastiveModel, simclrStep } from '@scan-repro/pretext';
+import { pretextBatches, streamSeed } from './pretext-batches';
 
 const [out, epochsArg, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
@@ -17,23 +17,7 @@ const config = composeConfig(['profile=cpu', ...overrides]);
 await initBackend({ quiet: false });
 mkdirSync(out, { recursive: true });
 const p = config.pretext;
-await loadDatasetPackages();
-// the pretext stage's splits and random streams (packages/pretext: model stream 1, loader stream 2)
-const d = config.dataset;
-const splits = {
-  train: await loadSplit(d, d.pretext_splits, { role: 'train' }),
-  monitorQuery: await loadSplit(d, d.val_split, { role: 'val' }),
-};
-const streamSeed = (c: typeof config, stream: number) => mixSeed(c.profile.seed, stream);
-const view = { transform: transformSpecFor(config, 'simclr'), source: 'self' as const };
-const loader = createLoader({
-  split: splits.train,
-  batchSize: p.batch_size,
-  shuffle: true,
-  seed: streamSeed(config, 2),
-  dropLast: true,
-  views: [view, view],
-});
+const { loader } = await pretextBatches(config);
 const model = createPretextContrastiveModel(config, streamSeed(config, 1));
 await saveModel(join(out, 'init.safetensors'), model, {});
 const optimizer = createOptimizer(p, model.parameters());

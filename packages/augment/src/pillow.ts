@@ -6,7 +6,7 @@
 // Pillow's. Each function names the Pillow call it reproduces. None of them mutates its input.
 //
 // Sources followed: Pillow src/libImaging/{Blend,Filter,Geometry,Resample,Convert}.c and PIL/{ImageOps,
-// ImageEnhance,Image}.py; verified against Pillow 13.0 by the goldens in __goldens__/.
+// ImageEnhance,Image}.py; verified against Pillow 13.0 by the goldens in test/__goldens__/.
 
 import { type RgbImage, cloneImage, newImage } from './image';
 

@@ -1,15 +1,14 @@
 // A decode killed with SIGKILL before its rename leaves temp files in the cache folder; the next load of that
 // dataset removes those whose writer is dead and leaves writes in progress alone.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadCachedSplit } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
-const root = mkdtempSync(join(tmpdir(), 'scan-cache-orphans-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('scan-cache-orphans');
 const dataIndex = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
 const options = (src: string) => ({

@@ -1,17 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCount, loadCachedSplit } from '../src/index';
 import { fingerprintFile } from '../src/cache';
+import { tempDirs } from '@scan-repro/test-utils';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'scan-cache-test-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('scan-cache-test');
 
 describe('decoded-data cache', () => {
   it('stores variable-size images with their shapes', async () => {

@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   datasetPackage,
   datasetSource,
@@ -12,9 +11,9 @@ import {
   registeredDatasets,
   repoRoot,
 } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'scan-data-packages-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('scan-data-packages');
 
 function write(path: string, text: string) {
   mkdirSync(dirname(path), { recursive: true });

@@ -1,9 +1,8 @@
 // Class-folder listing and image-file decoding shared by the folder readers (imagefolder, ImageNet).
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkNumClasses,
   decodeCount,
@@ -17,25 +16,12 @@ import {
 import { decodeImageFile, decodeImagesInOrder, isImageFileName, resizedShape } from '../src/image-decode';
 import { listImageFiles } from '../src/class-folders';
 import type { DatasetConfig, DecodedImage } from '../src/dataset';
+import { patternRgb, tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'image-folder-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** w x h RGB pixels whose (y, x) is (seed + 5x, seed + 3y, 7 seed + x + y) mod 256. */
-function pattern(width: number, height: number, seed: number): Uint8Array {
-  const px = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      px[o] = (seed + x * 5) % 256;
-      px[o + 1] = (seed + y * 3) % 256;
-      px[o + 2] = (seed * 7 + x + y) % 256;
-    }
-  return px;
-}
+const tmp = tempDir('image-folder-test');
 
 async function writePng(path: string, width: number, height: number, seed: number, channels: 1 | 3 | 4 = 3) {
-  const rgb = pattern(width, height, seed);
+  const rgb = patternRgb(width, height, seed);
   let px: Uint8Array = rgb;
   if (channels === 1) px = Uint8Array.from({ length: width * height }, (_, i) => rgb[i * 3]);
   if (channels === 4) {
@@ -66,7 +52,7 @@ describe('decodeImageFile', () => {
     await writePng(rgbPath, 7, 5, 11, 3);
     await writePng(greyPath, 7, 5, 11, 1);
     await writePng(rgbaPath, 7, 5, 11, 4);
-    const expected = pattern(7, 5, 11);
+    const expected = patternRgb(7, 5, 11);
 
     const rgb = await decodeImageFile(rgbPath, 0);
     expect([rgb.height, rgb.width]).toEqual([5, 7]);
@@ -121,7 +107,7 @@ describe('decodeImagesInOrder', () => {
     expect(seen.map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     seen.forEach(([i, image]) => {
       expect(image.width).toBe(1 + i);
-      expect(Array.from(image.data)).toEqual(Array.from(pattern(1 + i, 2, i)));
+      expect(Array.from(image.data)).toEqual(Array.from(patternRgb(1 + i, 2, i)));
     });
   });
 
@@ -220,7 +206,7 @@ describe('loadFolderSplit', () => {
     kept.forEach((orig, i) => {
       expect(split.labels[i]).toBe(files.labels[orig]);
       const seed = orig < 2 ? orig : 10 + (orig - 2);
-      expect(Array.from(split.image(i).data)).toEqual(Array.from(pattern(3, 3, seed)));
+      expect(Array.from(split.image(i).data)).toEqual(Array.from(patternRgb(3, 3, seed)));
     });
   });
 

@@ -171,27 +171,17 @@ describe('createLoader', () => {
   });
 
   it('rejects a neighbour table of the wrong size and neighbour views without a table', () => {
+    const fixed = { split, batchSize: 2, shuffle: false, seed: 0, dropLast: false };
     expect(() =>
       createLoader({
-        split,
-        batchSize: 2,
-        shuffle: false,
-        seed: 0,
-        dropLast: false,
+        ...fixed,
         neighbors: { table: new Int32Array(10), width: 4 },
         views: [{ transform: centerCrop2, source: 'self' }],
       }),
     ).toThrow(/neighbour table has 10 entries; expected 23 rows x 4 columns/);
-    expect(() =>
-      createLoader({
-        split,
-        batchSize: 2,
-        shuffle: false,
-        seed: 0,
-        dropLast: false,
-        views: [{ transform: centerCrop2, source: 'neighbor' }],
-      }),
-    ).toThrow(/no neighbour table/);
+    expect(() => createLoader({ ...fixed, views: [{ transform: centerCrop2, source: 'neighbor' }] })).toThrow(
+      /no neighbour table/,
+    );
   });
 });
 

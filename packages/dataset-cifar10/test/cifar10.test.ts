@@ -2,10 +2,9 @@
 // test reads itself from a copy extracted with the system `tar` (not our reader). The decode goes through the
 // repo's decoded-data cache (.cache/datasets), so only the first run on a machine pays for it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeCount,
   inspectDataset,
@@ -15,7 +14,7 @@ import {
   type ImageSplit,
 } from '@scan-repro/data';
 import { CIFAR10_CLASSES, createCifar10Dataset } from '../src/cifar10';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, tempDir, testTempDir } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'cifar10' for openDataset
 
 const ARCHIVE = join(resolveDataRoot(), 'cifar-10-binary.tar.gz');
@@ -33,7 +32,7 @@ function rawPixel(rec: Uint8Array, y: number, x: number, c: number): number {
 // No skip when the archive is missing: the shared data is part of the test setup (CI has it read-only), and a
 // missing file fails here with the reader's missing-data message.
 describe('CIFAR-10 (shared real archive)', () => {
-  let extracted: string;
+  const extracted = tempDir('scan-cifar10-raw');
   let train: ImageSplit;
   let test: ImageSplit;
   const batches: Buffer[] = [];
@@ -43,14 +42,10 @@ describe('CIFAR-10 (shared real archive)', () => {
     const ds = openDataset(config());
     train = await ds.load('train');
     test = await ds.load('test');
-    extracted = mkdtempSync(join(tmpdir(), 'scan-cifar10-raw-'));
     execFileSync('tar', ['-xzf', ARCHIVE, '-C', extracted]);
     const dir = join(extracted, 'cifar-10-batches-bin');
     for (let b = 1; b <= 5; b++) batches.push(readFileSync(join(dir, `data_batch_${b}.bin`)));
     testBatch = readFileSync(join(dir, 'test_batch.bin'));
-  });
-  afterAll(() => {
-    if (extracted) rmSync(extracted, { recursive: true, force: true });
   });
 
   it('has 50,000 train and 10,000 test images, 5,000 / 1,000 per class, 32x32', async () => {
@@ -95,27 +90,23 @@ describe('CIFAR-10 (shared real archive)', () => {
   });
 
   it('reads the extracted cifar-10-batches-bin/ folder identically to the archive, and caches it', async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), 'scan-cifar10-cache-'));
-    try {
-      const cfg = config({ root: extracted, cache_dir: cacheDir });
-      const before = decodeCount('cifar10');
-      const fromDir = await createCifar10Dataset(cfg).load('test');
-      expect(decodeCount('cifar10')).toBe(before + 1);
-      expect(fromDir.source).toBe(join(extracted, 'cifar-10-batches-bin'));
-      expect(fromDir.labels).toEqual(test.labels);
-      for (const i of [0, 4_321, 9_999]) expect(fromDir.image(i).data).toEqual(test.image(i).data);
-      const again = await createCifar10Dataset(cfg).load('test');
-      expect(decodeCount('cifar10')).toBe(before + 1); // served from the cache
-      expect(again.image(777).data).toEqual(test.image(777).data);
-      expect(readdirSync(join(cacheDir, 'cifar10')).sort()).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/^test-[0-9a-f]{16}\.json$/),
-          expect.stringMatching(/^test-[0-9a-f]{16}\.images\.bin$/),
-        ]),
-      );
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
+    const cacheDir = testTempDir('scan-cifar10-cache');
+    const cfg = config({ root: extracted, cache_dir: cacheDir });
+    const before = decodeCount('cifar10');
+    const fromDir = await createCifar10Dataset(cfg).load('test');
+    expect(decodeCount('cifar10')).toBe(before + 1);
+    expect(fromDir.source).toBe(join(extracted, 'cifar-10-batches-bin'));
+    expect(fromDir.labels).toEqual(test.labels);
+    for (const i of [0, 4_321, 9_999]) expect(fromDir.image(i).data).toEqual(test.image(i).data);
+    const again = await createCifar10Dataset(cfg).load('test');
+    expect(decodeCount('cifar10')).toBe(before + 1); // served from the cache
+    expect(again.image(777).data).toEqual(test.image(777).data);
+    expect(readdirSync(join(cacheDir, 'cifar10')).sort()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^test-[0-9a-f]{16}\.json$/),
+        expect.stringMatching(/^test-[0-9a-f]{16}\.images\.bin$/),
+      ]),
+    );
   });
 });
 

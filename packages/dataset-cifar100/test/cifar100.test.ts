@@ -1,33 +1,16 @@
 // CIFAR-100 / CIFAR-100-20 on files this test writes in the official binary format (the real data is not
 // available here): exact round trip, the fine → coarse check, corrupt files, archives, and the cache.
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  truncateSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { CIFAR100_COARSE_FILE_NAMES, CIFAR100_FINE_CLASSES, CIFAR20_CLASSES, FINE_TO_COARSE } from '../src/labels';
 import { createCifar100Dataset, createCifar20Dataset } from '../src/cifar100';
-import { lcgStream } from '@scan-repro/test-utils';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, lcgStream, tempDirs } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'cifar100' and 'cifar20' for openDataset
 
-const tmpRoots: string[] = [];
-afterAll(() => tmpRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tmp(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `scan-c100-${label}-`));
-  tmpRoots.push(d);
-  return d;
-}
+const tmp = tempDirs('scan-c100');
 
 function config(root: string, cacheDir: string, name = 'cifar100'): DatasetConfig {
   return datasetConfig({

@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, type DatasetConfig } from '@scan-repro/data';
 import { imageFolderFiles, inspectImageFolder } from '../src/imagefolder';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, patternRgb, tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'imagefolder-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('imagefolder-test');
 
 function config(root: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return datasetConfig({
@@ -23,21 +21,8 @@ function config(root: string, overrides: Partial<DatasetConfig> = {}): DatasetCo
   }) as DatasetConfig;
 }
 
-/** A w x h RGB image whose pixel (y, x) is (seed + x*5, seed + y*3, seed*7 + x + y) mod 256. */
-function pattern(width: number, height: number, seed: number): Uint8Array {
-  const px = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      px[o] = (seed + x * 5) % 256;
-      px[o + 1] = (seed + y * 3) % 256;
-      px[o + 2] = (seed * 7 + x + y) % 256;
-    }
-  return px;
-}
-
 async function writeImage(path: string, format: 'png' | 'jpeg' | 'webp', width: number, height: number, seed: number) {
-  const img = sharp(Buffer.from(pattern(width, height, seed)), { raw: { width, height, channels: 3 } });
+  const img = sharp(Buffer.from(patternRgb(width, height, seed)), { raw: { width, height, channels: 3 } });
   const out =
     format === 'png' ? img.png() : format === 'jpeg' ? img.jpeg({ quality: 95 }) : img.webp({ lossless: true });
   await out.toFile(path);

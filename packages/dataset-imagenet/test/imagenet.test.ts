@@ -1,20 +1,18 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { composeConfig } from '@scan-repro/core';
 import { openDataset, repoRoot, type DatasetConfig } from '@scan-repro/data';
 import { imagenetSubsetClasses, IMAGENET_SUBSETS } from '../src/subsets';
 import { resolveImagenetLayout } from '../src/imagenet';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, tempDir } from '@scan-repro/test-utils';
 
 // The real-image sample (14 of the imagenet_50 classes, Tiny-ImageNet JPEGs): see shared/data/README.md.
 const SAMPLE = resolve(repoRoot(), '..', 'shared', 'data', 'imagenet-sample');
 const haveSample = existsSync(join(SAMPLE, 'train'));
 
-const tmp = mkdtempSync(join(tmpdir(), 'imagenet-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('imagenet-test');
 
 function config(overrides: Partial<DatasetConfig>): DatasetConfig {
   return datasetConfig({

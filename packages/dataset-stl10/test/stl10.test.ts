@@ -1,22 +1,15 @@
 // STL-10 on files this test writes in the official binary format (the real data is not available here):
 // column-major 3x96x96 images, labels 1-10, the unlabelled split, train+unlabeled, errors, missing data.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, existsSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCount, openDataset, prepareDataset, type DatasetConfig } from '@scan-repro/data';
 import { createStl10Dataset, STL10_CLASSES } from '../src/stl10';
-import { datasetConfig } from '@scan-repro/test-utils';
+import { datasetConfig, tempDirs } from '@scan-repro/test-utils';
 import '../src/index'; // registers 'stl10' for openDataset
 
-const tmpRoots: string[] = [];
-afterAll(() => tmpRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tmp(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `scan-stl-${label}-`));
-  tmpRoots.push(d);
-  return d;
-}
+const tmp = tempDirs('scan-stl');
 function config(root: string, cacheDir: string): DatasetConfig {
   return datasetConfig({
     name: 'stl10',

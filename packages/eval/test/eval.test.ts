@@ -1,15 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { composeConfig, readManifest, RunFolder } from '@scan-repro/core';
 import { confusionMatrixSpec } from '@scan-repro/plots';
 import { evaluateClustering, prototypeIndices } from '../src/evaluate';
 import { learningCurvePanels, writeFigure } from '../src/figures';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'eval-figures-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('eval-figures');
 
 describe('evaluateClustering', () => {
   it('known predictions give the hand / scikit-learn values', () => {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@scan-repro/backend';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hungarianAccuracy, kmeans, weightedKnnAccuracy } from '../src/index';
 import { weightedKnnPredict } from '../src/knn';
+import { describeOnBackends } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_metric_goldens.py (scikit-learn KMeans, official weighted kNN in numpy).
 const goldens = JSON.parse(readFileSync(new URL('./fixtures/metric-goldens.json', import.meta.url), 'utf8')) as {
@@ -50,11 +51,7 @@ describe('kmeans', () => {
   });
 });
 
-describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
-  beforeAll(async () => {
-    await initBackend({ name: backend, quiet: true });
-  });
-
+describeOnBackends('on the %s backend', initBackend, () => {
   describe('weightedKnn', () => {
     const g = goldens.knn;
     const train = Float32Array.from(g.trainFeatures);

@@ -1,16 +1,16 @@
 // The mining stage on a toy dataset whose neighbours are known: 4 groups of 6 exact copies of one random image
 // (train) and 4 groups of 3 (val). Any network maps copies to identical features (cosine 1), so every image's
 // top-5 train (top-2 val) neighbours are exactly its group mates, whatever the weights.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, createRng, readSafetensors, RunFolder } from '@scan-repro/core';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
 import { contrastiveModelFromConfig, saveModel } from '@scan-repro/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runMine } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
 const GROUPS = 4;
 const SIDE = 8;
@@ -43,30 +43,30 @@ registerDataset('toy', () => ({
   load: async (split: string) => toySplit(split, split === 'train' ? 6 : 3),
 }));
 
+/** The ci profile on the toy dataset with a tiny backbone, changed by `overrides`. */
+function toyConfig(overrides: string[]) {
+  return composeConfig([
+    'profile=ci',
+    'backbone.width=4',
+    'dataset.name=toy',
+    'dataset.image_size=8',
+    'dataset.crop_size=8',
+    'dataset.max_train=0',
+    'dataset.max_val=0',
+    'mine.k_val=2',
+    'scan.num_neighbors=5',
+    ...overrides,
+  ]);
+}
+
 describe('runMine', () => {
-  let root: string;
+  const root = tempDir('mine-stage');
   beforeAll(async () => {
     await initBackend({ name: 'wasm', quiet: true });
-    root = await mkdtemp(join(tmpdir(), 'mine-stage-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it('writes the known neighbours, normalised features of both kinds, and neighbour accuracy 1', async () => {
-    const config = composeConfig([
-      'profile=ci',
-      'backbone.width=4',
-      'dataset.name=toy',
-      'dataset.image_size=8',
-      'dataset.crop_size=8',
-      'dataset.max_train=0',
-      'dataset.max_val=0',
-      'mine.k=5',
-      'mine.k_val=2',
-      'mine.batch_size=7',
-      'scan.num_neighbors=5',
-    ]);
+    const config = toyConfig(['mine.k=5', 'mine.batch_size=7']);
     // a pretext run folder with a (random) model
     const pretextDir = join(root, 'pretext');
     const pretextRun = await RunFolder.create({ dir: pretextDir, stage: 'pretext', config });
@@ -126,18 +126,7 @@ describe('runMine', () => {
   });
 
   it('names the problem when k is larger than the split allows', async () => {
-    const config = composeConfig([
-      'profile=ci',
-      'backbone.width=4',
-      'dataset.name=toy',
-      'dataset.image_size=8',
-      'dataset.crop_size=8',
-      'dataset.max_train=0',
-      'dataset.max_val=0',
-      'mine.k=30',
-      'mine.k_val=2',
-      'scan.num_neighbors=5',
-    ]);
+    const config = toyConfig(['mine.k=30']);
     const run = await RunFolder.create({ dir: join(root, 'mine-bad'), stage: 'mine', config });
     await expect(runMine(config, run, { pretext: join(root, 'pretext') })).rejects.toThrow(
       /train k = 30 neighbours needs more than 24 images/,

@@ -73,6 +73,23 @@ export interface Conv2d {
   apply(x: tf.Tensor4D): tf.Tensor4D;
 }
 
+type Padding4D = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * PyTorch's symmetric `padding` as explicit NHWC pads. Never 'same': for stride 2 TF pads asymmetrically (more at
+ * the bottom/right), PyTorch pads both sides.
+ */
+function torchPadding(padding: number): 'valid' | Padding4D {
+  return padding === 0
+    ? 'valid'
+    : [
+        [0, 0],
+        [padding, padding],
+        [padding, padding],
+        [0, 0],
+      ];
+}
+
 /** nn.Conv2d(inC, outC, k, stride, padding, bias=False). Padding is explicit and symmetric, as in PyTorch. */
 export function createConv2d(
   store: VariableStore,
@@ -88,16 +105,7 @@ export function createConv2d(
       ? kaimingNormalFanOut(paramRng, count, outChannels * kernel * kernel)
       : uniformFanIn(paramRng, count, inChannels * kernel * kernel);
   const weight = store.addParameter(`${name}.weight`, values, [kernel, kernel, inChannels, outChannels]);
-  // Never 'same': for stride 2 TF pads asymmetrically (more at the bottom/right), PyTorch pads both sides.
-  const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-    padding === 0
-      ? 'valid'
-      : [
-          [0, 0],
-          [padding, padding],
-          [padding, padding],
-          [0, 0],
-        ];
+  const pad = torchPadding(padding);
   return {
     weight,
     apply: (x) => tf.conv2d(x, weight as tf.Tensor4D, stride, pad),
@@ -193,15 +201,7 @@ export function createLinear(
 
 /** nn.MaxPool2d(k, s, p): padded positions never win (PyTorch pads with -inf), floor rounding. */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
-  const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-    padding === 0
-      ? 'valid'
-      : [
-          [0, 0],
-          [padding, padding],
-          [padding, padding],
-          [0, 0],
-        ];
+  const pad = torchPadding(padding);
   return tf.maxPool(x, kernel, stride, pad);
 }
 

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import type { NamedArray } from '@scan-repro/core';
@@ -19,14 +17,11 @@ import {
 } from '../src/index';
 import { createContrastiveHead } from '../src/heads';
 import { goldenPath, maxAbsDiff, readGolden, toTensor } from './goldens';
+import { tempDir } from '@scan-repro/test-utils';
 
-let dir: string;
+const dir = tempDir('models-test');
 beforeAll(async () => {
   await initBackend({ name: 'cpu', quiet: true });
-  dir = await mkdtemp(join(tmpdir(), 'models-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 const tiny = { name: 'resnet18_cifar' as const, width: 2, blocks: [1, 1, 1, 1] };

@@ -1,13 +1,13 @@
 // The pretext stage end to end on real CIFAR-10 images (../shared/data, via the cifar10 dataset package).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import '@scan-repro/dataset-cifar10';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, readSafetensors, RunFolder, type ScanConfig } from '@scan-repro/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PretextInterrupted } from '../src/trained-method';
 import { runPretext } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
 const tiny = [
   'profile=ci',
@@ -31,13 +31,9 @@ async function stage(config: ScanConfig, dir: string, opts = {}) {
 }
 
 describe('runPretext', () => {
-  let root: string;
+  const root = tempDir('pretext-stage');
   beforeAll(async () => {
     await initBackend({ name: 'wasm', quiet: true });
-    root = await mkdtemp(join(tmpdir(), 'pretext-stage-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it.each(['simclr', 'moco', 'rotnet'])(

@@ -1,11 +1,8 @@
-// A tiny synthetic dataset (registered like a real one) and upstream pretext / mine run folders, so the stage
-// function runs exactly as the CLI runs it, in seconds.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS, composeConfig, createRng, RunFolder, writeNeighbors, type ScanConfig } from '@scan-repro/core';
 import { registerDataset, type ImageSplit } from '@scan-repro/data';
 import { createContrastiveModel, saveModel } from '@scan-repro/models';
+import { testTempDir } from '@scan-repro/test-utils';
 
 export const SYNTH = { name: 'synthscan', classes: 4, side: 8, train: 64, val: 32 };
 
@@ -95,9 +92,9 @@ export function trueNeighbors(labels: Int32Array, k: number, seed: number): Int3
   return out;
 }
 
-/** Completed pretext (random weights) and mine (true neighbours) run folders for `config`. */
+/** Completed pretext (random weights) and mine (true neighbours) run folders for `config`, in the running test's temp folder. */
 export async function synthUpstream(config: ScanConfig): Promise<{ root: string; pretext: string; mine: string }> {
-  const root = mkdtempSync(join(tmpdir(), 'scan-test-'));
+  const root = testTempDir('scan-test');
   const pretext = await RunFolder.create({ dir: join(root, 'pretext'), stage: 'pretext', config });
   const model = createContrastiveModel(
     config.backbone,

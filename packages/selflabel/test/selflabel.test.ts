@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +9,7 @@ import { createClusteringModel, saveModel } from '@scan-repro/models';
 import { createOptimizer } from '@scan-repro/train';
 import { confidenceBasedCE } from '../src/selflabel-loss';
 import { runSelflabel, selflabelStep } from '../src';
+import { testTempDir } from '@scan-repro/test-utils';
 
 const SIDE = 8,
   CLASSES = 4;
@@ -83,9 +82,9 @@ function images(s: ImageSplit): tf.Tensor4D {
   return tf.tensor4d(x, [s.size, SIDE, SIDE, 3]);
 }
 
-/** A completed fake "scan" run whose model is mostly right but not confident: a few supervised steps. */
+/** A completed fake "scan" run (in the running test's temp folder) whose model is mostly right but not confident: a few supervised steps. */
 async function scanRun(cfg: ScanConfig, supervisedSteps: number): Promise<{ root: string; scan: string }> {
-  const root = mkdtempSync(join(tmpdir(), 'selflabel-test-'));
+  const root = testTempDir('selflabel-test');
   const model = createClusteringModel(cfg.backbone, { numClusters: CLASSES, numHeads: 1 }, 5);
   const opt = createOptimizer(
     { optimizer: 'adam', lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0 },
@@ -109,6 +108,18 @@ async function scanRun(cfg: ScanConfig, supervisedSteps: number): Promise<{ root
   return { root, scan: run.dir };
 }
 
+/** runSelflabel on a fresh fake scan run (scanRun), into a selflabel folder beside it. */
+async function selflabelAfterScan(cfg: ScanConfig, supervisedSteps: number) {
+  const up = await scanRun(cfg, supervisedSteps);
+  const run = await RunFolder.create({
+    dir: join(up.root, 'selflabel'),
+    stage: 'selflabel',
+    config: cfg,
+    inputs: { scan: up.scan },
+  });
+  return { up, run, r: await runSelflabel(cfg, run, { scan: up.scan }) };
+}
+
 beforeAll(async () => {
   await initBackend({ name: 'wasm', quiet: true });
 });
@@ -116,14 +127,7 @@ beforeAll(async () => {
 describe('runSelflabel', () => {
   it('on a mostly-right clustering model: the confident fraction rises and the accuracy does not collapse', async () => {
     const cfg = config(['selflabel.epochs=4', 'selflabel.threshold=0.9', 'selflabel.lr=0.001']);
-    const up = await scanRun(cfg, 12);
-    const run = await RunFolder.create({
-      dir: join(up.root, 'selflabel'),
-      stage: 'selflabel',
-      config: cfg,
-      inputs: { scan: up.scan },
-    });
-    const r = await runSelflabel(cfg, run, { scan: up.scan });
+    const { r } = await selflabelAfterScan(cfg, 12);
     console.log('selflabel metrics', r.metrics);
     expect(r.metrics.start_val_acc).toBeGreaterThan(0.5); // the premise: mostly right
     expect(r.metrics.start_val_confident_fraction).toBeLessThan(0.9);
@@ -134,14 +138,7 @@ describe('runSelflabel', () => {
 
   it('steps whose mask is empty are skipped and counted; nothing trainable changes then', async () => {
     const cfg = config(['selflabel.epochs=1', 'selflabel.threshold=0.999999']);
-    const up = await scanRun(cfg, 0);
-    const run = await RunFolder.create({
-      dir: join(up.root, 'selflabel'),
-      stage: 'selflabel',
-      config: cfg,
-      inputs: { scan: up.scan },
-    });
-    const r = await runSelflabel(cfg, run, { scan: up.scan });
+    const { up, run, r } = await selflabelAfterScan(cfg, 0);
     expect(r.metrics.skipped_steps).toBe(3); // 96 images / batch 32, every step empty
     const read = async (f: string) => readSafetensors(new Uint8Array(await readFile(f)), f).tensors;
     const before = await read(join(up.scan, 'model.safetensors'));

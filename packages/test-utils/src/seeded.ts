@@ -17,3 +17,16 @@ export function lcgFloats(n: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) out[i] = next() - 0.5;
   return out;
 }
+
+/** A width x height uint8 HWC RGB image whose pixel (y, x) is (seed + 5x, seed + 3y, 7 seed + x + y) mod 256. */
+export function patternRgb(width: number, height: number, seed: number): Uint8Array {
+  const px = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      px[o] = (seed + x * 5) % 256;
+      px[o + 1] = (seed + y * 3) % 256;
+      px[o + 2] = (seed * 7 + x + y) % 256;
+    }
+  return px;
+}

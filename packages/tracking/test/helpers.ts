@@ -1,8 +1,7 @@
 // Shared test fixtures: run folders written by @scan-repro/core's RunFolder, and access to
 // the real MLflow server that tools/mlflow/start.sh starts.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunFolder, composeConfig, type Manifest } from '@scan-repro/core';
 
@@ -28,17 +27,6 @@ export async function closedPortUri(): Promise<string> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((r) => server.close(() => r()));
   return `http://127.0.0.1:${port}`;
-}
-
-const tempDirs: string[] = [];
-export async function makeTempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `scan-tracking-${label}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-/** afterAll(removeTempDirs) in each file that makes temp dirs. */
-export async function removeTempDirs(): Promise<void> {
-  await Promise.all(tempDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 export interface RunSpec {

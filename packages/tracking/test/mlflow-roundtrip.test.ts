@@ -1,23 +1,15 @@
 // Against the real MLflow server from tools/mlflow/start.sh (MLFLOW_TRACKING_URI); see helpers.mlflowUri.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient, trackRun } from '../src';
 import { MlflowError, type MlflowMetric } from '../src/mlflow-client';
 import { RUN_KEY_TAG, findRunsByKey, type MlflowSidecar } from '../src/track';
 import { composeConfig } from '@scan-repro/core';
-import {
-  removeTempDirs,
-  makeRunFolder,
-  makeTempDir,
-  manifestFile,
-  metricsFile,
-  mlflowUri,
-  patternBytes,
-  skipMlflow,
-} from './helpers';
+import { makeRunFolder, manifestFile, metricsFile, mlflowUri, patternBytes, skipMlflow } from './helpers';
+import { tempDirs } from '@scan-repro/test-utils';
 
-afterAll(removeTempDirs);
+const makeTempDir = tempDirs('scan-tracking');
 
 const START_MS = Date.UTC(2024, 0, 2, 3, 4, 5);
 const END_MS = START_MS + 90_500;
@@ -157,7 +149,7 @@ describe.skipIf(skipMlflow)('MLflow REST client against a real server', () => {
   });
 
   it('trackRun uploads params, tags, metrics and small artifacts of a run folder, once', async () => {
-    const root = await makeTempDir('trackrun');
+    const root = makeTempDir('trackrun');
     const experimentName = unique('trackrun');
     const steps = Array.from({ length: 20 }, (_, i) => i);
     const runDir = await makeRunFolder(join(root, 'runs', 'scan-cifar10'), {

@@ -1,13 +1,14 @@
 // Server down while runs complete, then `mlflow sync` against the real server (MLFLOW_TRACKING_URI).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MlflowClient, runMlflowSync, trackRun } from '../src';
 import { RUN_KEY_TAG, findRunsByKey, readPendingUploads, resetMlflowWarning, syncPending } from '../src/track';
 import { readRunRecords } from '../src/records';
-import { removeTempDirs, closedPortUri, makeRunFolder, makeTempDir, mlflowUri, skipMlflow } from './helpers';
+import { closedPortUri, makeRunFolder, mlflowUri, skipMlflow } from './helpers';
+import { tempDirs } from '@scan-repro/test-utils';
 
-afterAll(removeTempDirs);
+const makeTempDir = tempDirs('scan-tracking');
 
 const unique = (label: string) => `${label}-${process.pid}-${Date.now()}`;
 
@@ -19,7 +20,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('records locally, queues the upload, warns once; sync uploads each run exactly once', async () => {
-    const root = await makeTempDir('offline');
+    const root = makeTempDir('offline');
     const results = join(root, 'results');
     const down = await closedPortUri();
     const experiment = unique('offline');
@@ -82,7 +83,7 @@ describe.skipIf(skipMlflow)('MLflow down, then sync', () => {
   });
 
   it('does not duplicate a run after a crash between creating it and writing the sidecar', async () => {
-    const root = await makeTempDir('crash');
+    const root = makeTempDir('crash');
     const results = join(root, 'results');
     const experiment = unique('crash');
     const dir = await makeRunFolder(join(root, 'runs', 'run'), { finalMetrics: { acc: 0.75 } });

@@ -1,18 +1,19 @@
 // Local records and run-folder reading: no server involved.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunFolder, composeConfig } from '@scan-repro/core';
 import { configToParams, readCompletedRun } from '../src/run-folder';
 import { readRunRecords } from '../src/records';
 import { trackRun } from '../src';
-import { removeTempDirs, makeRunFolder, makeTempDir, manifestFile, metricsFile } from './helpers';
+import { makeRunFolder, manifestFile, metricsFile } from './helpers';
+import { tempDirs } from '@scan-repro/test-utils';
 
-afterAll(removeTempDirs);
+const makeTempDir = tempDirs('scan-tracking');
 
 describe('local run records', () => {
   it('writes runs.jsonl and runs.csv, one row per run folder + config hash', async () => {
-    const root = await makeTempDir('records');
+    const root = makeTempDir('records');
     const results = join(root, 'results');
     const runA = await makeRunFolder(join(root, 'runs', 'a'), { finalMetrics: { acc: 0.875, nmi: 0.75 } });
     const runB = await makeRunFolder(join(root, 'runs', 'b'), {
@@ -81,7 +82,7 @@ describe('local run records', () => {
   });
 
   it('keeps every row when runs are recorded concurrently', async () => {
-    const root = await makeTempDir('concurrent');
+    const root = makeTempDir('concurrent');
     const results = join(root, 'results');
     const dirs: string[] = [];
     for (let i = 0; i < 8; i++) dirs.push(await makeRunFolder(join(root, 'runs', `r${i}`)));
@@ -90,7 +91,7 @@ describe('local run records', () => {
   });
 
   it('reads metrics.jsonl as RunFolder.logMetric writes it, non-finite values included', async () => {
-    const dir = await makeRunFolder(join(await makeTempDir('read'), 'run'), {
+    const dir = await makeRunFolder(join(makeTempDir('read'), 'run'), {
       metrics: [
         { key: 'loss', value: 2.5, step: 0 },
         { key: 'loss', value: 1.25, step: 1 },
@@ -113,7 +114,7 @@ describe('local run records', () => {
   });
 
   it('names the folder, file and problem on bad run folders', async () => {
-    const root = await makeTempDir('bad');
+    const root = makeTempDir('bad');
     await expect(readCompletedRun(join(root, 'nothing'))).rejects.toThrow(
       /nothing is not a run folder: no manifest\.json/,
     );

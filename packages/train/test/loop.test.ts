@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { composeConfig, readMetrics, RunFolder } from '@scan-repro/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   cosineLr,
   createOptimizer,
@@ -14,6 +12,7 @@ import {
   snapshotVariables,
   trainStep,
 } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
 // A small least-squares problem: w* solves X w = y; 3 epochs of 4 mini-batches of SGD with momentum.
 const N = 32;
@@ -98,13 +97,9 @@ async function train(
 }
 
 describe('runEpochs + trainStep', () => {
-  let root: string;
+  const root = tempDir('train-loop');
   beforeAll(async () => {
     await initBackend({ name: 'wasm', quiet: true });
-    root = await mkdtemp(join(tmpdir(), 'train-loop-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it('an interrupted run resumed from its checkpoint ends exactly where an uninterrupted run does', async () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createOptimizer, type OptimizerConfig } from '../src/optimizer';
-import { maxAbsDiff } from '@scan-repro/test-utils';
+import { describeOnBackends, maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/train/make_optimizer_goldens.py (torch.optim.SGD / Adam on fixed gradients).
 interface GoldenCase {
@@ -19,11 +19,7 @@ const goldens = JSON.parse(readFileSync(new URL('./fixtures/optimizer-goldens.js
   cases: GoldenCase[];
 };
 
-describe.each(['cpu', 'wasm'] as const)('optimizers on the %s backend', (backend) => {
-  beforeAll(async () => {
-    await initBackend({ name: backend, quiet: true });
-  });
-
+describeOnBackends('optimizers on the %s backend', initBackend, () => {
   it.each(goldens.cases.map((c) => [c.name, c] as const))('%s matches torch.optim step by step', (_name, c) => {
     const params = new Map(Object.entries(c.init).map(([k, v]) => [k, tf.variable(tf.tensor(v, goldens.shapes[k]))]));
     const opt = createOptimizer(c.config, params);

@@ -2,7 +2,7 @@
 
 Run from the repo root (needs pillow, numpy, torch, torchvision in the tools venv) and commit what it writes:
     .venv-tools/bin/python tools/golden/augment/make_augment_goldens.py
-It writes packages/augment/src/__goldens__/{augment-ops,augment-pipelines}.json.
+It writes packages/augment/test/__goldens__/{augment-ops,augment-pipelines}.json.
 
 Everything here calls the library the official SCAN code calls (data/augment.py and utils/common_config.py in
 wvangansbeke/Unsupervised-Classification): PIL.ImageOps / ImageEnhance / Image.rotate / Image.transform for the
@@ -25,7 +25,7 @@ import torchvision.transforms.functional as F
 from PIL import Image, ImageEnhance, ImageOps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT_DIR = os.path.join(HERE, '..', '..', '..', 'packages', 'augment', 'src', '__goldens__')
+OUT_DIR = os.path.join(HERE, '..', '..', '..', 'packages', 'augment', 'test', '__goldens__')
 rng = np.random.default_rng(20200528)
 pyrng = random.Random(20200528)
 

@@ -1,6 +1,6 @@
 """Distribution of torchvision's random SimCLR decisions (official config: RandomResizedCrop(32, scale=(0.2, 1)),
 flip 0.5, RandomApply(ColorJitter(0.4, 0.4, 0.4, 0.1), p=0.8), RandomGrayscale(0.2)) on a 32x32 image, from many
-draws of the transforms' own get_params. packages/augment/src/distribution.test.ts compares our sampler with it.
+draws of the transforms' own get_params. packages/augment/test/distribution.test.ts compares our sampler with it.
 
 Run from the repo root:
   .venv-tools/bin/python tools/golden/augment/make_simclr_distribution_goldens.py
@@ -13,7 +13,7 @@ import torch
 import torchvision.transforms as T
 from PIL import Image
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'packages', 'augment', 'src', '__goldens__', 'simclr-distribution.json')
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'packages', 'augment', 'test', '__goldens__', 'simclr-distribution.json')
 DRAWS = 200_000
 QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
 

@@ -4,7 +4,7 @@
 
 The losses are the official ones (official_losses.py). Inputs are rounded to 4 decimals
 so that they are exact in JSON; the inputs and outputs (loss values and input gradients) are written as JSON
-goldens beside the tests of the TypeScript losses (<package>/src/__goldens__/*.json).
+goldens beside the tests of the TypeScript losses (<package>/test/__goldens__/*.json).
 """
 import json
 import os
@@ -71,9 +71,9 @@ out['rotnet'] = {'logits': flat(logits), 'labels': labels.tolist(), 'loss': floa
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
 FILES = {
-    'packages/pretext/src/__goldens__/losses.json': {'simclr': out['simclr'], 'rotnet': out['rotnet']},
-    'packages/scan/src/__goldens__/scan-loss.json': out['scan'],
-    'packages/selflabel/src/__goldens__/selflabel-loss.json': out['confidenceCE'],
+    'packages/pretext/test/__goldens__/losses.json': {'simclr': out['simclr'], 'rotnet': out['rotnet']},
+    'packages/scan/test/__goldens__/scan-loss.json': out['scan'],
+    'packages/selflabel/test/__goldens__/selflabel-loss.json': out['confidenceCE'],
 }
 for rel, value in FILES.items():
     path = os.path.join(ROOT, rel)

@@ -2,23 +2,22 @@
 // on with wasm), the outcome in .cache/native/status.json, nothing installed; --required turns it into a failure.
 // Runs a copy of the script in a throw-away root so that the repository's own install and status stay untouched.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testTempDir } from '@scan-repro/test-utils';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 let root: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'scan-native-'));
+  root = testTempDir('scan-native');
   mkdirSync(join(root, 'tools/native'), { recursive: true });
   copyFileSync(join(REPO, 'tools/native/build.sh'), join(root, 'tools/native/build.sh'));
   mkdirSync(join(root, 'node_modules/@tensorflow'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules/@tensorflow/tfjs-core'), join(root, 'node_modules/@tensorflow/tfjs-core'));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** A PATH with node, npm and python3 but without the named tools. */
 function pathWithout(missing: string[]): string {

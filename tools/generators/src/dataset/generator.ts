@@ -61,7 +61,7 @@ export async function datasetGenerator(tree: Tree, schema: DatasetGeneratorSchem
       [
         `Created ${projectRoot} and ${configFile}. Next:`,
         `  1. npm install            (records @scan-repro/dataset-${name} in package-lock.json; the CLI and Nx find it without)`,
-        `  2. implement the reader in ${projectRoot}/src/reader.ts and its fixture in src/reader.test.ts`,
+        `  2. implement the reader in ${projectRoot}/src/reader.ts and its fixture in test/reader.test.ts`,
         `  3. npx vitest run --project dataset-${name}`,
         `  4. npm run scan-repro -- data inspect ${name}`,
         'See docs/adding-a-dataset.md.',

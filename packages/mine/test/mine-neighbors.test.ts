@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { mineNeighbors, mineNeighborsAgainst } from './mine-neighbors';
+import { describe, expect, it } from 'vitest';
+import { mineNeighbors, mineNeighborsAgainst } from '../src/mine-neighbors';
+import { describeOnBackends } from '@scan-repro/test-utils';
 
 /** Deterministic pseudo-random features (LCG + Box–Muller), so the test needs no other package. */
 function randomFeatures(n: number, d: number, seed: number): Float32Array {
@@ -37,11 +38,7 @@ function bruteForce(
   return { idx, cos };
 }
 
-describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
-  beforeAll(async () => {
-    await initBackend({ name: backend, quiet: true });
-  });
-
+describeOnBackends('on the %s backend', initBackend, () => {
   describe('mineNeighbors', () => {
     it('finds the known neighbours on points around a circle (self first)', () => {
       // 12 unit vectors at 30° steps, scaled by varying norms: cosine ignores the scale.

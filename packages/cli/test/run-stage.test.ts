@@ -1,15 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readManifest, stageHash, composeConfig } from '@scan-repro/core';
-import { runStageCommand } from './run-stage';
-import { STAGES, loadStage, type StageSpec } from './stages';
+import { runStageCommand } from '../src/run-stage';
+import { STAGES, loadStage, type StageSpec } from '../src/stages';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const fixture = join(__dirname, '../test/fixtures/count-stage.ts');
+const tmp = tempDir('scan-cli');
+const fixture = join(__dirname, 'fixtures/count-stage.ts');
 const spec = (name: StageSpec['name'], inputs: StageSpec['inputs'], exportName = 'runCount'): StageSpec => ({
   name,
   description: 'test',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropFalsePositiveNeighbors } from './oracle-neighbors';
+import { dropFalsePositiveNeighbors } from '../src/oracle-neighbors';
 
 describe('dropFalsePositiveNeighbors (the no-false-positives upper bound)', () => {
   // 4 images, K = 3 (width 4, column 0 = self); labels 0 0 1 1

@@ -1,20 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { scanLoss, scanValidationLoss } from './scan-loss';
-import { maxAbsDiff } from '@scan-repro/test-utils';
+import { describe, expect, it } from 'vitest';
+import { scanLoss, scanValidationLoss } from '../src/scan-loss';
+import { describeOnBackends, maxAbsDiff } from '@scan-repro/test-utils';
 
 // Made by tools/golden/metrics/make_loss_goldens.py: PyTorch (float64) running the official losses.py
 // classes on inputs rounded to 4 decimals; the script writes the JSON beside this file. Do not edit it by hand.
 const golden = JSON.parse(readFileSync(new URL('./__goldens__/scan-loss.json', import.meta.url), 'utf8'));
 
-// Both backends a run may use without native TensorFlow: the wasm one lacks some gradient kernels.
-describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
-  beforeAll(async () => {
-    await initBackend({ name: backend, quiet: true });
-  });
-
+describeOnBackends('on the %s backend', initBackend, () => {
   describe('scanLoss', () => {
     it('uniform predictions: entropy = log C and consistency = log C', () => {
       const c = 7;

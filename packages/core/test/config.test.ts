@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from './index';
-import { defaultConfigDir, listGroupChoices } from './config';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, composeConfig, configHash, configToYaml, flattenConfig, stageHash } from '../src/index';
+import { defaultConfigDir, listGroupChoices } from '../src/config';
 import YAML from 'yaml';
+import { OFFICIAL_AUGMENT, tempDirs } from '@scan-repro/test-utils';
 
 const env = {}; // isolate from the caller's SCAN_DATA_DIR / MLFLOW_TRACKING_URI
 const compose = (args: string[], extra: { configDir?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
@@ -19,16 +19,12 @@ const errorOf = (fn: () => unknown): ConfigError => {
   throw new Error('expected a ConfigError');
 };
 
-const tmpDirs: string[] = [];
+const tmp = tempDirs('scan-configs');
 function copyOfConfigs(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scan-configs-'));
-  tmpDirs.push(dir);
+  const dir = tmp();
   cpSync(defaultConfigDir(), join(dir, 'configs'), { recursive: true });
   return join(dir, 'configs');
 }
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe('composition', () => {
   it('paper profile + cifar10 gives the reference §2 values', () => {
@@ -73,14 +69,7 @@ describe('composition', () => {
       lr: 1e-4,
       weight_decay: 1e-4,
     });
-    expect(c.augment).toEqual({
-      num_strong_ops: 4,
-      cutout: 16,
-      crop_scale: [0.2, 1],
-      jitter: [0.4, 0.4, 0.4, 0.1],
-      jitter_p: 0.8,
-      grayscale_p: 0.2,
-    });
+    expect(c.augment).toEqual(OFFICIAL_AUGMENT);
     expect(c.dataset.mean).toEqual([0.4914, 0.4822, 0.4465]);
     expect(c.dataset.std).toEqual([0.2023, 0.1994, 0.201]);
     expect(c.dataset).toMatchObject({
@@ -286,30 +275,18 @@ describe('errors', () => {
   });
 
   it('wrong type, range and enum name key, value and expectation', () => {
-    const e = errorOf(() =>
-      compose([
-        'scan.batch_size=abc',
-        'scan.entropy_weight=-1',
-        'scan.optimizer=adamw',
-        'dataset.mean=[0.5,0.5]',
-        'selflabel.threshold=1.5',
-        'scan.ema=1',
-      ]),
-    );
+    const badValues = [
+      'scan.batch_size=abc',
+      'scan.entropy_weight=-1',
+      'scan.optimizer=adamw',
+      'dataset.mean=[0.5,0.5]',
+      'selflabel.threshold=1.5',
+    ];
+    const e = errorOf(() => compose([...badValues, 'scan.ema=1']));
     const byKey = Object.fromEntries(e.issues.map((i) => [i.key, i]));
     expect(byKey['scan.ema'].suggestion).toBe('selflabel.ema');
     // unknown keys are reported first; fix that one and the value errors show
-    const v = errorOf(() =>
-      compose([
-        'scan.batch_size=abc',
-        'scan.entropy_weight=-1',
-        'scan.optimizer=adamw',
-        'dataset.mean=[0.5,0.5]',
-        'selflabel.threshold=1.5',
-        'scan.epochs=2.5',
-        'profile.name=gpu',
-      ]),
-    );
+    const v = errorOf(() => compose([...badValues, 'scan.epochs=2.5', 'profile.name=gpu']));
     const issues = Object.fromEntries(v.issues.map((i) => [i.key, i]));
     expect(issues['scan.batch_size']).toMatchObject({ value: 'abc', expected: 'an integer >= 1' });
     expect(issues['scan.entropy_weight']).toMatchObject({ value: -1, expected: 'a number >= 0' });

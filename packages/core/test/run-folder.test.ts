@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
-import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot } from './index';
-import { portableConfig } from './portable-paths';
-import type { Checkpoint } from './run-folder';
+import { describe, expect, it } from 'vitest';
+import { composeConfig, readManifest, readMetrics, RunFolder, stageHash, projectRoot } from '../src/index';
+import { portableConfig } from '../src/portable-paths';
+import type { Checkpoint } from '../src/run-folder';
+import { tempDir } from '@scan-repro/test-utils';
 
-const root = mkdtempSync(join(tmpdir(), 'scan-runs-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('scan-runs');
 const cfg = composeConfig(['profile=ci'], { env: {} });
 const sha = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 

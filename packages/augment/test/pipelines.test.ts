@@ -1,8 +1,8 @@
 // Sampling, seeding and composition of the pipelines (the pixel maths is checked against Pillow in goldens.test.ts).
 import { createRng } from '@scan-repro/core';
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from './image';
-import { rotate90 } from './pillow';
+import type { RgbImage } from '../src/image';
+import { rotate90 } from '../src/pillow';
 import {
   type TransformOptions,
   applySimclrParams,
@@ -13,18 +13,12 @@ import {
   sampleResizedCrop,
   sampleSimclrParams,
   sampleStrongParams,
-} from './pipelines';
-import { STRONG_OPS, sampleStrongOps } from './strong';
+} from '../src/pipelines';
+import { STRONG_OPS, sampleStrongOps } from '../src/strong';
+import { OFFICIAL_AUGMENT } from '@scan-repro/test-utils';
 
 const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] };
-const augment = {
-  num_strong_ops: 4,
-  cutout: 16,
-  crop_scale: [0.2, 1],
-  jitter: [0.4, 0.4, 0.4, 0.1],
-  jitter_p: 0.8,
-  grayscale_p: 0.2,
-};
+const augment = OFFICIAL_AUGMENT;
 const opts: TransformOptions = { cropSize: 32, ...CIFAR, augment };
 
 function randomImage(h: number, w: number, seed: number): RgbImage {

@@ -1,19 +1,18 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { composeConfig, projectRoot } from '@scan-repro/core';
 import { datasetPackage, findDatasetPackages, openDataset, registeredDatasets } from '@scan-repro/data';
 import { datasetGenerator } from '@scan-repro/tools';
-import { CliError } from './errors';
-import { registerAllDatasets } from './datasets';
-import { runStageCommand } from './run-stage';
-import type { StageSpec } from './stages';
+import { CliError } from '../src/errors';
+import { registerAllDatasets } from '../src/datasets';
+import { runStageCommand } from '../src/run-stage';
+import type { StageSpec } from '../src/stages';
+import { tempDir } from '@scan-repro/test-utils';
 
-const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-datasets-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('scan-cli-datasets');
 
 function write(path: string, text: string) {
   mkdirSync(dirname(path), { recursive: true });
@@ -27,7 +26,7 @@ describe('dataset registration by the shell', () => {
     const spec: StageSpec = {
       name: 'pretext',
       description: 'test',
-      module: join(__dirname, '../test/fixtures/registry-stage.ts'),
+      module: join(__dirname, 'fixtures/registry-stage.ts'),
       exportName: 'runRegistryProbe',
       inputs: [],
     };

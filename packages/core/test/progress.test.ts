@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress } from './index';
+import { createProgress } from '../src/index';
 
 function capture() {
   const lines: string[] = [];

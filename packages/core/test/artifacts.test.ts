@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ARTIFACTS,
   artifactPath,
@@ -14,11 +13,11 @@ import {
   writeNeighbors,
   writePredictions,
   type Neighbors,
-} from './artifacts';
-import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from './index';
+} from '../src/artifacts';
+import { composeConfig, readSafetensors, RunFolder, writeSafetensors } from '../src/index';
+import { tempDir } from '@scan-repro/test-utils';
 
-const root = mkdtempSync(join(tmpdir(), 'scan-artifacts-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('scan-artifacts');
 const cfg = composeConfig(['profile=ci'], { env: {} });
 const run = (name: string, stage: 'mine' | 'eval') => RunFolder.create({ dir: join(root, name), stage, config: cfg });
 

@@ -1,22 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { atomicWriteFile, atomicWriteJson } from './index';
-import { removeAtomicTmpDebris } from './atomic';
+import { describe, expect, it } from 'vitest';
+import { atomicWriteFile, atomicWriteJson } from '../src/index';
+import { removeAtomicTmpDebris } from '../src/atomic';
+import { tempDir } from '@scan-repro/test-utils';
 
-const root = mkdtempSync(join(tmpdir(), 'scan-atomic-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('scan-atomic');
 const isTmp = (n: string) => n.startsWith('.') && n.includes('.tmp-');
 
 /** Start the writer child and SIGKILL it as soon as a temporary file is visible (i.e. mid-write). */
 async function killMidWrite(dir: string, target: string): Promise<boolean> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(__dirname, '../test/fixtures/atomic-writer.ts'), target],
-    { stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/atomic-writer.ts'), target], {
+    stdio: 'ignore',
+  });
   const exited = new Promise((r) => child.on('exit', r));
   const deadline = Date.now() + 30_000;
   let sawTmp = false;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { datasetGenerator } from './generator';
+import { datasetGenerator } from '../src/dataset/generator';
 
 function read(tree: Tree, path: string): string {
   const text = tree.read(path, 'utf-8');
@@ -24,8 +24,8 @@ describe('dataset generator', () => {
       'configs/dataset/flowers-102.yaml',
       `${root}/package.json`,
       `${root}/src/index.ts`,
-      `${root}/src/reader.test.ts`,
       `${root}/src/reader.ts`,
+      `${root}/test/reader.test.ts`,
       `${root}/tsconfig.json`,
       `${root}/vitest.config.ts`,
     ]);
@@ -42,7 +42,7 @@ describe('dataset generator', () => {
     const reader = read(tree, `${root}/src/reader.ts`);
     expect(reader).toContain('export function openFlowers102(cfg: DatasetConfig): Dataset');
     expect(reader).toContain('export const FLOWERS102_IMAGE_SIZE = 64;');
-    expect(read(tree, `${root}/src/reader.test.ts`)).toContain('Array.from({ length: 102 }');
+    expect(read(tree, `${root}/test/reader.test.ts`)).toContain('Array.from({ length: 102 }');
     // No template syntax may survive.
     for (const f of files) expect(read(tree, f)).not.toMatch(/<%|%>|__tmpl__/);
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors, type NamedArray } from './index';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../src/index';
 
-const fixture = join(__dirname, '../test/fixtures/reference.safetensors');
+const fixture = join(__dirname, 'fixtures/reference.safetensors');
 
 describe('safetensors', () => {
   it('reads a file written by the official safetensors library (test/fixtures/make_safetensors_reference.py)', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRng } from './index';
+import { createRng } from '../src/index';
 
 // Produced by test/fixtures/make_rng_reference.py, an independent Python implementation of splitmix32 + sfc32.
-const reference = JSON.parse(readFileSync(join(__dirname, '../test/fixtures/rng_reference.json'), 'utf8')) as Record<
+const reference = JSON.parse(readFileSync(join(__dirname, 'fixtures/rng_reference.json'), 'utf8')) as Record<
   string,
   { uint32: number[]; fork_data: number[]; fork_data_aug: number[] }
 >;

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@scan-repro/backend';
 import { ClusteringModel, createClusterHeads, type Backbone } from '@scan-repro/models';
 import type { Optimizer } from '@scan-repro/train';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { confidenceBasedCE } from './selflabel-loss';
-import { selflabelStep } from './selflabel-step';
+import { expect, it } from 'vitest';
+import { confidenceBasedCE } from '../src/selflabel-loss';
+import { selflabelStep } from '../src/selflabel-step';
+import { describeOnBackends } from '@scan-repro/test-utils';
 
 const FEATURES = 6;
 const CLASSES = 3;
@@ -44,11 +45,7 @@ function maxAbsDiff(a: Record<string, Float32Array>, b: Record<string, Float32Ar
   return m;
 }
 
-describe.each(['cpu', 'wasm'] as const)('selflabelStep on the %s backend', (backend) => {
-  beforeAll(async () => {
-    await initBackend({ name: backend, quiet: true });
-  });
-
+describeOnBackends('selflabelStep on the %s backend', initBackend, () => {
   it.each([true, false])('a micro-batched step has the whole-batch gradient (class balance %s)', (classBalance) => {
     const shape: [number, number, number, number] = [12, 2, 2, 3];
     const model = new ClusteringModel(linearBackbone(12), createClusterHeads(FEATURES, CLASSES, 1, 5));

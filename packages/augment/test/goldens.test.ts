@@ -3,18 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createRng } from '@scan-repro/core';
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from './image';
-import {
-  adjustBrightness,
-  adjustContrast,
-  adjustHue,
-  adjustSaturation,
-  crop,
-  flipLeftRight,
-  grayscaleRgb,
-  resizeBilinear,
-  rotate90,
-} from './pillow';
+import type { RgbImage } from '../src/image';
+import * as pillow from '../src/pillow';
 import {
   type SimclrParams,
   type StrongParams,
@@ -25,8 +15,8 @@ import {
   createTransform,
   resizeShorterSide,
   sampleResizedCrop,
-} from './pipelines';
-import { STRONG_OPS, strongOp } from './strong';
+} from '../src/pipelines';
+import { STRONG_OPS, strongOp } from '../src/strong';
 
 interface EncodedImage {
   height: number;
@@ -90,26 +80,26 @@ function runOp(c: OpCase, img: RgbImage): RgbImage {
   if (STRONG_OPS.some((o) => o.name === c.op)) return strongOp(c.op).apply(img, (c.arg ?? 0) as number);
   switch (c.op) {
     case 'adjust_hue':
-      return adjustHue(img, arg);
+      return pillow.adjustHue(img, arg);
     case 'adjust_brightness':
-      return adjustBrightness(img, arg);
+      return pillow.adjustBrightness(img, arg);
     case 'adjust_contrast':
-      return adjustContrast(img, arg);
+      return pillow.adjustContrast(img, arg);
     case 'adjust_saturation':
-      return adjustSaturation(img, arg);
+      return pillow.adjustSaturation(img, arg);
     case 'rgb_to_grayscale':
-      return grayscaleRgb(img);
+      return pillow.grayscaleRgb(img);
     case 'hflip':
-      return flipLeftRight(img);
+      return pillow.flipLeftRight(img);
     case 'rot90':
-      return rotate90(img, arg);
+      return pillow.rotate90(img, arg);
     case 'resize': {
       const [h, w] = c.arg as number[];
-      return resizeBilinear(img, h, w);
+      return pillow.resizeBilinear(img, h, w);
     }
     case 'resized_crop': {
       const [i, j, h, w, size] = c.arg as number[];
-      return resizeBilinear(crop(img, i, j, h, w), size, size);
+      return pillow.resizeBilinear(pillow.crop(img, i, j, h, w), size, size);
     }
     case 'resize_shorter':
       return resizeShorterSide(img, arg);

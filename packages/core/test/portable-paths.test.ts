@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { composeConfig } from './config';
-import { portableConfig, portablePath, resolveRecordedPath } from './portable-paths';
+import { composeConfig } from '../src/config';
+import { portableConfig, portablePath, resolveRecordedPath } from '../src/portable-paths';
 
 describe('portablePath', () => {
   it('is relative inside the workspace root and one level beside it, absolute further away', () => {

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createRng } from '@scan-repro/core';
 import { describe, expect, it } from 'vitest';
-import { type SimclrParams, type StrongParams, sampleSimclrParams, sampleStrongParams } from './pipelines';
-import { STRONG_OPS } from './strong';
+import { type SimclrParams, type StrongParams, sampleSimclrParams, sampleStrongParams } from '../src/pipelines';
+import { STRONG_OPS } from '../src/strong';
+import { OFFICIAL_AUGMENT } from '@scan-repro/test-utils';
 
 const golden = JSON.parse(readFileSync(new URL('./__goldens__/simclr-distribution.json', import.meta.url), 'utf8')) as {
   quantiles: number[];
@@ -20,15 +21,6 @@ const golden = JSON.parse(readFileSync(new URL('./__goldens__/simclr-distributio
   grayscaleP: number;
 };
 const N = 20_000;
-// configs/dataset/cifar10.yaml's augment block (the official simclr config)
-const OFFICIAL = {
-  num_strong_ops: 4,
-  cutout: 16,
-  crop_scale: [0.2, 1],
-  jitter: [0.4, 0.4, 0.4, 0.1],
-  jitter_p: 0.8,
-  grayscale_p: 0.2,
-};
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -45,7 +37,7 @@ function expectFrequency(hits: number, n: number, p: number): void {
 
 describe('sampleSimclrParams vs torchvision (official SimCLR config, 32x32)', () => {
   const rng = createRng(123);
-  const draws: SimclrParams[] = Array.from({ length: N }, () => sampleSimclrParams(32, 32, OFFICIAL, rng));
+  const draws: SimclrParams[] = Array.from({ length: N }, () => sampleSimclrParams(32, 32, OFFICIAL_AUGMENT, rng));
 
   it('crop area and log aspect ratio have torchvision RandomResizedCrop quantiles; position is uniform', () => {
     const area = draws.map((d) => (d.crop.height * d.crop.width) / 1024).sort((a, b) => a - b);
@@ -89,7 +81,7 @@ describe('sampleSimclrParams vs torchvision (official SimCLR config, 32x32)', ()
 // signs, random.randint(1, L) cutout sides, np.random.randint centres), so the test compares against them.
 describe('sampleStrongParams vs the official strong augmentation (4 ops, cutout 16, 32x32)', () => {
   const rng = createRng(321);
-  const draws: StrongParams[] = Array.from({ length: N }, () => sampleStrongParams(32, 32, 32, OFFICIAL, rng));
+  const draws: StrongParams[] = Array.from({ length: N }, () => sampleStrongParams(32, 32, 32, OFFICIAL_AUGMENT, rng));
   const ops = draws.flatMap((d) => d.ops);
 
   /** Kolmogorov-Smirnov distance of xs from U(lo, hi); 1.95 / sqrt(n) is the 0.1 % critical value. */

@@ -1,11 +1,11 @@
 // The CLI as a user runs it: a separate process through npx tsx, checking output and exit codes.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '@scan-repro/core';
+import { testTempDir } from '@scan-repro/test-utils';
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,19 +64,14 @@ describe('scan-repro config (spawned)', () => {
 
 describe('scan-repro expected failures (spawned)', () => {
   it('an --out that cannot be created prints one line naming the path; the stack only with --verbose', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'scan-cli-out-'));
-    const file = join(dir, 'a-file');
+    const file = join(testTempDir('scan-cli-out'), 'a-file');
     writeFileSync(file, '');
-    try {
-      const args = ['pretext', '--out', join(file, 'run'), 'dataset=cifar10', 'profile=ci'];
-      const [plain, verbose] = await Promise.all([cli(args), cli([...args, '--verbose'])]);
-      expect(plain.code).toBe(1);
-      const errors = plain.stderr.split('\n').filter((l) => l.startsWith('scan-repro:') || l.startsWith('    at '));
-      expect(errors).toEqual([`scan-repro: ENOTDIR: not a directory, mkdir '${join(file, 'run')}'`]);
-      expect(verbose.code).toBe(1);
-      expect(verbose.stderr).toMatch(/\n {4}at /);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const args = ['pretext', '--out', join(file, 'run'), 'dataset=cifar10', 'profile=ci'];
+    const [plain, verbose] = await Promise.all([cli(args), cli([...args, '--verbose'])]);
+    expect(plain.code).toBe(1);
+    const errors = plain.stderr.split('\n').filter((l) => l.startsWith('scan-repro:') || l.startsWith('    at '));
+    expect(errors).toEqual([`scan-repro: ENOTDIR: not a directory, mkdir '${join(file, 'run')}'`]);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/\n {4}at /);
   }, 180_000);
 });
