@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizePredictions } from './monitor';
+import { summarizePredictions } from '../src/monitor';
 
 describe('summarizePredictions', () => {
   // 6 images, 3 clusters, 3 classes. argmax: 0, 0, 1, 1, 2, 0; labels: 2, 2, 0, 1, 1, 2.
