@@ -54,6 +54,25 @@ async function main(): Promise<void> {
   const unknown = only?.find((n) => !plan.runs.some((r) => r.name === n));
   if (unknown) throw new Error(`--only ${unknown}: no such entry in ${values.plan}`);
 
+  /** The table in the doc, the CSV and the figure, from the archived records. */
+  const doc = resolve(root, values.doc ?? join('docs', `${planName}.md`));
+  async function writeReport(): Promise<{ table: string; recorded: number }> {
+    const rows = new Map<string, SweepRow>();
+    for (const e of plan.runs) {
+      const r = collectRow(archive, e);
+      if (r) rows.set(e.name, r);
+    }
+    const table = renderTable(plan, rows);
+    await atomicWriteFile(doc, spliceTable(readFileSync(doc, 'utf8'), table, relative(root, doc)));
+    mkdirSync(resultsDir, { recursive: true });
+    await atomicWriteFile(`${archive}.csv`, renderCsv([...rows.values()]));
+    if (rows.size) {
+      const files = figureFiles(planName, await renderFigure(accuracyVsTimeSpec([...rows.values()])));
+      for (const [name, data] of Object.entries(files)) await atomicWriteFile(join(resultsDir, name), data);
+    }
+    return { table, recorded: rows.size };
+  }
+
   const todo = plan.runs.filter((e) => (!only || only.includes(e.name)) && !collectRow(archive, e));
   if (!values['report-only']) {
     process.stderr.write(
@@ -76,6 +95,7 @@ async function main(): Promise<void> {
         mkdirSync(dst, { recursive: true });
         cpSync(dir, dst, { recursive: true, filter: (f) => !f.endsWith('.safetensors') && !f.includes('.tmp') });
       }
+      await writeReport(); // the table is current after every entry, also when a later one is stopped
       const row = collectRow(archive, e)!;
       process.stderr.write(
         `${e.name}: ${row.wallMinutes.toFixed(1)} min, kNN ${(100 * row.knnAccuracy).toFixed(1)}%, top-${row.neighbors} purity ${(100 * row.purity).toFixed(1)}%\n`,
@@ -83,23 +103,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows = new Map<string, SweepRow>();
-  for (const e of plan.runs) {
-    const r = collectRow(archive, e);
-    if (r) rows.set(e.name, r);
-  }
-  const table = renderTable(plan, rows);
-  const doc = resolve(root, values.doc ?? join('docs', `${planName}.md`));
-  await atomicWriteFile(doc, spliceTable(readFileSync(doc, 'utf8'), table, relative(root, doc)));
-  mkdirSync(resultsDir, { recursive: true });
-  await atomicWriteFile(`${archive}.csv`, renderCsv([...rows.values()]));
-  if (rows.size) {
-    const files = figureFiles(planName, await renderFigure(accuracyVsTimeSpec([...rows.values()])));
-    for (const [name, data] of Object.entries(files)) await atomicWriteFile(join(resultsDir, name), data);
-  }
+  const { table, recorded } = await writeReport();
   process.stdout.write(`\n${table}`);
   process.stderr.write(
-    `\nsweep ${planName}: ${rows.size} of ${plan.runs.length} entries recorded; table in ${relative(root, doc)}\n`,
+    `\nsweep ${planName}: ${recorded} of ${plan.runs.length} entries recorded; table in ${relative(root, doc)}\n`,
   );
 }
 
