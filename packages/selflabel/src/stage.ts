@@ -151,13 +151,15 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     start_val_confident_fraction: start.confident,
     final_val_acc: last?.val_acc ?? end!.accuracy,
     final_val_confident_fraction: last?.val_confident_fraction ?? end!.confident,
-    start_val_confident_acc: start.confidentAccuracy,
-    final_val_confident_acc: last?.val_confident_acc ?? end!.confidentAccuracy,
     start_val_largest_cluster_fraction: start.largestCluster,
     final_val_largest_cluster_fraction: last?.val_largest_cluster_fraction ?? end!.largestCluster,
     skipped_steps: skippedTotal,
     epochs_done: result.epochsDone,
   };
+  // the pseudo-labels' accuracy exists only when some val image was confident (a record holds no NaN)
+  const confidentAcc = { start: start.confidentAccuracy, final: last?.val_confident_acc ?? end!.confidentAccuracy };
+  for (const [when, value] of Object.entries(confidentAcc))
+    if (Number.isFinite(value)) metrics[`${when}_val_confident_acc`] = value;
   return {
     metrics,
     artifacts: [ARTIFACTS.model],
