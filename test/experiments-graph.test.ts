@@ -2,6 +2,7 @@
 // data-missing handling in the graph, and the task graph Nx itself builds from the plugin.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -11,7 +12,9 @@ import {
   loadPlan,
   nodeProject,
   parseExperiment,
+  stageTasksAtOnce,
   ExperimentError,
+  type Plan,
 } from '@scan-repro/nx-plugin/src';
 import { REPO } from './experiments-workspace';
 import { testTempDir } from '@scan-repro/test-utils';
@@ -104,6 +107,16 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
     expect(p.configurations.paper.seeds).toBe(10);
     expect(p.configurations.cpu.seeds).toBe(2);
     expect(p.configurations.ci.seeds).toBe(1);
+  });
+
+  it('runs training tasks one at a time unless each is single-threaded wasm', () => {
+    expect(stageTasksAtOnce({})).toBe(1);
+    expect(stageTasksAtOnce({ SCAN_BACKEND: 'wasm' })).toBe(1);
+    expect(stageTasksAtOnce({ SCAN_BACKEND: 'tensorflow', SCAN_WASM_THREADS: '1' })).toBe(1);
+    expect(stageTasksAtOnce({ SCAN_BACKEND: 'wasm', SCAN_WASM_THREADS: '1' })).toBe(availableParallelism());
+    const scan = (p: Plan) => nodeProject(node('cifar10-simclr-mine-scan'), p).targets.scan as { parallelism: boolean };
+    expect(scan({ ...plan, stageTasksAtOnce: 1 }).parallelism).toBe(false);
+    expect(scan({ ...plan, stageTasksAtOnce: 2 }).parallelism).toBe(true);
   });
 
   it('expands the K sweep into one SCAN node per K on one K=100 mining, K=0 included', () => {

@@ -4,6 +4,7 @@
 // wiring (the self-label row's eval read the same seed's runs), the tables' mean ± std, the plan printed before
 // the tasks and the summary after them, and the MLflow tags of the eval runs.
 import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTables, meanStd } from '@scan-repro/tables';
@@ -36,10 +37,10 @@ beforeAll(async () => {
   ws = makeWorkspace(experiments);
   // wasm, what every machine has (the native build is its own task, tested in tools/native), on one thread: at
   // the ci scale starting kernel workers in each of the ~45 task processes costs more than they save
-  // (pipeline-ci.test.ts and the backend tests cover the threaded path)
+  // (pipeline-ci.test.ts and the backend tests cover the threaded path); single-threaded tasks share the cores
   run = await nx(
     ws,
-    ['run-many', '-t', 'reproduce', '-c', 'ci'],
+    ['run-many', '-t', 'reproduce', '-c', 'ci', `--parallel=${availableParallelism()}`],
     { SCAN_BACKEND: 'wasm', SCAN_WASM_THREADS: '1' },
     1_750_000,
   );
@@ -53,7 +54,11 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
     expect(run.status, run.out.slice(-6000)).toBe(0);
     expect(run.out).not.toMatch(/✖|failed \(exit|FAILED/);
     expect(run.out).toMatch(/scan-repro plan \(ci profile\): \d+ stage tasks, \d+ to run/);
-    expect(run.out).toMatch(/backend: wasm, 1 thread \(set by SCAN_BACKEND\)/);
+    expect(run.out).toMatch(
+      new RegExp(
+        `backend: wasm, 1 thread \\(set by SCAN_BACKEND\\); ${availableParallelism() > 1 ? `up to ${availableParallelism()} single-threaded training tasks at once` : 'one training task at a time'}`,
+      ),
+    );
     expect(run.out).toMatch(/not run, data missing: \d+ rows of .*: STL-10 \(binary version\) not found/);
     expect(run.out.indexOf('scan-repro plan')).toBeLessThan(
       run.out.search(/Running target reproduce for \d+ projects/),

@@ -3,6 +3,7 @@
 // pretext and one mine) become the same node, so Nx runs them once.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { composeConfig, stageHash } from '@scan-repro/core';
 import { checkAvailability, datasetInfo, expectedDataPaths, type Availability, type DatasetInfo } from './datasets';
@@ -55,6 +56,8 @@ export interface Plan {
   /** Stage targets depend on native:build (the workspace has tools/native). */
   native: boolean;
   workspaceRoot: string;
+  /** Training tasks Nx may run at once: 1 unless each uses a single thread (see stageTasksAtOnce). */
+  stageTasksAtOnce: number;
 }
 
 const slug = (o: string) => {
@@ -173,7 +176,14 @@ export function buildPlan(
   }
   for (const exp of sortedExperiments) for (const row of exp.rows) rows.push(planned.get(row)!);
   for (const n of nodes.values()) n.experiments.sort();
-  return { nodes, rows, experiments, native: hasNativeProject(workspaceRoot), workspaceRoot };
+  return {
+    nodes,
+    rows,
+    experiments,
+    native: hasNativeProject(workspaceRoot),
+    workspaceRoot,
+    stageTasksAtOnce: stageTasksAtOnce(env),
+  };
 }
 
 // ---- Nx project configurations ----
@@ -258,6 +268,15 @@ function profileConfigurations(seeds: Record<Profile, number> | null): Record<st
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * A training task uses every core (tfjs-node's pool, or the wasm kernel workers), so Nx runs one at a time; only
+ * single-threaded wasm stages (SCAN_BACKEND=wasm SCAN_WASM_THREADS=1, e.g. the ci smoke run, where starting
+ * kernel workers costs more than they save) may share the cores, one task per core (`--parallel` sets how many).
+ */
+export function stageTasksAtOnce(env: NodeJS.ProcessEnv = process.env): number {
+  return env.SCAN_BACKEND === 'wasm' && Number(env.SCAN_WASM_THREADS) === 1 ? availableParallelism() : 1;
+}
+
 function stageTarget(opts: {
   stage: Stage;
   out: string;
@@ -270,6 +289,7 @@ function stageTarget(opts: {
   mlflowExperiment: string;
   dependsOn: { projects: string[]; target: string }[];
   native: boolean;
+  tasksAtOnce: number;
 }) {
   const inputArgs = Object.entries(opts.inputs).map(([s, dir]) => `--input ${s}=${dir}`);
   const tagArgs = Object.entries(opts.tags).map(([k, v]) => `--tag ${q(`${k}=${v}`)}`);
@@ -295,8 +315,7 @@ function stageTarget(opts: {
   return {
     executor: 'nx:run-commands',
     options: { command, profile: 'cpu', ...(opts.seeds ? { seeds: opts.seeds.cpu } : {}) },
-    // A training task uses every core (tfjs-node's pool, or the wasm kernel workers): never two at once.
-    parallelism: false,
+    parallelism: opts.tasksAtOnce > 1,
     configurations: profileConfigurations(opts.seeds),
     defaultConfiguration: 'cpu',
     cache: true,
@@ -368,6 +387,7 @@ export function nodeProject(node: StageNode, plan: Plan): NxProject {
         mlflowExperiment: single ? `scan-repro/${node.tables[0]}` : 'scan-repro/shared-stages',
         dependsOn: parent ? [{ projects: [parent], target: TRAIN_STAGES[TRAIN_STAGES.indexOf(node.stage) - 1] }] : [],
         native: plan.native,
+        tasksAtOnce: plan.stageTasksAtOnce,
       }),
     },
     metadata: { scanRepro: { kind: 'stage-node', stage: node.stage, key: node.key } },
@@ -428,6 +448,7 @@ export function experimentProject(exp: Experiment, plan: Plan, experimentRoot: s
       mlflowExperiment: exp.mlflowExperiment,
       dependsOn: [upstream],
       native: plan.native,
+      tasksAtOnce: plan.stageTasksAtOnce,
     });
   }
   targets.eval = {

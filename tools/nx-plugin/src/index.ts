@@ -20,6 +20,7 @@ export {
   runDir,
   evalDir,
   nodeRoot,
+  stageTasksAtOnce,
   type Plan,
   type StageNode,
   type RowPlan,

@@ -25,6 +25,8 @@ export interface PlannedTask {
 export interface RunPlan {
   profile: Profile;
   backend: { name: string; threads: number; why: string };
+  /** training tasks Nx may run at once (Plan.stageTasksAtOnce) */
+  tasksAtOnce: number;
   tasks: PlannedTask[];
   /** experiment row ids skipped for missing data, with the reason */
   missing: { row: string; message: string }[];
@@ -219,7 +221,7 @@ export function makeRunPlan(
   const missing = plan.rows
     .filter((r) => selected.has(r.experiment.name) && !r.available.ok)
     .map((r) => ({ row: `${r.experiment.name}/${r.row.id}`, message: r.available.ok ? '' : r.available.message }));
-  return { profile, backend, tasks, missing };
+  return { profile, backend, tasksAtOnce: plan.stageTasksAtOnce, tasks, missing };
 }
 
 export const formatSeconds = (s: number): string => {
@@ -234,7 +236,11 @@ export function formatRunPlan(p: RunPlan): string {
   const total = known.reduce((s, t) => s + t.estimateS!, 0);
   const lines = [
     `scan-repro plan (${p.profile} profile): ${p.tasks.length} stage tasks, ${toRun.length} to run, ${p.tasks.length - toRun.length} with a complete run here (replayed from the Nx cache unless an input changed)`,
-    `  backend: ${p.backend.name}, ${p.backend.threads} thread${p.backend.threads === 1 ? '' : 's'} (${p.backend.why}); one training task at a time`,
+    `  backend: ${p.backend.name}, ${p.backend.threads} thread${p.backend.threads === 1 ? '' : 's'} (${p.backend.why}); ${
+      p.tasksAtOnce > 1
+        ? `up to ${p.tasksAtOnce} single-threaded training tasks at once (nx --parallel)`
+        : 'one training task at a time'
+    }`,
   ];
   for (const t of p.tasks) {
     const est = t.done
