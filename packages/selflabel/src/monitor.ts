@@ -72,3 +72,27 @@ export function summarizePredictions(
     ...summary,
   };
 }
+
+/**
+ * Whether an epoch's confident pseudo-labels come mostly from few clusters (label-free): more than half of them in
+ * one cluster, or fewer than half of the clusters with any. Self-labeling trains only on confident images, so it
+ * enlarges the clusters the SCAN model is sure of, and class balancing cannot help clusters without a confident
+ * image: one cluster then swallows several classes.
+ */
+export function pseudoLabelsConcentrated(largestFraction: number, clustersWithLabels: number, numClusters: number) {
+  return clustersWithLabels > 0 && (largestFraction > 0.5 || clustersWithLabels < numClusters / 2);
+}
+
+/** The warning printed for an epoch whose pseudo-labels are concentrated (pseudoLabelsConcentrated), else null. */
+export function pseudoLabelWarning(counts: ArrayLike<number>, threshold: number, epoch: number): string | null {
+  const n = Array.from(counts);
+  const total = n.reduce((a, b) => a + b, 0);
+  const largest = Math.max(...n);
+  const withLabels = n.filter((c) => c > 0).length;
+  if (!pseudoLabelsConcentrated(largest / total, withLabels, n.length)) return null;
+  return (
+    `selflabel: epoch ${epoch}: ${((100 * largest) / total).toFixed(0)}% of the ${total} confident pseudo-labels are ` +
+    `cluster ${n.indexOf(largest)} (${withLabels} of ${n.length} clusters have any): self-labeling enlarges the ` +
+    `clusters the SCAN model is sure of and is likely to lower accuracy; the model is too weak for threshold ${threshold}`
+  );
+}

@@ -22,7 +22,7 @@ import {
   underPrefix,
   withPrefix,
 } from '@scan-repro/train';
-import { monitorAccuracy } from './monitor';
+import { monitorAccuracy, pseudoLabelsConcentrated, pseudoLabelWarning } from './monitor';
 import { selflabelStep } from './selflabel-step';
 
 export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
@@ -115,6 +115,8 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
         }
       }
       const mon = await monitorAccuracy(model, val, config, evalBatch);
+      const warning = pseudoLabelWarning(pseudoLabels, cfg.threshold, epoch + 1);
+      if (warning) log.warn(warning);
       return {
         train_loss: lossSteps ? lossSum / lossSteps : NaN,
         train_confident_fraction: confident / seen,
@@ -155,6 +157,10 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
     final_val_largest_cluster_fraction: last?.val_largest_cluster_fraction ?? end!.largestCluster,
     skipped_steps: skippedTotal,
     epochs_done: result.epochsDone,
+    // epochs whose confident pseudo-labels came mostly from few clusters (pseudoLabelWarning)
+    concentrated_pseudo_label_epochs: result.history.filter((m) =>
+      pseudoLabelsConcentrated(m.train_pseudo_label_largest_fraction, m.train_pseudo_label_clusters, numClusters),
+    ).length,
   };
   // the pseudo-labels' accuracy exists only when some val image was confident (a record holds no NaN)
   const confidentAcc = { start: start.confidentAccuracy, final: last?.val_confident_acc ?? end!.confidentAccuracy };
@@ -163,6 +169,6 @@ export const runSelflabel: Stage = async (config, run, inputs, opts = {}) => {
   return {
     metrics,
     artifacts: [ARTIFACTS.model],
-    summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped`,
+    summary: `selflabel: val acc ${(100 * metrics.start_val_acc).toFixed(1)}% -> ${(100 * metrics.final_val_acc).toFixed(1)}% (monitoring), ${skippedTotal} empty-mask steps skipped${metrics.concentrated_pseudo_label_epochs ? `; pseudo-labels concentrated in few clusters in ${metrics.concentrated_pseudo_label_epochs} of ${result.epochsDone} epochs` : ''}`,
   };
 };

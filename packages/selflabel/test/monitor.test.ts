@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizePredictions } from '../src/monitor';
+import { pseudoLabelsConcentrated, pseudoLabelWarning, summarizePredictions } from '../src/monitor';
 
 describe('summarizePredictions', () => {
   // 6 images, 3 clusters, 3 classes. argmax: 0, 0, 1, 1, 2, 0; labels: 2, 2, 0, 1, 1, 2.
@@ -37,5 +37,25 @@ describe('summarizePredictions', () => {
     const unlabeled = summarizePredictions(probs, [-1, -1, -1, -1, -1, -1], 3, 0.99);
     expect(unlabeled.accuracy).toBeNaN();
     expect(unlabeled.confident).toBeCloseTo(4 / 6, 12);
+  });
+});
+
+describe('pseudoLabelsConcentrated / pseudoLabelWarning', () => {
+  it('flags more than half in one cluster, or fewer than half of the clusters with any; never an empty epoch', () => {
+    expect(pseudoLabelsConcentrated(0.5, 10, 10)).toBe(false); // exactly half: not yet
+    expect(pseudoLabelsConcentrated(0.51, 10, 10)).toBe(true);
+    expect(pseudoLabelsConcentrated(0.3, 4, 10)).toBe(true);
+    expect(pseudoLabelsConcentrated(0.3, 5, 10)).toBe(false);
+    expect(pseudoLabelsConcentrated(Number.NaN, 0, 10)).toBe(false);
+  });
+
+  it('names the cluster, its share, the clusters with labels and the threshold', () => {
+    expect(pseudoLabelWarning([3, 3, 2, 2], 0.99, 1)).toBeNull();
+    expect(pseudoLabelWarning([0, 0, 0, 0], 0.99, 1)).toBeNull();
+    expect(pseudoLabelWarning([1, 12, 0, 1], 0.99, 3)).toBe(
+      'selflabel: epoch 3: 86% of the 14 confident pseudo-labels are cluster 1 (3 of 4 clusters have any): ' +
+        'self-labeling enlarges the clusters the SCAN model is sure of and is likely to lower accuracy; ' +
+        'the model is too weak for threshold 0.99',
+    );
   });
 });
