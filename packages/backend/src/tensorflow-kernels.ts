@@ -1,5 +1,5 @@
-// Kernels we wrap on tfjs-node's 'tensorflow' backend: explicit (PyTorch-style) padding for the conv2d gradients,
-// and a cheaper Step (below).
+// Kernels we wrap on tfjs-node's 'tensorflow' backend: explicit (PyTorch-style) padding for the conv2d gradients
+// and for max-pooling, and a cheaper Step (below).
 //
 // tfjs-node's forward Conv2D accepts explicit padding, but its Conv2DBackpropInput/Filter kernels throw
 // "TF Backend supports only 'valid' and 'same' padding", and our models pad explicitly (stride-2 3x3 convs pad
@@ -15,13 +15,11 @@ type Backend = { disposeData(dataId: object): void };
 
 /** [[top, bottom], [left, right]] when the padding is explicit, else null ('same' / 'valid'; tfjs-node's forward
  * Conv2D rejects numeric padding anyway). */
-function explicitPads(pad: unknown): [[number, number], [number, number]] | null {
+function explicitPads(pad: unknown, op: string): [[number, number], [number, number]] | null {
   if (Array.isArray(pad)) {
     const p = pad as number[][];
     if (p[0]![0] || p[0]![1] || p[3]![0] || p[3]![1])
-      throw new Error(
-        `conv2d gradient: explicit padding of batch/channel dims is not supported, got ${JSON.stringify(pad)}`,
-      );
+      throw new Error(`${op}: explicit padding of batch/channel dims is not supported, got ${JSON.stringify(pad)}`);
     return [
       [p[1]![0]!, p[1]![1]!],
       [p[2]![0]!, p[2]![1]!],
@@ -52,7 +50,7 @@ function isSamePadding(pads: [[number, number], [number, number]], args: Args): 
 
 function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: KernelFunc): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo => {
-    const pads = explicitPads(args.attrs?.pad);
+    const pads = explicitPads(args.attrs?.pad, 'conv2d gradient');
     if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
     if (isSamePadding(pads, args))
       return original({ ...args, attrs: { ...args.attrs, pad: 'same' } } as Parameters<KernelFunc>[0]) as TensorInfo;
@@ -95,6 +93,49 @@ function wrap(name: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', original: Ke
   return { kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as KernelFunc };
 }
 
+/** x padded by pads on the spatial dims with `value` (a new tensor: the caller disposes it). */
+function padSpatial(x: TensorInfo, pads: [[number, number], [number, number]], value: number, b: Backend): TensorInfo {
+  return kernel('PadV2')({
+    inputs: { x },
+    backend: b,
+    attrs: { paddings: [[0, 0], pads[0], pads[1], [0, 0]], constantValue: value },
+  }) as TensorInfo;
+}
+
+/**
+ * Max-pooling with explicit pads (nn.MaxPool2d(k, s, p): the STL-10 ResNet's and ResNet-50's stems), which
+ * tfjs-node's MaxPool and MaxPoolGrad reject like the conv2d gradients. PyTorch pads with -inf, so padded cells
+ * never win: forward = the 'valid' pool of the -inf-padded input; gradient = the 'valid' gradient for that padded
+ * input (its output is the same), cropped back to the input's shape.
+ */
+function wrapMaxPool(name: 'MaxPool' | 'MaxPoolGrad', original: KernelFunc): KernelConfig {
+  const kernelFunc = (args: Args): TensorInfo => {
+    const pads = explicitPads(args.attrs?.pad, name);
+    if (!pads) return original(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    const b = args.backend as Backend;
+    const attrs = { ...args.attrs, pad: 'valid' };
+    if (name === 'MaxPool') {
+      const xp = padSpatial(args.inputs.x!, pads, Number.NEGATIVE_INFINITY, b);
+      const out = original({ inputs: { x: xp }, backend: b, attrs }) as TensorInfo;
+      b.disposeData(xp.dataId);
+      return out;
+    }
+    const input = args.inputs.input!;
+    const xp = padSpatial(input, pads, Number.NEGATIVE_INFINITY, b);
+    const padded = original({ inputs: { ...args.inputs, input: xp }, backend: b, attrs }) as TensorInfo;
+    b.disposeData(xp.dataId);
+    const [n, h, w, c] = input.shape;
+    const out = kernel('Slice')({
+      inputs: { x: padded },
+      backend: b,
+      attrs: { begin: [0, pads[0][0], pads[1][0], 0], size: [n!, h!, w!, c!] },
+    }) as TensorInfo;
+    b.disposeData(padded.dataId);
+    return out;
+  };
+  return { kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as KernelFunc };
+}
+
 /** The parts of tfjs-node's NodeJSKernelBackend used to run a TensorFlow op directly. */
 interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
@@ -128,12 +169,20 @@ function wrapStep(original: KernelFunc): KernelConfig {
 
 const installed = new Map<string, KernelConfig>();
 
-/** Wraps tfjs-node's conv2d gradient and Step kernels (call after importing @tensorflow/tfjs-node; idempotent). */
+/**
+ * Wraps tfjs-node's conv2d gradient, max-pool and Step kernels (call after importing @tensorflow/tfjs-node;
+ * idempotent).
+ */
 export function registerTensorflowKernels(): void {
-  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Step'] as const) {
+  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolGrad', 'Step'] as const) {
     const current = getKernel(name, BACKEND);
     if (!current || current === installed.get(name)) continue;
-    const wrapped = name === 'Step' ? wrapStep(current.kernelFunc) : wrap(name, current.kernelFunc);
+    const wrapped =
+      name === 'Step'
+        ? wrapStep(current.kernelFunc)
+        : name === 'MaxPool' || name === 'MaxPoolGrad'
+          ? wrapMaxPool(name, current.kernelFunc)
+          : wrap(name, current.kernelFunc);
     unregisterKernel(name, BACKEND);
     registerKernel(wrapped);
     installed.set(name, wrapped);

@@ -100,6 +100,48 @@ describe.skipIf(!nativeAvailable)('tfjs-node conv2d gradients with explicit padd
   });
 });
 
+describe.skipIf(!nativeAvailable)('tfjs-node max-pooling with explicit padding (nn.MaxPool2d(k, s, p))', () => {
+  // the STL-10 ResNet's MaxPool2d(2, 2, 1) on even and odd sides, and ResNet-50's MaxPool2d(3, 2, 1)
+  const cases: [number[], number, number][] = [
+    [[2, 8, 8, 3], 2, 1],
+    [[2, 9, 7, 3], 2, 1],
+    [[2, 16, 16, 3], 3, 1],
+  ];
+  test.each(cases)('x %j kernel %j pad %j, stride 2: output and gradient as on the cpu backend', async (xs, k, p) => {
+    const pad: [[0, 0], [number, number], [number, number], [0, 0]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
+    const run = async (name: 'cpu' | 'tensorflow') => {
+      await initBackend({ name, quiet: true });
+      return tf.tidy(() => {
+        // all values below zero, so a padded cell would win if it were padded with 0 instead of -inf
+        const x = tf.sub(
+          tf.tensor4d(
+            lcg(
+              xs.reduce((a, b) => a * b),
+              1,
+            ),
+            xs as [number, number, number, number],
+          ),
+          2,
+        );
+        const y = tf.maxPool(x as tf.Tensor4D, k, 2, pad);
+        const r = tf.tensor(lcg(y.size, 3), y.shape);
+        const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, 2, pad), r)))([x]);
+        return [y.shape, y.dataSync(), dx!.dataSync()] as const;
+      });
+    };
+    const [shape, y, dx] = await run('cpu');
+    const [nativeShape, nativeY, nativeDx] = await run('tensorflow');
+    expect(nativeShape).toEqual(shape);
+    expect(relativeError(nativeY, y)).toBeLessThan(1e-6);
+    expect(relativeError(nativeDx, dx)).toBeLessThan(1e-6);
+  });
+});
+
 describe.skipIf(!nativeAvailable)('tfjs-node Step (the ReLU gradient mask), our four-op version', () => {
   test('is 1 above zero, 0 at or below it, NaN for NaN; alpha != 0 keeps the original kernel', async () => {
     await initBackend({ name: 'tensorflow', quiet: true });
