@@ -50,6 +50,35 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
     }
   });
 
+  it('a table without paper numbers is a sample-scale experiment of ours: it says why and holds no paper value', () => {
+    const paper = YAML.parse(readFileSync(join(REPO, 'tools/tables/paper-numbers.yaml'), 'utf8')) as Record<
+      string,
+      { columns: string[]; no_paper_numbers?: string; rows: Record<string, Record<string, unknown>> }
+    >;
+    const without = Object.entries(paper).filter(([, t]) => t.no_paper_numbers !== undefined);
+    // the only one: Table 4's protocol on the ImageNet sample of ../shared/data (ILSVRC and MoCo v2 absent)
+    expect(without.map(([k]) => k)).toEqual(['table4-sample']);
+    const [key, table] = without[0];
+    expect(table.no_paper_numbers).toBe('sample scale');
+    for (const row of Object.values(table.rows)) for (const c of table.columns) expect(row[c]).toBeUndefined();
+    const feeders = plan.experiments.filter((e) => e.feeds === key);
+    expect(feeders.map((e) => e.name)).toEqual(['table4-imagenet-sample']);
+    // same rows and columns as Table 4 (K-means, SCAN, SCAN + self-labeling; top-1 / top-5 / NMI / ARI)
+    expect(feeders[0].rows.map((r) => [r.id, r.dataset, Object.keys(r.metrics)])).toEqual([
+      ['kmeans', 'imagenet_sample', ['top1', 'nmi', 'ari']],
+      ['scan', 'imagenet_sample', ['top1', 'top5', 'nmi', 'ari']],
+      ['scan-selflabel', 'imagenet_sample', ['top1', 'top5', 'nmi', 'ari']],
+    ]);
+    expect(table.columns).toEqual(paper.table4.columns);
+  });
+
+  it('runs the ImageNet sample rows on the data in ../shared/data, with a SimCLR pretext trained here', () => {
+    const rows = rowsOf('table4-imagenet-sample');
+    expect(rows.every((r) => r.available.ok)).toBe(true);
+    expect(new Set(rows.map((r) => r.nodes.pretext))).toEqual(new Set(['imagenet_sample-simclr']));
+    expect(node('imagenet_sample-simclr-mine-scan').seeds).toEqual({ paper: 3, cpu: 2, ci: 1 });
+  });
+
   it('shares one pretext and one mine node among all CIFAR-10 SimCLR rows of Tables 1-3', () => {
     for (const exp of ['table1-components', 'table3-sota', 'fig-threshold', 'overclustering']) {
       for (const r of rowsOf(exp).filter((x) => x.row.dataset === 'cifar10')) {
@@ -82,6 +111,7 @@ describe('experiment plan (experiments/*/experiment.yaml)', () => {
       'imagenet_100-import',
       'imagenet_200-import',
       'imagenet_50-import',
+      'imagenet_sample-simclr',
       'stl10-simclr',
     ]);
   });

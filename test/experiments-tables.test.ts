@@ -279,6 +279,34 @@ describe('tables generator', () => {
     ]);
   });
 
+  it('a table without paper numbers says why in the Paper column and the CSV; a paper value there is an error', () => {
+    const row = {
+      feeds: 'sample',
+      profile: 'ci',
+      record: { status: 'complete', dataset: 'imagenet_sample', id: 'scan', label: 'SCAN' },
+      values: { top1: [40, 44], nmi: [30, 30] },
+      seeds: 2,
+      scale: {},
+      runs: [],
+    } as unknown as MeasuredRow;
+    const sample = {
+      title: 'Sample',
+      columns: ['top1', 'nmi'],
+      no_paper_numbers: 'sample scale',
+      rows: { kmeans: { label: 'K-means' }, scan: { label: 'SCAN' } },
+    };
+    const out = render({ sample }, [row]);
+    expect(out.markdown).toContain('| K-means (`kmeans`) | no paper number: sample scale | not run yet |');
+    expect(out.markdown).toContain(
+      `| SCAN (\`scan\`) | no paper number: sample scale | 42.0 ± ${Math.sqrt(8).toFixed(1)} / 30.0 ± 0.0 | 44.0 / 30.0 | 2 | ci |`,
+    );
+    expect(out.csv['sample.csv']).toMatch(/^sample,scan,SCAN,imagenet_sample,ci,top1,,,none,42,/m);
+    const contradicts = {
+      sample: { ...sample, rows: { scan: { label: 'SCAN', top1: { mean: 50, status: 'verified' } } } },
+    };
+    expect(() => render(contradicts, [row])).toThrow(/sample has no_paper_numbers but row 'SCAN' has a paper value/);
+  });
+
   it('the committed tables (no profiles given) leave ci runs out; -c ci renders them into runs/ci/tables/', async () => {
     const root = testTempDir('scan-tables-committed');
     await writeRecord(root);

@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTables, meanStd } from '@scan-repro/tables';
 import { REPO, makeWorkspace, mlflowRunTags, nx, removeWorkspace, type NxResult } from './experiments-workspace';
 
-/** Datasets present in ../shared/data (the others' rows must read "data missing"). */
-const DATA_PRESENT = new Set(['cifar10']);
+/**
+ * Datasets (the experiments' dataset choices) whose data is in ../shared/data: CIFAR-10 and the 14-class ImageNet
+ * sample. The others' rows must read "data missing".
+ */
+const DATA_PRESENT = new Set(['cifar10', 'imagenet_sample']);
 
 const experiments = Object.fromEntries(
   readdirSync(join(REPO, 'experiments'))
@@ -106,6 +109,8 @@ describe('nx run-many -t reproduce -c ci over every experiment', () => {
     });
     expect(markdown).not.toMatch(/not run yet|not run: incomplete|not run: unsupported/);
     expect(markdown).toMatch(/not run: data missing \(stl10\)/);
+    // the ImageNet sample has numbers, beside "no paper number" rather than a paper value
+    expect(markdown).toMatch(/\| SCAN \+ self-labeling \(`scan-selflabel`\) \| no paper number: sample scale \| \d/);
     const accs = [metricsOf('runs/ci/table1-components/scan-selflabel/eval/seed-0').acc * 100];
     const st = meanStd(accs)!;
     expect(markdown).toContain(

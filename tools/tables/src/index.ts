@@ -11,4 +11,4 @@ export {
   type ReproduceRecordFile,
   type ReproduceRowRecord,
 } from './collect';
-export { render, paperCell, oursCells, scaleText, figureSeries, type PaperNumbers } from './render';
+export { render, paperCell, paperText, oursCells, scaleText, figureSeries, type PaperNumbers } from './render';

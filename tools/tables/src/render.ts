@@ -23,6 +23,8 @@ export interface PaperTable {
   title: string;
   columns: string[];
   note?: string;
+  /** Why the paper has no numbers for this table (a sample-scale experiment of ours); its rows carry labels only. */
+  no_paper_numbers?: string;
   rows: Record<string, PaperRow>;
   context?: ({ label: string; status: string; note?: string } & Record<string, unknown>)[];
 }
@@ -50,6 +52,14 @@ export function paperCell(row: PaperRow | undefined, columns: string[]): string 
     ? ` · best ${columns.map((c) => (row.best![c] === undefined ? '–' : f1(Number(row.best![c])))).join(' / ')}`
     : '';
   return `${parts.join(' / ')}${best}${notes.length ? ` <sub>${notes.join('; ')}</sub>` : ''}`;
+}
+
+/** The Paper cell of a row: the paper's numbers, or why the table has none. */
+export function paperText(key: string, table: PaperTable, row: PaperRow | undefined): string {
+  if (table.no_paper_numbers === undefined) return paperCell(row, table.columns);
+  if (row && table.columns.some((c) => row[c] !== undefined))
+    throw new Error(`paper-numbers.yaml: ${key} has no_paper_numbers but row '${row.label}' has a paper value`);
+  return `no paper number: ${table.no_paper_numbers}`;
 }
 
 export function scaleText(s: Scale): string {
@@ -198,13 +208,15 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
         'mlflow_runs',
       ],
     ];
+    // the CSV says 'none' where the table has no paper numbers at all, '' where one column of a paper row lacks one
+    const paperStatusWithout = table.no_paper_numbers === undefined ? '' : 'none';
     const ids = [...new Set([...Object.keys(table.rows), ...rowsMeasured.map((m) => m.record.id)])];
     for (const id of ids) {
       const p = table.rows[id];
       const ms = rowsMeasured.filter((m) => m.record.id === id);
       const label = p?.label ?? ms[0]?.record.label ?? id;
       if (!ms.length) {
-        md.push(`| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | not run yet | – | 0 | – | – | – |`);
+        md.push(`| ${label} (\`${id}\`) | ${paperText(key, table, p)} | not run yet | – | 0 | – | – | – |`);
         for (const c of table.columns) {
           const v = p?.[c] as PaperValue | undefined;
           csvRows.push([
@@ -216,7 +228,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
             c,
             v?.mean ?? '',
             v?.std ?? '',
-            v?.status ?? '',
+            v?.status ?? paperStatusWithout,
             '',
             '',
             '',
@@ -232,7 +244,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
       for (const m of ms) {
         const ours = oursCells(m, table.columns);
         md.push(
-          `| ${label} (\`${id}\`) | ${paperCell(p, table.columns)} | ${ours.mean} | ${ours.best} | ${m.seeds} | ${m.profile} | ${scaleText(m.scale) || '–'} | ${runsCell(m)} |`,
+          `| ${label} (\`${id}\`) | ${paperText(key, table, p)} | ${ours.mean} | ${ours.best} | ${m.seeds} | ${m.profile} | ${scaleText(m.scale) || '–'} | ${runsCell(m)} |`,
         );
         for (const c of table.columns) {
           const v = p?.[c] as PaperValue | undefined;
@@ -246,7 +258,7 @@ export function render(paper: PaperNumbers, measured: MeasuredRow[]): RenderedOu
             c,
             v?.mean ?? '',
             v?.std ?? '',
-            v?.status ?? '',
+            v?.status ?? paperStatusWithout,
             st?.mean ?? '',
             st?.std ?? '',
             st?.best ?? '',
