@@ -228,6 +228,7 @@ describe('composition', () => {
       'imagenet_100',
       'imagenet_200',
       'imagenet_50',
+      'imagenet_sample',
       'stl10',
     ]);
     expect(choices.profile).toEqual(['ci', 'cpu', 'paper']);
@@ -244,7 +245,7 @@ describe('composition', () => {
         }
       }
     }
-    expect(n).toBe(8 * 3 * 4);
+    expect(n).toBe(choices.dataset.length * 3 * 4);
   });
 
   it('returns a frozen object', () => {
@@ -268,7 +269,7 @@ describe('errors', () => {
     const e = errorOf(() => compose(['dataset=cifar11']));
     expect(e.message).toContain('dataset = "cifar11"');
     expect(e.message).toContain(
-      'cifar10, cifar100-20, imagefolder, imagenet, imagenet_100, imagenet_200, imagenet_50, stl10',
+      'cifar10, cifar100-20, imagefolder, imagenet, imagenet_100, imagenet_200, imagenet_50, imagenet_sample, stl10',
     );
     expect(e.issues[0].suggestion).toBe('cifar10');
     expect(errorOf(() => compose(['profile=gpu'])).message).toContain('ci, cpu, paper');
