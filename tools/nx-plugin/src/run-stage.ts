@@ -3,7 +3,7 @@
 // folder to tracking (local record + MLflow); this passes the experiment's MLflow experiment and tags to it as
 // tracking.experiment / tracking.tags.* overrides (not part of any config hash).
 //
-//   tsx tools/nx-plugin/src/run-stage.ts <stage> --dataset D --reader R --profile P [--seeds N] --out DIR
+//   node --import tsx tools/nx-plugin/src/run-stage.ts <stage> --dataset D --reader R --profile P [--seeds N] --out DIR
 //       [--input stage=DIR ...] [--mlflow-experiment NAME] [--tag k=v ...] [--require ENV=key=what ...] -- overrides...
 //
 // Nx only runs this when the task hash changed (code, configs, data, or an upstream manifest), so a run folder
@@ -93,7 +93,6 @@ async function main(): Promise<void> {
       ? undefined
       : join(workspaceRoot, 'results');
   const taskHash = process.env.NX_TASK_HASH ?? '';
-  const tsx = join(workspaceRoot, 'node_modules', '.bin', 'tsx');
   const cli = existsSync(join(workspaceRoot, 'packages/cli/src/main.ts'))
     ? 'packages/cli/src/main.ts'
     : join(repoOfThisFile, 'packages/cli/src/main.ts');
@@ -132,8 +131,13 @@ async function main(): Promise<void> {
         ...(status === 'complete' ? ['--force'] : []),
       ];
       process.stdout.write(`$ scan-repro ${args.slice(1).join(' ')}\n`);
-      const r = spawnSync(tsx, args, { stdio: 'inherit', cwd: workspaceRoot, env: process.env });
-      if (r.error) fail(`could not start ${tsx}: ${r.error.message}`);
+      // node with tsx's loader, not the tsx wrapper (which starts one more node process per stage run)
+      const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+        stdio: 'inherit',
+        cwd: workspaceRoot,
+        env: process.env,
+      });
+      if (r.error) fail(`could not start ${process.execPath} --import tsx: ${r.error.message}`);
       if (r.status !== 0)
         fail(
           `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${r.status ?? r.signal}); run folder ${out}`,
