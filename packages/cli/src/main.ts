@@ -1,6 +1,5 @@
 // Entry point: `npm run scan-repro -- <command> ...` or the `scan-repro` bin (bin/scan-repro.js).
-import { createProgram } from './program';
-import { reportError } from './errors';
+import { runCli } from './run';
 
 // `scan-repro config | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -8,11 +7,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   else throw e;
 });
 
-// --verbose (anywhere on the line) adds stack traces to error reports; every command accepts it
-const verbose = process.argv.includes('--verbose');
-try {
-  const program = await createProgram();
-  await program.parseAsync(process.argv.filter((a) => a !== '--verbose'));
-} catch (err) {
-  process.exitCode = reportError(err, process.stderr, verbose);
-}
+process.exitCode = await runCli(process.argv.slice(2));

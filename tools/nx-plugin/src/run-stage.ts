@@ -11,8 +11,8 @@
 // it completed carry its hash (file nx-task-hash) and are kept, so a rerun continues with the next seed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadDatasetPackages } from '@scan-repro/data';
 import { checkAvailability } from './datasets';
@@ -36,6 +36,29 @@ function manifestStatus(dir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A single run goes through the CLI in this process: a second node process would start node, tsx and the
+ * workspace's modules again (seconds per task, most of a ci task). Several seeds get one child process each, so
+ * that every seed starts with fresh memory and backend state and a crash keeps the seeds done before it.
+ */
+async function runCliHere(cli: string, args: string[]): Promise<number> {
+  const { runCli } = (await import(pathToFileURL(resolve(workspaceRoot, dirname(cli), 'run.ts')).href)) as {
+    runCli: (args: string[]) => Promise<number>;
+  };
+  return runCli(args);
+}
+
+function runCliChild(args: string[]): number {
+  // node with tsx's loader, not the tsx wrapper (which starts one more node process)
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    stdio: 'inherit',
+    cwd: workspaceRoot,
+    env: process.env,
+  });
+  if (r.error) fail(`could not start ${process.execPath} --import tsx: ${r.error.message}`);
+  return r.status ?? 1;
 }
 
 async function main(): Promise<void> {
@@ -131,17 +154,11 @@ async function main(): Promise<void> {
         ...(status === 'complete' ? ['--force'] : []),
       ];
       process.stdout.write(`$ scan-repro ${args.slice(1).join(' ')}\n`);
-      // node with tsx's loader, not the tsx wrapper (which starts one more node process per stage run)
-      const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-        stdio: 'inherit',
-        cwd: workspaceRoot,
-        env: process.env,
-      });
-      if (r.error) fail(`could not start ${process.execPath} --import tsx: ${r.error.message}`);
-      if (r.status !== 0)
+      const code = seeds.length === 1 ? await runCliHere(cli, args.slice(1)) : runCliChild(args);
+      if (code !== 0)
         fail(
-          `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${r.status ?? r.signal}); run folder ${out}`,
-          r.status ?? 1,
+          `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${code}); run folder ${out}`,
+          code,
         );
     }
   }
