@@ -33,11 +33,12 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
       'pretext.batch_size=128',
       'pretext.knn_k=20',
       'pretext.checkpoint_every=0',
-      // the paper's lr 0.4 @ batch 512 scaled linearly to batch 128, as the cpu profile scales it: at 0.4 these 48
-      // steps reach kNN 19 % and neighbour accuracy 15 % (chance 10 %), too little for SCAN to beat chance clearly
+      // the paper's lr 0.4 @ batch 512 scaled linearly to batch 128, as the cpu profile scales it: at 0.4, 48 steps
+      // reach kNN 19 % and neighbour accuracy 15 % (chance 10 %), too little for SCAN to beat chance clearly
       'pretext.lr=0.1',
       'pretext.lr_min=0.0001',
-      'scan.epochs=6',
+      // SCAN's val accuracy levels off after its first epochs here (0.21-0.25 in every epoch of 6 over 5 runs)
+      'scan.epochs=4',
       'scan.batch_size=64',
       'scan.lr=0.001',
       'selflabel.epochs=2',
@@ -117,5 +118,6 @@ describe('pipeline on a CIFAR-10 subset (profile=ci, scaled)', () => {
     // the confusion figure's spec holds the counts: every val image once
     const confusion = JSON.parse(await readFile(join(dirs.eval, 'confusion.vl.json'), 'utf8'));
     expect(confusion.data.values.reduce((a: number, v: { count: number }) => a + v.count, 0)).toBe(m.num_val);
-  });
+    // about 3 min alone on a 2-core machine; the suite runs it beside the ci main job (reproduce-all.test.ts)
+  }, 1_500_000);
 });
