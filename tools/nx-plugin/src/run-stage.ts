@@ -43,14 +43,15 @@ function manifestStatus(dir: string): string | null {
  * workspace's modules again (seconds per task, most of a ci task). Several seeds get one child process each, so
  * that every seed starts with fresh memory and backend state and a crash keeps the seeds done before it.
  */
-async function runCliHere(cli: string, args: string[]): Promise<number> {
+async function runCliHere(cli: string, args: string[]): Promise<{ code: number; exit: string }> {
   const { runCli } = (await import(pathToFileURL(resolve(workspaceRoot, dirname(cli), 'run.ts')).href)) as {
     runCli: (args: string[]) => Promise<number>;
   };
-  return runCli(args);
+  const code = await runCli(args);
+  return { code, exit: String(code) };
 }
 
-function runCliChild(args: string[]): number {
+function runCliChild(args: string[]): { code: number; exit: string } {
   // node with tsx's loader, not the tsx wrapper (which starts one more node process)
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
     stdio: 'inherit',
@@ -58,7 +59,7 @@ function runCliChild(args: string[]): number {
     env: process.env,
   });
   if (r.error) fail(`could not start ${process.execPath} --import tsx: ${r.error.message}`);
-  return r.status ?? 1;
+  return { code: r.status ?? 1, exit: String(r.status ?? r.signal) }; // a signal (SIGKILL: out of memory?) by name
 }
 
 async function main(): Promise<void> {
@@ -154,11 +155,11 @@ async function main(): Promise<void> {
         ...(status === 'complete' ? ['--force'] : []),
       ];
       process.stdout.write(`$ scan-repro ${args.slice(1).join(' ')}\n`);
-      const code = seeds.length === 1 ? await runCliHere(cli, args.slice(1)) : runCliChild(args);
-      if (code !== 0)
+      const r = seeds.length === 1 ? await runCliHere(cli, args.slice(1)) : runCliChild(args);
+      if (r.code !== 0)
         fail(
-          `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${code}); run folder ${out}`,
-          code,
+          `${stage}${seed === null ? '' : ` seed ${seed}`} on ${values.dataset} failed (exit ${r.exit}); run folder ${out}`,
+          r.code,
         );
     }
   }
