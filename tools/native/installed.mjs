@@ -6,20 +6,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-export function installedLine(root = process.cwd()) {
-  const modules = join(root, 'node_modules');
-  const parts = ['tfjs-node', 'tfjs-node-gpu'].map((name) => {
-    const addon = join(modules, '@tensorflow', name, 'lib/napi-v8/tfjs_binding.node');
-    if (!existsSync(addon)) return `${name}=absent`;
-    const digest = createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 16);
-    return `${name}=${realpathSync(join(modules, '@tensorflow', name))
-      .split('/')
-      .pop()}:${digest}`;
-  });
-  if (parts.every((p) => p.endsWith('=absent'))) parts.push(`run=${randomUUID()}`);
-  return parts.join(' ');
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(installedLine());
+const modules = join(process.cwd(), 'node_modules');
+const parts = ['tfjs-node', 'tfjs-node-gpu'].map((name) => {
+  const addon = join(modules, '@tensorflow', name, 'lib/napi-v8/tfjs_binding.node');
+  if (!existsSync(addon)) return `${name}=absent`;
+  const digest = createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 16);
+  return `${name}=${realpathSync(join(modules, '@tensorflow', name))
+    .split('/')
+    .pop()}:${digest}`;
+});
+if (parts.every((p) => p.endsWith('=absent'))) parts.push(`run=${randomUUID()}`);
+console.log(parts.join(' '));
